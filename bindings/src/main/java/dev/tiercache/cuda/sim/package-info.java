@@ -1,0 +1,4 @@
+/**
+ * A simulated CUDA device that answers the runtime's C symbols with upcall stubs, so every code path runs without a GPU.
+ */
+package dev.tiercache.cuda.sim;

@@ -1,0 +1,12 @@
+/**
+ * tiercache: a three-level cache (GPU device memory, pinned host memory, a memory-mapped file)
+ * for tensors and binary blobs. Users pass
+ * {@code --enable-native-access=dev.tiercache.bindings,dev.tiercache} and nothing else.
+ */
+module dev.tiercache {
+    requires transitive dev.tiercache.bindings;
+    requires org.agrona;
+    requires org.lz4.java;
+    requires java.management;
+
+}
