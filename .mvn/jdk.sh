@@ -32,7 +32,7 @@ tiercache_find_jdk() {
   # globbing may be off in the caller (mvnw runs with set -f)
   case $- in *f*) tiercache_noglob=1; set +f ;; *) tiercache_noglob=0 ;; esac
   for home in "$path_home" /usr/lib/jvm/* /usr/java/* /usr/local/*jdk* /opt/*jdk* /opt/java/* \
-              "$HOME"/.sdkman/candidates/java/* "$HOME"/.jdks/* /Library/Java/JavaVirtualMachines/*/Contents/Home; do
+              "${HOME:-/nonexistent}"/.sdkman/candidates/java/* "${HOME:-/nonexistent}"/.jdks/* /Library/Java/JavaVirtualMachines/*/Contents/Home; do
     [ -n "$home" ] && [ -x "$home/bin/javac" ] || continue
     v=$(tiercache_java_major "$home")
     [ -n "$v" ] || continue
