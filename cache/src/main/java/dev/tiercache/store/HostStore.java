@@ -1,0 +1,178 @@
+package dev.tiercache.store;
+
+import dev.tiercache.cuda.CudaRuntime;
+import dev.tiercache.cuda.PinnedBuffer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * L2: one host arena, sub-allocated by a {@link SpaceAllocator}.
+ *
+ * <p>The arena is pinned ({@code cudaHostAlloc}) when a CUDA runtime is usable, so copies to and
+ * from the device run at full link speed and truly asynchronously; otherwise it is plain off-heap
+ * memory from a shared {@link Arena}. Behaviour is the same either way. The arena is allocated
+ * once, at creation; no entry ever costs a native allocation.
+ *
+ * <p>Concurrency: {@link #allocate} and {@link #free} are guarded by the store's monitor; the bytes
+ * themselves are read and written without it, by whoever holds the block (the cache's leases
+ * decide who that is).
+ */
+public final class HostStore implements AutoCloseable
+{
+    private final SpaceAllocator allocator;
+    private final MemorySegment memory;
+    private final PinnedBuffer pinned;
+    private final Arena arena;
+    private boolean closed;
+
+    private HostStore(final long capacityBytes, final long alignmentBytes, final PinnedBuffer pinned, final Arena arena)
+    {
+        this.allocator = new SpaceAllocator(capacityBytes, alignmentBytes);
+        this.pinned = pinned;
+        this.arena = arena;
+        this.memory = pinned != null ? pinned.segment() : arena.allocate(capacityBytes, Math.max(alignmentBytes, 64));
+    }
+
+    /**
+     * Creates the store.
+     *
+     * @param runtime        pins the arena when usable; may be {@code null} or unusable.
+     * @param capacityBytes  arena size, at least 1.
+     * @param alignmentBytes alignment of every block, a power of two.
+     * @return the store; its owner must close it.
+     */
+    public static HostStore create(final CudaRuntime runtime, final long capacityBytes, final long alignmentBytes)
+    {
+        if (capacityBytes <= 0)
+        {
+            throw new IllegalArgumentException("capacityBytes=" + capacityBytes + " must be > 0");
+        }
+        if (runtime != null && runtime.isUsable())
+        {
+            final PinnedBuffer pinned = runtime.allocatePinned(capacityBytes, 0);
+            return new HostStore(capacityBytes, alignmentBytes, pinned, null);
+        }
+        return new HostStore(capacityBytes, alignmentBytes, null, Arena.ofShared());
+    }
+
+    /**
+     * Whether the arena is page-locked by the CUDA runtime.
+     *
+     * @return true when pinned.
+     */
+    public boolean isPinned()
+    {
+        return pinned != null;
+    }
+
+    /**
+     * Reserves a block.
+     *
+     * @param bytes at least 1.
+     * @return its offset, or {@link SpaceAllocator#FULL} when no free block fits.
+     */
+    public synchronized long allocate(final long bytes)
+    {
+        checkOpen();
+        return allocator.allocate(bytes);
+    }
+
+    /**
+     * Returns a block.
+     *
+     * @param offset from {@link #allocate}.
+     */
+    public synchronized void free(final long offset)
+    {
+        checkOpen();
+        allocator.free(offset);
+    }
+
+    /**
+     * The bytes of a block, as a view; no copy.
+     *
+     * @param offset from {@link #allocate}.
+     * @param bytes  length of the view.
+     * @return a slice of the arena, valid until the store is closed.
+     */
+    public MemorySegment view(final long offset, final long bytes)
+    {
+        return memory.asSlice(offset, bytes);
+    }
+
+    /**
+     * The whole arena (for transfers that address it by offset).
+     *
+     * @return the arena's segment.
+     */
+    public MemorySegment memory()
+    {
+        return memory;
+    }
+
+    /**
+     * Bytes the arena holds.
+     *
+     * @return capacity.
+     */
+    public long capacity()
+    {
+        return allocator.capacity();
+    }
+
+    /**
+     * Bytes allocated now, alignment included.
+     *
+     * @return used bytes.
+     */
+    public synchronized long usedBytes()
+    {
+        return allocator.usedBytes();
+    }
+
+    /**
+     * The allocator's figures.
+     *
+     * @return one line.
+     */
+    public synchronized String allocatorSummary()
+    {
+        return allocator.toString();
+    }
+
+    /**
+     * Returns every block at once.
+     */
+    public synchronized void clear()
+    {
+        checkOpen();
+        allocator.clear();
+    }
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("HostStore is closed");
+        }
+    }
+
+    @Override
+    public synchronized void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        if (pinned != null)
+        {
+            pinned.close();
+        }
+        else
+        {
+            arena.close();
+        }
+    }
+}
