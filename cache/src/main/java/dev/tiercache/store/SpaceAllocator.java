@@ -42,14 +42,19 @@ import java.util.Arrays;
  * is short but not bounded; they are for metrics, not hot paths.
  *
  * <h2>Fragmentation</h2>
- * Chosen by measurement over a buddy allocator and an exact best-fit tree (decision record
- * {@code docs/decisions/0002-space-allocator.md}; {@code SpaceAllocatorMeasurement} reproduces it).
- * With 512 MiB, 256-byte alignment and churn at 85 % of capacity in requested bytes:
+ * Chosen by measurement over a binary buddy allocator and an exact best-fit tree (decision record
+ * {@code docs/decisions/0002-space-allocator.md}; the test-scope {@code SpaceAllocatorMeasurement}
+ * reproduces it). 512 MiB, 256-byte alignment, random frees keeping the requested bytes at a target
+ * occupancy:
  * <ul>
- *   <li>uniform 150 KiB or 1 MiB entries: no request failed while enough bytes were free, because
- *       same-sized holes are reused exactly; internal waste is only the alignment rounding;</li>
- *   <li>sizes log-uniform in 1 KiB..4 MiB: MIXED_NUMBERS.</li>
+ *   <li>uniform 150 KiB or 1 MiB entries, 80..90 %: no request failed; a freed hole is reused
+ *       exactly by the next entry, and the only internal waste is the rounding to the alignment;</li>
+ *   <li>sizes log-uniform in 1 KiB..4 MiB: requests that failed although enough bytes were free
+ *       were 0.04 % at 80 %, 0.67 % at 85 % and 1.6 % at 90 % occupancy, within 0.1 percentage
+ *       point of exact best fit; the buddy allocator failed 9 % and lost 28 % to rounding.</li>
  * </ul>
+ * External fragmentation ({@code 1 - largestFree/free}) reads 0.87..0.95 on the mixed sizes for
+ * every candidate: near full, free space is many holes, yet most requests still fit one of them.
  *
  * <h2>Concurrency</h2>
  * Not thread-safe. The owning store guards every call with its own lock.

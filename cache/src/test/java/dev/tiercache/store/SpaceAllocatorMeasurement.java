@@ -73,11 +73,11 @@ class SpaceAllocatorMeasurement
     /**
      * Prints the table.
      *
-     * @param args optional target occupancies, e.g. {@code 0.85}; {@code 0.8 0.9} when none.
+     * @param args optional target occupancies, e.g. {@code 0.85}; {@code 0.8 0.85 0.9} when none.
      */
     public static void main(final String[] args)
     {
-        final double[] occupancies = args.length == 0 ? new double[] {0.8, 0.9} : new double[args.length];
+        final double[] occupancies = args.length == 0 ? new double[] {0.8, 0.85, 0.9} : new double[args.length];
         for (int i = 0; i < args.length; i++)
         {
             occupancies[i] = Double.parseDouble(args[i]);
