@@ -12,13 +12,13 @@ import java.util.Arrays;
  * <h2>Algorithm</h2>
  * A two-level segregated fit (TLSF-style) with immediate coalescing. Free blocks sit in doubly
  * linked lists, one per size class: the first level is the power of two of the size, the second
- * splits each power of two into 32 equal classes, so a class is at most
- * about 3 % wide. A {@code long} bitmap of non-empty first levels and an {@code int} bitmap per
+ * splits each power of two into 32 equal classes, so a class is at most about 3 % wide. A
+ * {@code long} bitmap of non-empty first levels and an {@code int} bitmap per
  * first level find the next non-empty class with two bit scans. {@link #allocate} rounds the
  * request up to the alignment and then
  * <ol>
- *   <li>looks at up to 16 blocks of the request's own class for one that is
- *       big enough (this is what lets same-sized entries reuse each other's holes exactly);</li>
+ *   <li>looks at up to 16 blocks of the request's own class for one that is big enough (this is
+ *       what lets same-sized entries reuse each other's holes exactly);</li>
  *   <li>else takes the head of the next non-empty larger class, where every block fits;</li>
  *   <li>else, before answering {@link #FULL}, scans the rest of its own class, so that {@code FULL}
  *       means no free block can hold the request, never "a fitting block was not looked at".</li>
@@ -32,9 +32,9 @@ import java.util.Arrays;
  * capacity to one request.
  *
  * <h2>Complexity and garbage</h2>
- * {@link #allocate} and {@link #free} are O(1): bit scans, list splices, at most
- * 16 list steps and one hash-map operation. The only longer path is
- * step 3, taken only when the answer would otherwise be {@code FULL}. Blocks are rows in parallel
+ * {@link #allocate} and {@link #free} are O(1): bit scans, list splices, at most 16 list steps and
+ * one hash-map operation. The only longer path is step 3, taken only when the answer would
+ * otherwise be {@code FULL}. Blocks are rows in parallel
  * primitive arrays with a recycled-row stack, and live blocks are found by offset through an
  * Agrona {@link Long2LongHashMap}; there is no Java object per block, and a steady-state
  * allocate/free allocates nothing (the arrays and the map grow only past their high-water mark).
@@ -72,9 +72,9 @@ public final class SpaceAllocator
     /** The largest capacity accepted: 2<sup>62</sup> bytes, so size arithmetic cannot overflow. */
     public static final long MAX_CAPACITY_BYTES = 1L << 62;
 
-    static final int SECOND_LEVEL_LOG2 = 5;
-    static final int SECOND_LEVEL_COUNT = 1 << SECOND_LEVEL_LOG2;
-    static final int CLASS_SCAN_LIMIT = 16;
+    private static final int SECOND_LEVEL_LOG2 = 5;
+    private static final int SECOND_LEVEL_COUNT = 1 << SECOND_LEVEL_LOG2;
+    private static final int CLASS_SCAN_LIMIT = 16;
 
     /** First level 0 holds sizes below 32, one class per byte count; sizes stay below 2^62. */
     private static final int FIRST_LEVEL_COUNT = 62 - SECOND_LEVEL_LOG2 + 2;
@@ -438,7 +438,7 @@ public final class SpaceAllocator
         return listed == freeCount ? null : "class lists hold " + listed + " rows, chain has " + freeCount + " free";
     }
 
-    static int classOf(final long size)
+    private static int classOf(final long size)
     {
         if (size < SECOND_LEVEL_COUNT)
         {
