@@ -4,6 +4,7 @@ import dev.tiercache.lz4.Lz4Library;
 import dev.tiercache.lz4.lz4_h;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 
 /**
  * LZ4 block format through the system's liblz4: one downcall per block, straight between the
@@ -112,7 +113,7 @@ public final class NativeLz4Codec implements Codec
             return INCOMPRESSIBLE;
         }
         final int capacity = (int)Math.min(dst.byteSize(), Codecs.lz4CompressBound(srcLength));
-        final int written = lz4_h.LZ4_compress_default(src, dst, (int)srcLength, capacity);
+        final int written = compressBlock(src, dst, (int)srcLength, capacity);
         return written > 0 ? written : INCOMPRESSIBLE;
     }
 
@@ -133,7 +134,7 @@ public final class NativeLz4Codec implements Codec
         {
             return CORRUPT;
         }
-        final int restored = lz4_h.LZ4_decompress_safe(src, dst, (int)srcLength, (int)rawLength);
+        final int restored = decompressBlock(src, dst, (int)srcLength, (int)rawLength);
         return restored == rawLength ? rawLength : CORRUPT;
     }
 
@@ -144,5 +145,51 @@ public final class NativeLz4Codec implements Codec
     public String toString()
     {
         return name() + " " + Lz4Library.versionString();
+    }
+
+    /**
+     * Through the handle rather than {@link lz4_h}'s wrapper, which turns every exception into an
+     * {@link AssertionError}: FFM's own refusals (a closed arena, a segment owned by another
+     * thread) are the caller's to see as they are.
+     */
+    private static int compressBlock(final MemorySegment src, final MemorySegment dst, final int srcSize, final int dstCapacity)
+    {
+        try
+        {
+            return (int)Downcalls.COMPRESS.invokeExact(src, dst, srcSize, dstCapacity);
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            throw ex;
+        }
+        catch (final Throwable ex)
+        {
+            throw new IllegalStateException("LZ4_compress_default threw", ex);
+        }
+    }
+
+    private static int decompressBlock(final MemorySegment src, final MemorySegment dst, final int srcSize, final int dstCapacity)
+    {
+        try
+        {
+            return (int)Downcalls.DECOMPRESS.invokeExact(src, dst, srcSize, dstCapacity);
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            throw ex;
+        }
+        catch (final Throwable ex)
+        {
+            throw new IllegalStateException("LZ4_decompress_safe threw", ex);
+        }
+    }
+
+    /**
+     * Resolves liblz4's symbols on first use, which the constructor's check makes safe.
+     */
+    private static final class Downcalls
+    {
+        static final MethodHandle COMPRESS = lz4_h.LZ4_compress_default$handle();
+        static final MethodHandle DECOMPRESS = lz4_h.LZ4_decompress_safe$handle();
     }
 }
