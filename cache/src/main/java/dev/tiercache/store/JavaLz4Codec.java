@@ -29,6 +29,9 @@ import java.nio.ByteOrder;
  * so both codecs accept the same inputs). Larger sources are {@link #INCOMPRESSIBLE}; larger
  * expected raw lengths are {@link #CORRUPT}.
  *
+ * <p>Heap segments must wrap a {@code byte[]} (others have no {@link ByteBuffer} view):
+ * {@link IllegalArgumentException} otherwise.
+ *
  * <p>Allocates a few small {@link ByteBuffer} views per call and, on the two failure outcomes, an
  * exception; never a copy of the data.
  */
@@ -142,6 +145,13 @@ public final class JavaLz4Codec implements Codec
      */
     private static ByteBuffer view(final MemorySegment segment)
     {
-        return segment.asByteBuffer().order(ByteOrder.nativeOrder());
+        try
+        {
+            return segment.asByteBuffer().order(ByteOrder.nativeOrder());
+        }
+        catch (final UnsupportedOperationException ex)
+        {
+            throw new IllegalArgumentException("no ByteBuffer view of " + segment + ": heap segments must wrap a byte[]", ex);
+        }
     }
 }

@@ -12,9 +12,10 @@ import java.lang.invoke.MethodHandle;
  *
  * <h2>Why native</h2>
  * Restoring entries from L3 is on the read path of every L3 hit. Measured on the build machine
- * (1 MiB, warmed): liblz4 decodes image-like data (ratio 1.1) at about 4.4 GB/s against 1.5 GB/s
- * for lz4-java's safe instance, and sparse heatmap-like data (ratio 23) at about 35 GB/s against
- * 12.7 GB/s; it compresses about 3 times faster. The block format is the one
+ * (1 MiB blocks, warmed, median of 9 rounds): liblz4 decodes image-like uint8 data (ratio 1.11) at
+ * 4.6 GB/s, against 1.5 GB/s for lz4-java's safe instance on the same blocks (0.7 GB/s on the
+ * denser blocks lz4-java itself writes), and sparse heatmap-like floats (ratio 39) at 35 GB/s
+ * against 15 GB/s; it compresses 3 to 4 times faster. The block format is the one
  * {@link JavaLz4Codec} writes, so either codec reads what the other stored.
  *
  * <h2>Memory safety</h2>
@@ -33,9 +34,11 @@ import java.lang.invoke.MethodHandle;
  * mapped files), which take the fast path.
  *
  * <h2>Why not critical</h2>
- * {@code Linker.Option.critical(false)} skips the thread-state transition, a few nanoseconds. It
- * measured no difference here (1 MiB image-like decode 4.38 vs 4.52 GB/s, 4 KiB 11.3 vs 11.4 GB/s,
- * within noise), and it would delay safepoints for the length of each call. Not used.
+ * {@code Linker.Option.critical(false)} skips the thread-state transition, a few nanoseconds per
+ * call. Measured on the same data: no difference at 64 KiB and 1 MiB (4.7 vs 4.7 GB/s image-like,
+ * 35 vs 35 GB/s sparse), 2 to 4 % at 4 KiB, up to 15 % only at 512 B. Entries worth compressing
+ * are far larger, and a critical call delays every safepoint, so garbage collection, for its whole
+ * length (a large compress takes seconds). Not used.
  *
  * <h2>Limits</h2>
  * LZ4 sizes are C ints: a block holds at most {@link Codecs#MAX_BLOCK_BYTES} raw bytes. Larger
