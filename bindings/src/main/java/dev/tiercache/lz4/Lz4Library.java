@@ -21,8 +21,8 @@ import java.util.Optional;
  * version {@value #MIN_VERSION_NUMBER} is used; any other outcome is recorded and the search goes
  * on, so a stale setting degrades to the next candidate, never to an exception:
  * <ol>
- *   <li>system property {@value #LZ4_PROP_NAME}: a file path, or {@code none} to use the pure-Java
- *       codec;</li>
+ *   <li>system property {@value #LZ4_PROP_NAME}: a file path, a bare library name for the dynamic
+ *       loader (e.g. {@code liblz4.so.1.9.4}), or {@code none} to use the pure-Java codec;</li>
  *   <li>environment variable {@value #LZ4_ENV_NAME}, same forms;</li>
  *   <li>the soname {@code liblz4.so.1} through the dynamic loader's own path (the runtime package
  *       of every major distribution ships it), then the development link {@code liblz4.so}.</li>
@@ -40,7 +40,7 @@ import java.util.Optional;
  */
 public final class Lz4Library
 {
-    /** System property naming the LZ4 library: a path, or {@link #NONE}. */
+    /** System property naming the LZ4 library: a path, a library name, or {@link #NONE}. */
     public static final String LZ4_PROP_NAME = "tiercache.lz4";
 
     /** Environment variable with the same meaning as {@link #LZ4_PROP_NAME}. */
@@ -174,7 +174,7 @@ public final class Lz4Library
                 tried.add(value + ": liblz4 turned off");
                 return new Discovery(false, "turned off by setting '" + NONE + "'", 0, tried, EMPTY_LOOKUP);
             }
-            final Optional<Discovery> opened = open(value, true, tried);
+            final Optional<Discovery> opened = open(value, value.indexOf('/') >= 0, tried);
             if (opened.isPresent())
             {
                 return opened.get();

@@ -68,6 +68,15 @@ class Lz4LibraryTest
     }
 
     @Test
+    void discover_bareNameSetting_goesThroughTheLoader()
+    {
+        final Lz4Library.Discovery discovery = Lz4Library.discover("liblz4.so.1", null, List.of());
+        assumeTrue(discovery.available(), "liblz4 is not installed here: " + discovery.description());
+
+        assertEquals("liblz4.so.1 (" + Lz4Library.versionString(discovery.versionNumber()) + ")", discovery.description());
+    }
+
+    @Test
     void versionString_isDotted()
     {
         assertEquals("1.9.4", Lz4Library.versionString(10904));
