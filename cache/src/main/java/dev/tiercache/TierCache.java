@@ -75,7 +75,8 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
 
     private static final System.Logger LOG = System.getLogger(TierCache.class.getName());
     private static final AtomicInteger INSTANCES = new AtomicInteger();
-    private static final long NO_META = -1;
+    private static final long NOT_DEFERRED = 0;
+    private static final long DEFERRED = 1;
     private static final byte FLAG_MOVING = 1;
     private static final int LEVELS = 3;
 
@@ -87,7 +88,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     private final EntryIndex index;
     private final EvictionPolicy[] policies = new EvictionPolicy[LEVELS];
     private final Long2LongHashMap leases = new Long2LongHashMap(0);
-    private final Long2LongHashMap deferredFrees = new Long2LongHashMap(NO_META);
+    private final Long2LongHashMap deferredFrees = new Long2LongHashMap(NOT_DEFERRED);
     private final long[] pendingPromotions;
     private int pendingHead;
     private int pendingSize;
@@ -792,7 +793,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         final long length = index.rawLength(slot);
         final long leaseKey = leaseKey(tier, location);
         leases.put(leaseKey, leases.get(leaseKey) + 1);
-        final MemorySegment meta = metaOf(slot);
+        final MemorySegment meta = copyOfMeta(slot);
         return tier == Tier.DEVICE ?
             new EntryHandle(this, tier, leaseKey, meta, null, device.deviceAddress(location), null) :
             new EntryHandle(this, tier, leaseKey, meta, host.view(location, length), 0, null);
@@ -821,7 +822,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         final long leaseKey = leaseKey(Tier.FILE, location);
         leases.put(leaseKey, leases.get(leaseKey) + 1);
-        return new EntryHandle(this, Tier.FILE, leaseKey, metaOf(slot), target, 0, owned);
+        return new EntryHandle(this, Tier.FILE, leaseKey, copyOfMeta(slot), target, 0, owned);
     }
 
     private boolean isExpired(final int slot, final long now)
@@ -851,11 +852,9 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 return;
             }
             leases.remove(leaseKey);
-            final long metaOffset = deferredFrees.remove(leaseKey);
-            if (metaOffset != NO_META && !closed)
+            if (!closed)
             {
-                freeBytes(tierOfLease(leaseKey), locationOfLease(leaseKey));
-                metaStore.free(metaOffset);
+                freeDeferred(leaseKey);
             }
         }
         finally
@@ -894,6 +893,16 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         final MemorySegment header = metaStore.view(offset, EntryMetaDescriptor.PARTS_OFFSET);
         final long length = EntryMetaDescriptor.metaLength(EntryMetaDescriptor.partCount(header), EntryMetaDescriptor.keyLength(header));
         return metaStore.view(offset, length);
+    }
+
+    /**
+     * A lease reads its own copy of the meta record: the record belongs to the entry, which may
+     * move or go while the lease still reads the bytes it was given.
+     */
+    private MemorySegment copyOfMeta(final int slot)
+    {
+        final MemorySegment meta = metaOf(slot);
+        return MemorySegment.ofArray(meta.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
     }
 
     private long allocateMeta(final long length)
@@ -947,15 +956,24 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         policies[tier.ordinal()].onRemove(slot);
         index.remove(slot);
         levelEntries[tier.ordinal()]--;
+        metaStore.free(metaOffset);
+        freeBytesOrDefer(tier, location);
+    }
+
+    /**
+     * Frees the bytes an entry just moved away from, or, while a lease still reads them, when that
+     * lease closes.
+     */
+    private void freeBytesOrDefer(final Tier tier, final long location)
+    {
         final long leaseKey = leaseKey(tier, location);
-        if (leases.get(leaseKey) > 0)
+        if (tier != Tier.FILE && leases.get(leaseKey) > 0)
         {
-            deferredFrees.put(leaseKey, metaOffset);
+            deferredFrees.put(leaseKey, DEFERRED);
         }
         else
         {
             freeBytes(tier, location);
-            metaStore.free(metaOffset);
         }
     }
 
@@ -1130,15 +1148,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             policies[Tier.FILE.ordinal()].onRemove(slot);
             index.remove(slot);
             levelEntries[Tier.FILE.ordinal()]--;
-            final long leaseKey = leaseKey(Tier.FILE, location);
-            if (leases.get(leaseKey) > 0)
-            {
-                deferredFrees.put(leaseKey, metaOffset);
-            }
-            else
-            {
-                metaStore.free(metaOffset);
-            }
+            metaStore.free(metaOffset);
         }
     }
 
@@ -1169,8 +1179,8 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             return false;
         }
         relevel(slot, Tier.HOST, target);
-        file.remove(location);
         file.adviseDontNeed(location);
+        freeBytesOrDefer(Tier.FILE, location);
         promotions[Tier.FILE.ordinal()]++;
         bytesUp[Tier.FILE.ordinal()] += length;
         return true;
@@ -1221,7 +1231,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             return false;
         }
         relevel(slot, Tier.DEVICE, target);
-        freeBytes(from, location);
+        freeBytesOrDefer(from, location);
         promotions[from.ordinal()]++;
         bytesUp[from.ordinal()] += length;
         return true;
@@ -1358,11 +1368,14 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             return;
         }
         leases.remove(leaseKey);
-        final long metaOffset = deferredFrees.remove(leaseKey);
-        if (metaOffset != NO_META)
+        freeDeferred(leaseKey);
+    }
+
+    private void freeDeferred(final long leaseKey)
+    {
+        if (deferredFrees.remove(leaseKey) == DEFERRED)
         {
             freeBytes(tierOfLease(leaseKey), locationOfLease(leaseKey));
-            metaStore.free(metaOffset);
         }
     }
 
