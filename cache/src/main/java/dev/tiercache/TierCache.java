@@ -5,6 +5,7 @@ import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.policy.EvictionPolicies;
 import dev.tiercache.policy.EvictionPolicy;
+import dev.tiercache.policy.PromotionRule;
 import dev.tiercache.store.Codec;
 import dev.tiercache.store.Codecs;
 import dev.tiercache.store.DeviceStore;
@@ -81,6 +82,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     private static final int LEVELS = 3;
 
     private final Builder config;
+    private final PromotionRule rule;
     private final String name;
     private final ReentrantLock lock = new ReentrantLock();
 
@@ -125,6 +127,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     private TierCache(final Builder config)
     {
         this.config = config;
+        this.rule = config.promotionRule();
         this.name = config.name != null ? config.name : "tiercache-" + INSTANCES.incrementAndGet();
         this.index = new EntryIndex(config.maxEntries);
         this.pendingPromotions = new long[Math.max(64, Math.min(config.maxEntries, 1 << 16))];
@@ -311,8 +314,8 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 EntryMetaDescriptor.align(payloadLength + parts[i].spec().byteSize(), EntryMetaDescriptor.PART_ALIGNMENT) :
                 payloadLength + parts[i].spec().byteSize();
         }
-        final boolean fitsHost = payloadLength > 0 && payloadLength <= Math.min(config.hostMaxEntryBytes, host.capacity());
-        final boolean fitsFile = file != null && payloadLength <= Math.min(config.fileMaxEntryBytes, fileMaxRaw());
+        final boolean fitsHost = payloadLength > 0 && payloadLength <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L2), host.capacity());
+        final boolean fitsFile = file != null && payloadLength <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw());
         lock.lock();
         try
         {
@@ -321,8 +324,8 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             {
                 rejected++;
                 throw new IllegalArgumentException("entry of " + payloadLength + " bytes is larger than every level: L2 holds entries up to " +
-                    Math.min(config.hostMaxEntryBytes, host.capacity()) + " bytes, L3 " +
-                    (file == null ? "is off (" + fileOffReason + ")" : "up to " + Math.min(config.fileMaxEntryBytes, fileMaxRaw()) + " bytes"));
+                    Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L2), host.capacity()) + " bytes, L3 " +
+                    (file == null ? "is off (" + fileOffReason + ")" : "up to " + Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw()) + " bytes"));
             }
             final int existing = index.find(hash);
             if (existing != EntryIndex.NOT_FOUND)
@@ -538,10 +541,10 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             if (levelOf(slot) != Tier.DEVICE)
             {
                 final long length = index.rawLength(slot);
-                if (length > Math.min(config.deviceMaxEntryBytes, device.capacity()))
+                if (length > Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L1), device.capacity()))
                 {
                     throw new IllegalArgumentException("entry of " + length + " bytes is larger than L1 holds (" +
-                        Math.min(config.deviceMaxEntryBytes, device.capacity()) + ")");
+                        Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L1), device.capacity()) + ")");
                 }
                 if (!promoteToDeviceLocked(slot))
                 {
@@ -761,7 +764,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             removeSlot(slot);
             return null;
         }
-        final int count = index.recordAccess(slot, now);
+        index.recordAccess(slot, now);
         Tier tier = levelOf(slot);
         for (int l = 1; l <= tier.ordinal(); l++)
         {
@@ -769,13 +772,13 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         if (tier == Tier.FILE)
         {
-            if (count >= config.promoteToHostAfter && promoteFileToHostLocked(slot))
+            if (rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2) && promoteFileToHostLocked(slot))
             {
                 tier = Tier.HOST;
             }
             else
             {
-                return readFromFile(slot, count);
+                return readFromFile(slot);
             }
         }
         else
@@ -784,8 +787,8 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         hits++;
         levelHits[tier.ordinal()]++;
-        if (tier == Tier.HOST && device != null && count >= config.promoteToDeviceAfter &&
-            index.rawLength(slot) <= Math.min(config.deviceMaxEntryBytes, device.capacity()))
+        if (tier == Tier.HOST && device != null && rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L1) &&
+            index.rawLength(slot) <= device.capacity())
         {
             requestPromotion(index.keyHash(slot));
         }
@@ -799,7 +802,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             new EntryHandle(this, tier, leaseKey, meta, host.view(location, length), 0, null);
     }
 
-    private EntryHandle readFromFile(final int slot, final int count)
+    private EntryHandle readFromFile(final int slot)
     {
         final long location = index.location(slot);
         final long length = index.rawLength(slot);
@@ -816,7 +819,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         hits++;
         levelHits[Tier.FILE.ordinal()]++;
-        if (count >= config.promoteToHostAfter)
+        if (rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2))
         {
             requestPromotion(index.keyHash(slot));
         }
@@ -827,8 +830,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
 
     private boolean isExpired(final int slot, final long now)
     {
-        final long expires = index.expiresAtNanos(slot);
-        return expires != 0 && now - expires > 0;
+        return rule.isExpired(index, slot, now);
     }
 
     private void policyMiss(final long hash)
@@ -939,7 +941,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         index.meta(slot, metaOffset);
         index.accessCount(slot, 0);
         index.lastAccessNanos(slot, System.nanoTime());
-        index.expiresAtNanos(slot, config.ttlNanos > 0 ? System.nanoTime() + config.ttlNanos : 0);
+        index.expiresAtNanos(slot, rule.expiresAtNanos(System.nanoTime()));
         index.flags(slot, (byte) 0);
         policies[tier.ordinal()].onInsert(slot);
         levelEntries[tier.ordinal()]++;
@@ -1066,7 +1068,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 return;
             }
         }
-        else if (from == Tier.HOST && file != null && length <= Math.min(config.fileMaxEntryBytes, fileMaxRaw()))
+        else if (from == Tier.HOST && file != null && length <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw()))
         {
             final long fileLocation = appendToFile(index.keyHash(slot), metaOf(slot), host.view(location, length));
             if (fileLocation != FileStore.FULL && index.isLive(slot) && levelOf(slot) == Tier.HOST)
@@ -1155,7 +1157,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     private boolean promoteFileToHostLocked(final int slot)
     {
         final long length = index.rawLength(slot);
-        if (length > Math.min(config.hostMaxEntryBytes, host.capacity()))
+        if (length > Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L2), host.capacity()))
         {
             return false;
         }
@@ -1284,7 +1286,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 promoteFileToHostLocked(slot);
                 return 1;
             }
-            if (from != Tier.HOST || device == null || length > Math.min(config.deviceMaxEntryBytes, device.capacity()))
+            if (from != Tier.HOST || device == null || length > Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L1), device.capacity()))
             {
                 return 1;
             }
@@ -1407,8 +1409,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                     removeSlot(slot);
                     work++;
                 }
-                else if (config.demoteAfterIdleNanos > 0 && levelOf(slot) != Tier.FILE &&
-                    now - index.lastAccessNanos(slot) > config.demoteAfterIdleNanos)
+                else if (config.demoteAfterIdleNanos > 0 && levelOf(slot) != Tier.FILE && rule.isIdle(index, slot, now))
                 {
                     demote(slot);
                     work++;
@@ -1432,9 +1433,10 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         final long capacity = tier == Tier.DEVICE ? device.capacity() : host.capacity();
         int work = 0;
-        if (used(tier) > capacity * config.highWaterMark)
+        if (rule.isPastHighWaterMark(used(tier), capacity))
         {
-            while (used(tier) > capacity * config.evictToFraction && evictOne(tier, 0, false))
+            final long target = rule.evictionTargetBytes(capacity);
+            while (used(tier) > target && evictOne(tier, 0, false))
             {
                 work++;
             }
@@ -1736,7 +1738,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             if (index.isLive(slot) && levelOf(slot) != Tier.FILE)
             {
                 final long length = index.rawLength(slot);
-                if (length <= Math.min(config.fileMaxEntryBytes, fileMaxRaw()))
+                if (length <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw()))
                 {
                     if (levelOf(slot) == Tier.DEVICE)
                     {
@@ -1811,9 +1813,9 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         double highWaterMark = 0.95;
         double evictToFraction = 0.90;
         long ttlNanos;
-        long deviceMaxEntryBytes = Long.MAX_VALUE;
-        long hostMaxEntryBytes = Long.MAX_VALUE;
-        long fileMaxEntryBytes = Long.MAX_VALUE;
+        long deviceMaxEntryBytes = PromotionRule.L1_MAX_ENTRY_BYTES_DEFAULT;
+        long hostMaxEntryBytes = PromotionRule.L2_MAX_ENTRY_BYTES_DEFAULT;
+        long fileMaxEntryBytes = PromotionRule.L3_MAX_ENTRY_BYTES_DEFAULT;
         int maxEntries = 1 << 16;
         long cleanupIntervalNanos = 1_000_000_000L;
         boolean persistOnClose = true;
@@ -2105,6 +2107,21 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         {
             this.persistOnClose = on;
             return this;
+        }
+
+        PromotionRule promotionRule()
+        {
+            return PromotionRule.builder()
+                .l1PromotionAccessCount(promoteToDeviceAfter)
+                .l2PromotionAccessCount(promoteToHostAfter)
+                .demoteAfterIdleNanos(demoteAfterIdleNanos == 0 ? Long.MAX_VALUE : demoteAfterIdleNanos)
+                .highWaterMarkPercent((int) Math.round(highWaterMark * 100))
+                .evictionTargetPercent((int) Math.round(evictToFraction * 100))
+                .ttlNanos(ttlNanos)
+                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L1, deviceMaxEntryBytes)
+                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L2, hostMaxEntryBytes)
+                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L3, fileMaxEntryBytes)
+                .build();
         }
 
         long metaBytes()
