@@ -80,6 +80,8 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     private static final long DEFERRED = 1;
     private static final byte FLAG_MOVING = 1;
     private static final int LEVELS = 3;
+    private static final Tier[] TIERS = Tier.values();
+    private static final ThreadLocal<long[]> PART_LAYOUT = ThreadLocal.withInitial(() -> new long[2 * EntryMetaDescriptor.MAX_PARTS]);
 
     private final Builder config;
     private final PromotionRule rule;
@@ -491,26 +493,100 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
      */
     public long getInto(final long key, final MemorySegment destination)
     {
-        try (EntryHandle handle = get(key))
+        final long[] layout = PART_LAYOUT.get();
+        final EntryHandle handle;
+        final long leaseKey;
+        final long base;
+        final int parts;
+        lock.lock();
+        try
         {
-            if (handle == null)
+            checkOpen();
+            final int slot = locate(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+            if (slot == EntryIndex.NOT_FOUND)
             {
                 return MISS;
             }
-            final long total = handle.byteSize();
+            if (levelOf(slot) == Tier.HOST)
+            {
+                // the fast path: the part layout goes into a per-thread array, the copy runs outside the lock under a lease
+                final MemorySegment memory = metaStore.memory();
+                final long record = index.meta(slot);
+                parts = EntryMetaDescriptor.partCount(memory, record);
+                for (int i = 0; i < parts; i++)
+                {
+                    layout[2 * i] = EntryMetaDescriptor.partOffset(memory, record, i);
+                    layout[2 * i + 1] = EntryMetaDescriptor.partLength(memory, record, i);
+                }
+                base = index.location(slot);
+                leaseKey = leaseKey(Tier.HOST, base);
+                leases.put(leaseKey, leases.get(leaseKey) + 1);
+                handle = null;
+            }
+            else
+            {
+                handle = handleFor(slot);
+                if (handle == null)
+                {
+                    return MISS;
+                }
+                leaseKey = 0;
+                base = 0;
+                parts = 0;
+            }
+        }
+        finally
+        {
+            lock.unlock();
+        }
+        if (handle != null)
+        {
+            try (handle)
+            {
+                return copyParts(handle, destination);
+            }
+        }
+        try
+        {
+            long total = 0;
+            for (int i = 0; i < parts; i++)
+            {
+                total += layout[2 * i + 1];
+            }
             if (destination.byteSize() < total)
             {
                 throw new IllegalArgumentException("destination of " + destination.byteSize() + " bytes < entry of " + total + " bytes");
             }
+            final MemorySegment memory = host.memory();
             long at = 0;
-            for (int i = 0, n = handle.partCount(); i < n; i++)
+            for (int i = 0; i < parts; i++)
             {
-                final long length = handle.partByteSize(i);
-                handle.copyTo(i, destination.asSlice(at, length));
-                at += length;
+                MemorySegment.copy(memory, base + layout[2 * i], destination, at, layout[2 * i + 1]);
+                at += layout[2 * i + 1];
             }
             return total;
         }
+        finally
+        {
+            releaseLease(leaseKey);
+        }
+    }
+
+    private static long copyParts(final EntryHandle handle, final MemorySegment destination)
+    {
+        final long total = handle.byteSize();
+        if (destination.byteSize() < total)
+        {
+            throw new IllegalArgumentException("destination of " + destination.byteSize() + " bytes < entry of " + total + " bytes");
+        }
+        long at = 0;
+        for (int i = 0, n = handle.partCount(); i < n; i++)
+        {
+            final long length = handle.partByteSize(i);
+            handle.copyTo(i, destination.asSlice(at, length));
+            at += length;
+        }
+        return total;
     }
 
     /**
@@ -731,20 +807,53 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         {
             return slot;
         }
-        final MemorySegment meta = metaOf(slot);
-        if (EntryMetaDescriptor.keyKind(meta) != keyKind)
+        final MemorySegment memory = metaStore.memory();
+        final long base = index.meta(slot);
+        if (EntryMetaDescriptor.keyKind(memory, base) != keyKind)
         {
             return EntryIndex.NOT_FOUND;
         }
-        final MemorySegment stored = EntryMetaDescriptor.key(meta);
         if (keyKind == EntryMetaDescriptor.KEY_KIND_LONG)
         {
-            return stored.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0) == longKey ? slot : EntryIndex.NOT_FOUND;
+            return EntryMetaDescriptor.longKey(memory, base) == longKey ? slot : EntryIndex.NOT_FOUND;
         }
-        return stored.mismatch(keyBytes) == -1 ? slot : EntryIndex.NOT_FOUND;
+        return EntryMetaDescriptor.key(metaOf(slot)).mismatch(keyBytes) == -1 ? slot : EntryIndex.NOT_FOUND;
     }
 
     private EntryHandle lookup(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
+    {
+        final int slot = locate(hash, keyKind, keyBytes, longKey);
+        return slot == EntryIndex.NOT_FOUND ? null : handleFor(slot);
+    }
+
+    /**
+     * Leases a hit found by {@link #locate}: an L3 hit is read into memory the lease owns.
+     */
+    private EntryHandle handleFor(final int slot)
+    {
+        final Tier tier = levelOf(slot);
+        if (tier == Tier.FILE)
+        {
+            return readFromFile(slot);
+        }
+        final long location = index.location(slot);
+        final long length = index.rawLength(slot);
+        final long leaseKey = leaseKey(tier, location);
+        leases.put(leaseKey, leases.get(leaseKey) + 1);
+        final MemorySegment meta = copyOfMeta(slot);
+        return tier == Tier.DEVICE ?
+            new EntryHandle(this, tier, leaseKey, meta, null, device.deviceAddress(location), null) :
+            new EntryHandle(this, tier, leaseKey, meta, host.view(location, length), 0, null);
+    }
+
+    /**
+     * Finds a key and does the bookkeeping of an access: statistics, the policy's order, expiry,
+     * promotion requests, and the read of an L3 entry into L2 once it is due. Allocates nothing.
+     *
+     * @return the slot of a hit (an L3 slot means: serve it by reading the file), or
+     *         {@link EntryIndex#NOT_FOUND}.
+     */
+    private int locate(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
     {
         accesses++;
         levelAccesses[0]++;
@@ -754,7 +863,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             levelAccesses[1]++;
             levelAccesses[2]++;
             policyMiss(hash);
-            return null;
+            return EntryIndex.NOT_FOUND;
         }
         final long now = System.nanoTime();
         if (isExpired(slot, now))
@@ -762,7 +871,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             levelAccesses[1]++;
             levelAccesses[2]++;
             removeSlot(slot);
-            return null;
+            return EntryIndex.NOT_FOUND;
         }
         index.recordAccess(slot, now);
         Tier tier = levelOf(slot);
@@ -772,14 +881,11 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         if (tier == Tier.FILE)
         {
-            if (rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2) && promoteFileToHostLocked(slot))
+            if (!rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2) || !promoteFileToHostLocked(slot))
             {
-                tier = Tier.HOST;
+                return slot;
             }
-            else
-            {
-                return readFromFile(slot);
-            }
+            tier = Tier.HOST;
         }
         else
         {
@@ -792,14 +898,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         {
             requestPromotion(index.keyHash(slot));
         }
-        final long location = index.location(slot);
-        final long length = index.rawLength(slot);
-        final long leaseKey = leaseKey(tier, location);
-        leases.put(leaseKey, leases.get(leaseKey) + 1);
-        final MemorySegment meta = copyOfMeta(slot);
-        return tier == Tier.DEVICE ?
-            new EntryHandle(this, tier, leaseKey, meta, null, device.deviceAddress(location), null) :
-            new EntryHandle(this, tier, leaseKey, meta, host.view(location, length), 0, null);
+        return slot;
     }
 
     private EntryHandle readFromFile(final int slot)
@@ -886,7 +985,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
 
     private Tier levelOf(final int slot)
     {
-        return Tier.values()[index.level(slot)];
+        return TIERS[index.level(slot)];
     }
 
     private MemorySegment metaOf(final int slot)
@@ -1507,7 +1606,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
 
     private static Tier tierOfLease(final long leaseKey)
     {
-        return Tier.values()[(int) (leaseKey >>> 61)];
+        return TIERS[(int) (leaseKey >>> 61)];
     }
 
     private static long locationOfLease(final long leaseKey)
