@@ -324,6 +324,27 @@ class TierCacheTest
     }
 
     @Test
+    void injectedAllocationFailures_turnL1OffOrUnpinL2_andNothingLeaks()
+    {
+        sim.failNthCall("cudaMalloc", 1, CudaError.MEMORY_ALLOCATION.code());
+        try (TierCache cache = small().build())
+        {
+            assertFalse(cache.hasDevice());
+            assertTrue(cache.stats().level(Tier.DEVICE).disabledReason().contains("cannot allocate the device arena"),
+                cache.stats().level(Tier.DEVICE).disabledReason());
+XX, 1, CudaError.MEMORY_ALLOCATION.code());
+        try (TierCache cache = small().build())
+        {
+            assertTrue(cache.hasDevice());
+            cache.put(1L, random(1000, 1));
+            try (EntryHandle handle = cache.getOnDevice(1L))
+            {
+                assertEquals(Tier.DEVICE, handle.tier());
+            }
+        }
+    }
+
+    @Test
     void stats_lineHasTheSeedFormat()
     {
         final LevelStats stats = new LevelStats(Tier.DEVICE, true, null, 1024L * 1024 * 1024, (long) (846.2 * 1024 * 1024), 421, 1337,

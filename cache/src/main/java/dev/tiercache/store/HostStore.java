@@ -1,5 +1,6 @@
 package dev.tiercache.store;
 
+import dev.tiercache.cuda.CudaException;
 import dev.tiercache.cuda.CudaRuntime;
 import dev.tiercache.cuda.PinnedBuffer;
 
@@ -50,8 +51,17 @@ public final class HostStore implements AutoCloseable
         }
         if (runtime != null && runtime.isUsable())
         {
-            final PinnedBuffer pinned = runtime.allocatePinned(capacityBytes, 0);
-            return new HostStore(capacityBytes, alignmentBytes, pinned, null);
+            try
+            {
+                final PinnedBuffer pinned = runtime.allocatePinned(capacityBytes, 0);
+                return new HostStore(capacityBytes, alignmentBytes, pinned, null);
+            }
+            catch (final CudaException ex)
+            {
+                // the OS may refuse to lock that much memory; pageable memory still works, only slower to copy
+                System.getLogger(HostStore.class.getName()).log(System.Logger.Level.WARNING,
+                    "cannot pin " + capacityBytes + " bytes of host memory (" + ex.getMessage() + "); L2 uses pageable memory");
+            }
         }
         return new HostStore(capacityBytes, alignmentBytes, null, Arena.ofShared());
     }
