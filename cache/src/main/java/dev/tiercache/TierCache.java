@@ -1691,61 +1691,66 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     @Override
     public long[] getCapacityBytes()
     {
-        return stats().levels().stream().mapToLong(LevelStats::capacityBytes).toArray();
+        return perLevel(LevelStats::capacityBytes);
     }
 
     @Override
     public long[] getUsedBytes()
     {
-        return stats().levels().stream().mapToLong(LevelStats::usedBytes).toArray();
+        return perLevel(LevelStats::usedBytes);
     }
 
     @Override
     public long[] getEntries()
     {
-        return stats().levels().stream().mapToLong(LevelStats::entries).toArray();
+        return perLevel(LevelStats::entries);
     }
 
     @Override
     public long[] getLevelHits()
     {
-        return stats().levels().stream().mapToLong(LevelStats::hits).toArray();
+        return perLevel(LevelStats::hits);
     }
 
     @Override
     public long[] getLevelAccesses()
     {
-        return stats().levels().stream().mapToLong(LevelStats::accesses).toArray();
+        return perLevel(LevelStats::accesses);
     }
 
     @Override
     public long[] getEvictions()
     {
-        return stats().levels().stream().mapToLong(LevelStats::evictions).toArray();
+        return perLevel(LevelStats::evictions);
     }
 
     @Override
     public long[] getPromotions()
     {
-        return stats().levels().stream().mapToLong(LevelStats::promotions).toArray();
+        return perLevel(LevelStats::promotions);
     }
 
     @Override
     public long[] getDemotions()
     {
-        return stats().levels().stream().mapToLong(LevelStats::demotions).toArray();
+        return perLevel(LevelStats::demotions);
     }
 
     @Override
     public long[] getBytesMovedUp()
     {
-        return stats().levels().stream().mapToLong(LevelStats::bytesMovedUp).toArray();
+        return perLevel(LevelStats::bytesMovedUp);
     }
 
     @Override
     public long[] getBytesMovedDown()
     {
-        return stats().levels().stream().mapToLong(LevelStats::bytesMovedDown).toArray();
+        return perLevel(LevelStats::bytesMovedDown);
+    }
+
+    private long[] perLevel(final java.util.function.ToLongFunction<LevelStats> figure)
+    {
+        return stats().levels().stream().mapToLong(figure).toArray();
     }
 
     @Override

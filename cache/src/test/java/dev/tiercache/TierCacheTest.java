@@ -332,7 +332,13 @@ class TierCacheTest
             assertFalse(cache.hasDevice());
             assertTrue(cache.stats().level(Tier.DEVICE).disabledReason().contains("cannot allocate the device arena"),
                 cache.stats().level(Tier.DEVICE).disabledReason());
-XX, 1, CudaError.MEMORY_ALLOCATION.code());
+            cache.put(1L, random(1000, 1));
+            try (EntryHandle handle = cache.get(1L))
+            {
+                assertEquals(Tier.HOST, handle.tier());
+            }
+        }
+        sim.failNthCall("cudaHostAlloc", 1, CudaError.MEMORY_ALLOCATION.code());
         try (TierCache cache = small().build())
         {
             assertTrue(cache.hasDevice());
