@@ -9,4 +9,6 @@ module dev.tiercache {
     requires org.lz4.java;
     requires java.management;
 
+    exports dev.tiercache.profile;
+
 }
