@@ -20,14 +20,14 @@ public final class SettingsException extends IllegalArgumentException
     /**
      * A problem with one value.
      *
-     * @param key     the key.
+     * @param key     the key, or {@code null} for a syntax error that precedes any key.
      * @param value   the value as written, or {@code null}.
      * @param problem what is wrong and what is allowed, e.g. {@code "must be a positive integer"}.
      * @param source  where the value came from.
      */
     public SettingsException(final String key, final String value, final String problem, final String source)
     {
-        super(key + (value == null ? "" : " = " + value) + ": " + problem + " (" + source + ")");
+        super((key == null ? "" : key + (value == null ? "" : " = " + value) + ": ") + problem + " (" + source + ")");
         this.key = key;
         this.value = value;
         this.source = source;
@@ -36,7 +36,7 @@ public final class SettingsException extends IllegalArgumentException
     /**
      * The key as written.
      *
-     * @return e.g. {@code cache.memory.max_items}.
+     * @return e.g. {@code cache.memory.max_items}; {@code null} for a syntax error before any key.
      */
     public String key()
     {
