@@ -487,7 +487,7 @@ public final class CacheSettings
     {
         return switch (key.kind)
         {
-            case SIZE, POSITIVE_SIZE -> "\"" + exactBytes((Long)value) + "\"";
+            case SIZE, POSITIVE_SIZE, ENTRY_SIZE -> "\"" + exactBytes((Long)value) + "\"";
             case DURATION, POSITIVE_DURATION ->
                 "\"" + new BigDecimal(((Duration)value).toNanos()).movePointLeft(9).stripTrailingZeros().toPlainString() + "s\"";
             case TEXT, POLICY, FILE_POLICY, PATH -> quote(value.toString());
@@ -723,7 +723,7 @@ public final class CacheSettings
          * Largest entry a level takes.
          *
          * @param tier  the level.
-         * @param bytes positive.
+         * @param bytes non-negative; 0 only for a level that is off.
          * @return this.
          */
         public Builder maxEntryBytes(final Tier tier, final long bytes)

@@ -31,12 +31,12 @@ enum SettingsKey
     HEADROOM("cache.device.headroom", Kind.HEADROOM),
     DEVICE_POLICY("cache.device.policy", Kind.POLICY),
     DEVICE_PROMOTION_THRESHOLD("cache.device.promotion_threshold", Kind.POSITIVE_INT, "cache.device.cache_hit_threshold"),
-    DEVICE_MAX_ENTRY_SIZE("cache.device.max_entry_size", Kind.POSITIVE_SIZE),
+    DEVICE_MAX_ENTRY_SIZE("cache.device.max_entry_size", Kind.ENTRY_SIZE),
 
     HOST_SIZE("cache.memory_size", Kind.POSITIVE_SIZE, "cache.memory.size"),
     HOST_POLICY("cache.memory.policy", Kind.POLICY),
     HOST_PROMOTION_THRESHOLD("cache.memory.promotion_threshold", Kind.POSITIVE_INT),
-    HOST_MAX_ENTRY_SIZE("cache.memory.max_entry_size", Kind.POSITIVE_SIZE),
+    HOST_MAX_ENTRY_SIZE("cache.memory.max_entry_size", Kind.ENTRY_SIZE),
     MAX_ITEMS("cache.memory.max_items", Kind.POSITIVE_INT, "cache.max_items"),
     CLEANUP_INTERVAL("cache.memory.cleanup_interval", Kind.POSITIVE_DURATION, "cache.cleanup_interval"),
 
@@ -44,7 +44,7 @@ enum SettingsKey
     FILE_PATH("cache.disk.path", Kind.PATH),
     USE_MMAP("cache.disk.use_mmap", Kind.BOOLEAN),
     FILE_POLICY("cache.disk.policy", Kind.FILE_POLICY),
-    FILE_MAX_ENTRY_SIZE("cache.disk.max_entry_size", Kind.POSITIVE_SIZE),
+    FILE_MAX_ENTRY_SIZE("cache.disk.max_entry_size", Kind.ENTRY_SIZE),
     FILE_REGION_SIZE("cache.disk.region_size", Kind.POSITIVE_SIZE),
     COMPRESSION("cache.disk.compression", Kind.BOOLEAN),
     MIN_COMPRESSION_SAVINGS("cache.disk.min_compression_savings", Kind.HEADROOM),
@@ -56,6 +56,7 @@ enum SettingsKey
         TEXT("must be a non-empty string"),
         SIZE("must be " + SettingsUnits.SIZE_FORMS + "; 0 turns the level off"),
         POSITIVE_SIZE("must be " + SettingsUnits.SIZE_FORMS + ", more than 0"),
+        ENTRY_SIZE("must be " + SettingsUnits.SIZE_FORMS + "; 0 only for a level that is off"),
         POSITIVE_INT("must be a positive integer"),
         NON_NEGATIVE_INT("must be an integer >= 0"),
         FRACTION("must be a fraction in (0, 1], e.g. 0.9 or \"90%\""),
@@ -169,7 +170,7 @@ enum SettingsKey
         {
             case TEXT -> checked(text, !text.isEmpty());
             case PATH -> checked(Path.of(text), !text.isEmpty());
-            case SIZE, POSITIVE_SIZE -> checked(parseSize(text), null);
+            case SIZE, POSITIVE_SIZE, ENTRY_SIZE -> checked(parseSize(text), null);
             case POSITIVE_INT, NON_NEGATIVE_INT -> checked(parseInt(text), null);
             case FRACTION, HEADROOM -> checked(parseFraction(text), null);
             case DURATION, POSITIVE_DURATION -> checked(parseDuration(text), null);
@@ -189,7 +190,7 @@ enum SettingsKey
         {
             case TEXT -> value instanceof String s && !s.isBlank();
             case PATH -> value instanceof Path p && !p.toString().isEmpty();
-            case SIZE, NON_NEGATIVE_INT -> value instanceof Long l && l >= 0;
+            case SIZE, ENTRY_SIZE, NON_NEGATIVE_INT -> value instanceof Long l && l >= 0;
             case POSITIVE_SIZE -> value instanceof Long l && l > 0;
             case POSITIVE_INT -> value instanceof Long l && l > 0 &&
                 (this != MAX_ITEMS || l <= IndexSlotDescriptor.MAX_CAPACITY);

@@ -273,6 +273,11 @@ final class SettingsLoader
         final EnumMap<SettingsKey, Setting> merged)
     {
         final long level = (Long)values.get(levelKey);
+        if (level > 0 && (Long)values.get(entryKey) == 0)
+        {
+            throw contradiction(entryKey, values, sources, merged, "0 only for a level that is off, and " + levelKey.key + " = " +
+                SettingsUnits.formatBytes(level) + " (" + sources.get(levelKey) + ")");
+        }
         if (level > 0 && (Long)values.get(entryKey) > level)
         {
             throw contradiction(entryKey, values, sources, merged, "larger than the level (" + levelKey.key + " = " +
@@ -298,7 +303,7 @@ final class SettingsLoader
             return setting.written();
         }
         final Object value = values.get(key);
-        return key.kind == SettingsKey.Kind.SIZE || key.kind == SettingsKey.Kind.POSITIVE_SIZE ?
+        return key.kind == SettingsKey.Kind.SIZE || key.kind == SettingsKey.Kind.POSITIVE_SIZE || key.kind == SettingsKey.Kind.ENTRY_SIZE ?
             SettingsUnits.formatBytes((Long)value) : String.valueOf(value);
     }
 }
