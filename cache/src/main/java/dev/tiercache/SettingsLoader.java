@@ -152,7 +152,8 @@ final class SettingsLoader
 
         final boolean pathGiven = values.containsKey(SettingsKey.FILE_PATH);
         Path path = pathGiven ? (Path)values.get(SettingsKey.FILE_PATH) : Path.of(System.getProperty("java.io.tmpdir"), "tiercache");
-        if (!pathGiven || Files.isDirectory(path) || path.toString().endsWith("/"))
+        final String writtenPath = pathGiven ? merged.get(SettingsKey.FILE_PATH).written() : "";
+        if (!pathGiven || Files.isDirectory(path) || writtenPath.endsWith("/") || writtenPath.endsWith("/\""))
         {
             path = path.resolve(FILE_NAME);
         }

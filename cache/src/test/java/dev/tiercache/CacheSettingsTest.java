@@ -106,6 +106,10 @@ class CacheSettingsTest
         assertEquals(100 * GIB, settings.fileBytes());
         assertEquals(dir.resolve(SettingsLoader.FILE_NAME), settings.filePath());
         assertEquals(64 * MIB, settings.maxEntryBytes(Tier.FILE), "at most one region");
+        final CacheSettings notYet = CacheSettings.load(null, Map.of("CACHE_DISK_PATH", dir + "/later/"), LAPTOP);
+        assertEquals(dir.resolve("later").resolve(SettingsLoader.FILE_NAME), notYet.filePath());
+        final CacheSettings file = CacheSettings.load(null, Map.of("CACHE_DISK_PATH", dir + "/later"), LAPTOP);
+        assertEquals(dir.resolve("later"), file.filePath());
     }
 
     @Test
