@@ -5,6 +5,7 @@ import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.policy.EvictionPolicies;
 import dev.tiercache.policy.EvictionPolicy;
+import dev.tiercache.policy.PromotionRule;
 import dev.tiercache.store.Codec;
 import dev.tiercache.store.Codecs;
 import dev.tiercache.store.DeviceStore;
@@ -75,11 +76,15 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
 
     private static final System.Logger LOG = System.getLogger(TierCache.class.getName());
     private static final AtomicInteger INSTANCES = new AtomicInteger();
-    private static final long NO_META = -1;
+    private static final long NOT_DEFERRED = 0;
+    private static final long DEFERRED = 1;
     private static final byte FLAG_MOVING = 1;
     private static final int LEVELS = 3;
+    private static final Tier[] TIERS = Tier.values();
+    private static final ThreadLocal<long[]> PART_LAYOUT = ThreadLocal.withInitial(() -> new long[2 * EntryMetaDescriptor.MAX_PARTS]);
 
     private final Builder config;
+    private final PromotionRule rule;
     private final String name;
     private final ReentrantLock lock = new ReentrantLock();
 
@@ -87,7 +92,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     private final EntryIndex index;
     private final EvictionPolicy[] policies = new EvictionPolicy[LEVELS];
     private final Long2LongHashMap leases = new Long2LongHashMap(0);
-    private final Long2LongHashMap deferredFrees = new Long2LongHashMap(NO_META);
+    private final Long2LongHashMap deferredFrees = new Long2LongHashMap(NOT_DEFERRED);
     private final long[] pendingPromotions;
     private int pendingHead;
     private int pendingSize;
@@ -124,6 +129,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     private TierCache(final Builder config)
     {
         this.config = config;
+        this.rule = config.promotionRule();
         this.name = config.name != null ? config.name : "tiercache-" + INSTANCES.incrementAndGet();
         this.index = new EntryIndex(config.maxEntries);
         this.pendingPromotions = new long[Math.max(64, Math.min(config.maxEntries, 1 << 16))];
@@ -310,8 +316,8 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 EntryMetaDescriptor.align(payloadLength + parts[i].spec().byteSize(), EntryMetaDescriptor.PART_ALIGNMENT) :
                 payloadLength + parts[i].spec().byteSize();
         }
-        final boolean fitsHost = payloadLength > 0 && payloadLength <= Math.min(config.hostMaxEntryBytes, host.capacity());
-        final boolean fitsFile = file != null && payloadLength <= Math.min(config.fileMaxEntryBytes, fileMaxRaw());
+        final boolean fitsHost = payloadLength > 0 && payloadLength <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L2), host.capacity());
+        final boolean fitsFile = file != null && payloadLength <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw());
         lock.lock();
         try
         {
@@ -320,8 +326,8 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             {
                 rejected++;
                 throw new IllegalArgumentException("entry of " + payloadLength + " bytes is larger than every level: L2 holds entries up to " +
-                    Math.min(config.hostMaxEntryBytes, host.capacity()) + " bytes, L3 " +
-                    (file == null ? "is off (" + fileOffReason + ")" : "up to " + Math.min(config.fileMaxEntryBytes, fileMaxRaw()) + " bytes"));
+                    Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L2), host.capacity()) + " bytes, L3 " +
+                    (file == null ? "is off (" + fileOffReason + ")" : "up to " + Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw()) + " bytes"));
             }
             final int existing = index.find(hash);
             if (existing != EntryIndex.NOT_FOUND)
@@ -487,26 +493,100 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
      */
     public long getInto(final long key, final MemorySegment destination)
     {
-        try (EntryHandle handle = get(key))
+        final long[] layout = PART_LAYOUT.get();
+        final EntryHandle handle;
+        final long leaseKey;
+        final long base;
+        final int parts;
+        lock.lock();
+        try
         {
-            if (handle == null)
+            checkOpen();
+            final int slot = locate(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+            if (slot == EntryIndex.NOT_FOUND)
             {
                 return MISS;
             }
-            final long total = handle.byteSize();
+            if (levelOf(slot) == Tier.HOST)
+            {
+                // the fast path: the part layout goes into a per-thread array, the copy runs outside the lock under a lease
+                final MemorySegment memory = metaStore.memory();
+                final long record = index.meta(slot);
+                parts = EntryMetaDescriptor.partCount(memory, record);
+                for (int i = 0; i < parts; i++)
+                {
+                    layout[2 * i] = EntryMetaDescriptor.partOffset(memory, record, i);
+                    layout[2 * i + 1] = EntryMetaDescriptor.partLength(memory, record, i);
+                }
+                base = index.location(slot);
+                leaseKey = leaseKey(Tier.HOST, base);
+                leases.put(leaseKey, leases.get(leaseKey) + 1);
+                handle = null;
+            }
+            else
+            {
+                handle = handleFor(slot);
+                if (handle == null)
+                {
+                    return MISS;
+                }
+                leaseKey = 0;
+                base = 0;
+                parts = 0;
+            }
+        }
+        finally
+        {
+            lock.unlock();
+        }
+        if (handle != null)
+        {
+            try (handle)
+            {
+                return copyParts(handle, destination);
+            }
+        }
+        try
+        {
+            long total = 0;
+            for (int i = 0; i < parts; i++)
+            {
+                total += layout[2 * i + 1];
+            }
             if (destination.byteSize() < total)
             {
                 throw new IllegalArgumentException("destination of " + destination.byteSize() + " bytes < entry of " + total + " bytes");
             }
+            final MemorySegment memory = host.memory();
             long at = 0;
-            for (int i = 0, n = handle.partCount(); i < n; i++)
+            for (int i = 0; i < parts; i++)
             {
-                final long length = handle.partByteSize(i);
-                handle.copyTo(i, destination.asSlice(at, length));
-                at += length;
+                MemorySegment.copy(memory, base + layout[2 * i], destination, at, layout[2 * i + 1]);
+                at += layout[2 * i + 1];
             }
             return total;
         }
+        finally
+        {
+            releaseLease(leaseKey);
+        }
+    }
+
+    private static long copyParts(final EntryHandle handle, final MemorySegment destination)
+    {
+        final long total = handle.byteSize();
+        if (destination.byteSize() < total)
+        {
+            throw new IllegalArgumentException("destination of " + destination.byteSize() + " bytes < entry of " + total + " bytes");
+        }
+        long at = 0;
+        for (int i = 0, n = handle.partCount(); i < n; i++)
+        {
+            final long length = handle.partByteSize(i);
+            handle.copyTo(i, destination.asSlice(at, length));
+            at += length;
+        }
+        return total;
     }
 
     /**
@@ -537,10 +617,10 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             if (levelOf(slot) != Tier.DEVICE)
             {
                 final long length = index.rawLength(slot);
-                if (length > Math.min(config.deviceMaxEntryBytes, device.capacity()))
+                if (length > Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L1), device.capacity()))
                 {
                     throw new IllegalArgumentException("entry of " + length + " bytes is larger than L1 holds (" +
-                        Math.min(config.deviceMaxEntryBytes, device.capacity()) + ")");
+                        Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L1), device.capacity()) + ")");
                 }
                 if (!promoteToDeviceLocked(slot))
                 {
@@ -727,20 +807,53 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         {
             return slot;
         }
-        final MemorySegment meta = metaOf(slot);
-        if (EntryMetaDescriptor.keyKind(meta) != keyKind)
+        final MemorySegment memory = metaStore.memory();
+        final long base = index.meta(slot);
+        if (EntryMetaDescriptor.keyKind(memory, base) != keyKind)
         {
             return EntryIndex.NOT_FOUND;
         }
-        final MemorySegment stored = EntryMetaDescriptor.key(meta);
         if (keyKind == EntryMetaDescriptor.KEY_KIND_LONG)
         {
-            return stored.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0) == longKey ? slot : EntryIndex.NOT_FOUND;
+            return EntryMetaDescriptor.longKey(memory, base) == longKey ? slot : EntryIndex.NOT_FOUND;
         }
-        return stored.mismatch(keyBytes) == -1 ? slot : EntryIndex.NOT_FOUND;
+        return EntryMetaDescriptor.key(metaOf(slot)).mismatch(keyBytes) == -1 ? slot : EntryIndex.NOT_FOUND;
     }
 
     private EntryHandle lookup(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
+    {
+        final int slot = locate(hash, keyKind, keyBytes, longKey);
+        return slot == EntryIndex.NOT_FOUND ? null : handleFor(slot);
+    }
+
+    /**
+     * Leases a hit found by {@link #locate}: an L3 hit is read into memory the lease owns.
+     */
+    private EntryHandle handleFor(final int slot)
+    {
+        final Tier tier = levelOf(slot);
+        if (tier == Tier.FILE)
+        {
+            return readFromFile(slot);
+        }
+        final long location = index.location(slot);
+        final long length = index.rawLength(slot);
+        final long leaseKey = leaseKey(tier, location);
+        leases.put(leaseKey, leases.get(leaseKey) + 1);
+        final MemorySegment meta = copyOfMeta(slot);
+        return tier == Tier.DEVICE ?
+            new EntryHandle(this, tier, leaseKey, meta, null, device.deviceAddress(location), null) :
+            new EntryHandle(this, tier, leaseKey, meta, host.view(location, length), 0, null);
+    }
+
+    /**
+     * Finds a key and does the bookkeeping of an access: statistics, the policy's order, expiry,
+     * promotion requests, and the read of an L3 entry into L2 once it is due. Allocates nothing.
+     *
+     * @return the slot of a hit (an L3 slot means: serve it by reading the file), or
+     *         {@link EntryIndex#NOT_FOUND}.
+     */
+    private int locate(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
     {
         accesses++;
         levelAccesses[0]++;
@@ -750,7 +863,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             levelAccesses[1]++;
             levelAccesses[2]++;
             policyMiss(hash);
-            return null;
+            return EntryIndex.NOT_FOUND;
         }
         final long now = System.nanoTime();
         if (isExpired(slot, now))
@@ -758,9 +871,9 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             levelAccesses[1]++;
             levelAccesses[2]++;
             removeSlot(slot);
-            return null;
+            return EntryIndex.NOT_FOUND;
         }
-        final int count = index.recordAccess(slot, now);
+        index.recordAccess(slot, now);
         Tier tier = levelOf(slot);
         for (int l = 1; l <= tier.ordinal(); l++)
         {
@@ -768,14 +881,11 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         if (tier == Tier.FILE)
         {
-            if (count >= config.promoteToHostAfter && promoteFileToHostLocked(slot))
+            if (!rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2) || !promoteFileToHostLocked(slot))
             {
-                tier = Tier.HOST;
+                return slot;
             }
-            else
-            {
-                return readFromFile(slot, count);
-            }
+            tier = Tier.HOST;
         }
         else
         {
@@ -783,22 +893,15 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         hits++;
         levelHits[tier.ordinal()]++;
-        if (tier == Tier.HOST && device != null && count >= config.promoteToDeviceAfter &&
-            index.rawLength(slot) <= Math.min(config.deviceMaxEntryBytes, device.capacity()))
+        if (tier == Tier.HOST && device != null && rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L1) &&
+            index.rawLength(slot) <= device.capacity())
         {
             requestPromotion(index.keyHash(slot));
         }
-        final long location = index.location(slot);
-        final long length = index.rawLength(slot);
-        final long leaseKey = leaseKey(tier, location);
-        leases.put(leaseKey, leases.get(leaseKey) + 1);
-        final MemorySegment meta = metaOf(slot);
-        return tier == Tier.DEVICE ?
-            new EntryHandle(this, tier, leaseKey, meta, null, device.deviceAddress(location), null) :
-            new EntryHandle(this, tier, leaseKey, meta, host.view(location, length), 0, null);
+        return slot;
     }
 
-    private EntryHandle readFromFile(final int slot, final int count)
+    private EntryHandle readFromFile(final int slot)
     {
         final long location = index.location(slot);
         final long length = index.rawLength(slot);
@@ -815,19 +918,18 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         hits++;
         levelHits[Tier.FILE.ordinal()]++;
-        if (count >= config.promoteToHostAfter)
+        if (rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2))
         {
             requestPromotion(index.keyHash(slot));
         }
         final long leaseKey = leaseKey(Tier.FILE, location);
         leases.put(leaseKey, leases.get(leaseKey) + 1);
-        return new EntryHandle(this, Tier.FILE, leaseKey, metaOf(slot), target, 0, owned);
+        return new EntryHandle(this, Tier.FILE, leaseKey, copyOfMeta(slot), target, 0, owned);
     }
 
     private boolean isExpired(final int slot, final long now)
     {
-        final long expires = index.expiresAtNanos(slot);
-        return expires != 0 && now - expires > 0;
+        return rule.isExpired(index, slot, now);
     }
 
     private void policyMiss(final long hash)
@@ -851,11 +953,9 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 return;
             }
             leases.remove(leaseKey);
-            final long metaOffset = deferredFrees.remove(leaseKey);
-            if (metaOffset != NO_META && !closed)
+            if (!closed)
             {
-                freeBytes(tierOfLease(leaseKey), locationOfLease(leaseKey));
-                metaStore.free(metaOffset);
+                freeDeferred(leaseKey);
             }
         }
         finally
@@ -885,7 +985,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
 
     private Tier levelOf(final int slot)
     {
-        return Tier.values()[index.level(slot)];
+        return TIERS[index.level(slot)];
     }
 
     private MemorySegment metaOf(final int slot)
@@ -894,6 +994,16 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         final MemorySegment header = metaStore.view(offset, EntryMetaDescriptor.PARTS_OFFSET);
         final long length = EntryMetaDescriptor.metaLength(EntryMetaDescriptor.partCount(header), EntryMetaDescriptor.keyLength(header));
         return metaStore.view(offset, length);
+    }
+
+    /**
+     * A lease reads its own copy of the meta record: the record belongs to the entry, which may
+     * move or go while the lease still reads the bytes it was given.
+     */
+    private MemorySegment copyOfMeta(final int slot)
+    {
+        final MemorySegment meta = metaOf(slot);
+        return MemorySegment.ofArray(meta.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
     }
 
     private long allocateMeta(final long length)
@@ -930,7 +1040,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         index.meta(slot, metaOffset);
         index.accessCount(slot, 0);
         index.lastAccessNanos(slot, System.nanoTime());
-        index.expiresAtNanos(slot, config.ttlNanos > 0 ? System.nanoTime() + config.ttlNanos : 0);
+        index.expiresAtNanos(slot, rule.expiresAtNanos(System.nanoTime()));
         index.flags(slot, (byte) 0);
         policies[tier.ordinal()].onInsert(slot);
         levelEntries[tier.ordinal()]++;
@@ -947,15 +1057,24 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         policies[tier.ordinal()].onRemove(slot);
         index.remove(slot);
         levelEntries[tier.ordinal()]--;
+        metaStore.free(metaOffset);
+        freeBytesOrDefer(tier, location);
+    }
+
+    /**
+     * Frees the bytes an entry just moved away from, or, while a lease still reads them, when that
+     * lease closes.
+     */
+    private void freeBytesOrDefer(final Tier tier, final long location)
+    {
         final long leaseKey = leaseKey(tier, location);
-        if (leases.get(leaseKey) > 0)
+        if (tier != Tier.FILE && leases.get(leaseKey) > 0)
         {
-            deferredFrees.put(leaseKey, metaOffset);
+            deferredFrees.put(leaseKey, DEFERRED);
         }
         else
         {
             freeBytes(tier, location);
-            metaStore.free(metaOffset);
         }
     }
 
@@ -1048,7 +1167,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 return;
             }
         }
-        else if (from == Tier.HOST && file != null && length <= Math.min(config.fileMaxEntryBytes, fileMaxRaw()))
+        else if (from == Tier.HOST && file != null && length <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw()))
         {
             final long fileLocation = appendToFile(index.keyHash(slot), metaOf(slot), host.view(location, length));
             if (fileLocation != FileStore.FULL && index.isLive(slot) && levelOf(slot) == Tier.HOST)
@@ -1130,22 +1249,14 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             policies[Tier.FILE.ordinal()].onRemove(slot);
             index.remove(slot);
             levelEntries[Tier.FILE.ordinal()]--;
-            final long leaseKey = leaseKey(Tier.FILE, location);
-            if (leases.get(leaseKey) > 0)
-            {
-                deferredFrees.put(leaseKey, metaOffset);
-            }
-            else
-            {
-                metaStore.free(metaOffset);
-            }
+            metaStore.free(metaOffset);
         }
     }
 
     private boolean promoteFileToHostLocked(final int slot)
     {
         final long length = index.rawLength(slot);
-        if (length > Math.min(config.hostMaxEntryBytes, host.capacity()))
+        if (length > Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L2), host.capacity()))
         {
             return false;
         }
@@ -1169,8 +1280,8 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             return false;
         }
         relevel(slot, Tier.HOST, target);
-        file.remove(location);
         file.adviseDontNeed(location);
+        freeBytesOrDefer(Tier.FILE, location);
         promotions[Tier.FILE.ordinal()]++;
         bytesUp[Tier.FILE.ordinal()] += length;
         return true;
@@ -1221,7 +1332,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             return false;
         }
         relevel(slot, Tier.DEVICE, target);
-        freeBytes(from, location);
+        freeBytesOrDefer(from, location);
         promotions[from.ordinal()]++;
         bytesUp[from.ordinal()] += length;
         return true;
@@ -1274,7 +1385,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 promoteFileToHostLocked(slot);
                 return 1;
             }
-            if (from != Tier.HOST || device == null || length > Math.min(config.deviceMaxEntryBytes, device.capacity()))
+            if (from != Tier.HOST || device == null || length > Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L1), device.capacity()))
             {
                 return 1;
             }
@@ -1358,11 +1469,14 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             return;
         }
         leases.remove(leaseKey);
-        final long metaOffset = deferredFrees.remove(leaseKey);
-        if (metaOffset != NO_META)
+        freeDeferred(leaseKey);
+    }
+
+    private void freeDeferred(final long leaseKey)
+    {
+        if (deferredFrees.remove(leaseKey) == DEFERRED)
         {
             freeBytes(tierOfLease(leaseKey), locationOfLease(leaseKey));
-            metaStore.free(metaOffset);
         }
     }
 
@@ -1394,8 +1508,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                     removeSlot(slot);
                     work++;
                 }
-                else if (config.demoteAfterIdleNanos > 0 && levelOf(slot) != Tier.FILE &&
-                    now - index.lastAccessNanos(slot) > config.demoteAfterIdleNanos)
+                else if (config.demoteAfterIdleNanos > 0 && levelOf(slot) != Tier.FILE && rule.isIdle(index, slot, now))
                 {
                     demote(slot);
                     work++;
@@ -1419,9 +1532,10 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         final long capacity = tier == Tier.DEVICE ? device.capacity() : host.capacity();
         int work = 0;
-        if (used(tier) > capacity * config.highWaterMark)
+        if (rule.isPastHighWaterMark(used(tier), capacity))
         {
-            while (used(tier) > capacity * config.evictToFraction && evictOne(tier, 0, false))
+            final long target = rule.evictionTargetBytes(capacity);
+            while (used(tier) > target && evictOne(tier, 0, false))
             {
                 work++;
             }
@@ -1492,7 +1606,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
 
     private static Tier tierOfLease(final long leaseKey)
     {
-        return Tier.values()[(int) (leaseKey >>> 61)];
+        return TIERS[(int) (leaseKey >>> 61)];
     }
 
     private static long locationOfLease(final long leaseKey)
@@ -1723,7 +1837,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             if (index.isLive(slot) && levelOf(slot) != Tier.FILE)
             {
                 final long length = index.rawLength(slot);
-                if (length <= Math.min(config.fileMaxEntryBytes, fileMaxRaw()))
+                if (length <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw()))
                 {
                     if (levelOf(slot) == Tier.DEVICE)
                     {
@@ -1798,9 +1912,9 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         double highWaterMark = 0.95;
         double evictToFraction = 0.90;
         long ttlNanos;
-        long deviceMaxEntryBytes = Long.MAX_VALUE;
-        long hostMaxEntryBytes = Long.MAX_VALUE;
-        long fileMaxEntryBytes = Long.MAX_VALUE;
+        long deviceMaxEntryBytes = PromotionRule.L1_MAX_ENTRY_BYTES_DEFAULT;
+        long hostMaxEntryBytes = PromotionRule.L2_MAX_ENTRY_BYTES_DEFAULT;
+        long fileMaxEntryBytes = PromotionRule.L3_MAX_ENTRY_BYTES_DEFAULT;
         int maxEntries = 1 << 16;
         long cleanupIntervalNanos = 1_000_000_000L;
         boolean persistOnClose = true;
@@ -2092,6 +2206,21 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         {
             this.persistOnClose = on;
             return this;
+        }
+
+        PromotionRule promotionRule()
+        {
+            return PromotionRule.builder()
+                .l1PromotionAccessCount(promoteToDeviceAfter)
+                .l2PromotionAccessCount(promoteToHostAfter)
+                .demoteAfterIdleNanos(demoteAfterIdleNanos == 0 ? Long.MAX_VALUE : demoteAfterIdleNanos)
+                .highWaterMarkPercent((int) Math.round(highWaterMark * 100))
+                .evictionTargetPercent((int) Math.round(evictToFraction * 100))
+                .ttlNanos(ttlNanos)
+                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L1, deviceMaxEntryBytes)
+                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L2, hostMaxEntryBytes)
+                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L3, fileMaxEntryBytes)
+                .build();
         }
 
         long metaBytes()
