@@ -6,6 +6,7 @@ import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.policy.EvictionPolicies;
 import dev.tiercache.policy.EvictionPolicy;
 import dev.tiercache.policy.PromotionRule;
+import dev.tiercache.profile.HardwareProfile;
 import dev.tiercache.store.Codec;
 import dev.tiercache.store.Codecs;
 import dev.tiercache.store.DeviceStore;
@@ -1896,14 +1897,20 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     public static final class Builder
     {
         private static final long MIB = 1L << 20;
+        private static final long UNSET = -1;
+        /** L1 size when neither the builder nor a profile says. */
+        public static final long DEVICE_BYTES_DEFAULT = 512 * MIB;
+        /** L2 size when neither the builder nor a profile says. */
+        public static final long HOST_BYTES_DEFAULT = 256 * MIB;
 
         String name;
         boolean useGpu = true;
         int deviceOrdinal;
-        long deviceBytes = 512 * MIB;
+        HardwareProfile profile;
+        long deviceBytes = UNSET;
         double deviceHeadroom = 0.25;
         long vramLimitBytes;
-        long hostBytes = 256 * MIB;
+        long hostBytes = UNSET;
         long fileBytes;
         java.nio.file.Path filePath;
         long fileRegionBytes = 64 * MIB;
@@ -1917,9 +1924,9 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         double highWaterMark = 0.95;
         double evictToFraction = 0.90;
         long ttlNanos;
-        long deviceMaxEntryBytes = PromotionRule.L1_MAX_ENTRY_BYTES_DEFAULT;
-        long hostMaxEntryBytes = PromotionRule.L2_MAX_ENTRY_BYTES_DEFAULT;
-        long fileMaxEntryBytes = PromotionRule.L3_MAX_ENTRY_BYTES_DEFAULT;
+        long deviceMaxEntryBytes = UNSET;
+        long hostMaxEntryBytes = UNSET;
+        long fileMaxEntryBytes = UNSET;
         int maxEntries = 1 << 16;
         long cleanupIntervalNanos = 1_000_000_000L;
         boolean persistOnClose = true;
@@ -1937,6 +1944,67 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         public Builder name(final String name)
         {
             this.name = name;
+            return this;
+        }
+
+        /**
+         * Sizes the levels from a machine's profile ({@link HardwareProfile#detect()} or a preset):
+         * L1, L2 and (with {@link #file(java.nio.file.Path)}) L3, and the largest entry of each
+         * level. Sizes set explicitly on this builder win over the profile's.
+         *
+         * @param profile the machine.
+         * @return this.
+         */
+        public Builder profile(final HardwareProfile profile)
+        {
+            this.profile = profile;
+            return this;
+        }
+
+        /**
+         * Takes every setting from loaded settings (file, environment and profile merged, see
+         * {@link CacheSettings#load}). Call it first: builder calls after it override.
+         *
+         * @param settings the settings.
+         * @return this.
+         */
+        public Builder settings(final CacheSettings settings)
+        {
+            profile = settings.profile();
+            name = settings.name();
+            useGpu = settings.deviceEnabled();
+            deviceOrdinal = settings.deviceOrdinal();
+            deviceBytes = settings.deviceBytes();
+            vramLimitBytes = settings.vramLimitBytes();
+            deviceHeadroom = settings.deviceHeadroom();
+            hostBytes = settings.hostBytes();
+            filePath = settings.filePath();
+            fileBytes = settings.filePath() == null ? 0 : settings.fileBytes();
+            fileRegionBytes = settings.fileRegionBytes();
+            compression = settings.compression();
+            minCompressionSavings = settings.minCompressionSavings();
+            persistOnClose = settings.persistOnClose();
+            devicePolicy = settings.policy(Tier.DEVICE);
+            hostPolicy = settings.policy(Tier.HOST);
+            promoteToDeviceAfter = settings.promoteToDeviceAfter();
+            promoteToHostAfter = settings.promoteToHostAfter();
+            for (final Tier tier : Tier.values())
+            {
+                if (settings.maxEntryBytes(tier) > 0)
+                {
+                    maxEntryBytes(tier, settings.maxEntryBytes(tier));
+                }
+            }
+            maxEntries = settings.maxItems();
+            highWaterMark = settings.evictionThreshold();
+            evictToFraction = settings.evictionTarget();
+            cleanupIntervalNanos = settings.cleanupInterval().toNanos();
+            demoteAfterIdleNanos = settings.idleDemotion().toNanos();
+            ttlNanos = settings.ttl().toNanos();
+            if (!settings.useMmap())
+            {
+                LOG.log(System.Logger.Level.WARNING, "use_mmap=false is ignored: the L3 file is always memory-mapped");
+            }
             return this;
         }
 
@@ -2023,6 +2091,19 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         {
             this.filePath = path;
             this.fileBytes = bytes;
+            return this;
+        }
+
+        /**
+         * L3 in a file sized by the {@link #profile} (a share of the free disk).
+         *
+         * @param path the file.
+         * @return this.
+         */
+        public Builder file(final java.nio.file.Path path)
+        {
+            this.filePath = path;
+            this.fileBytes = UNSET;
             return this;
         }
 
@@ -2213,6 +2294,41 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             return this;
         }
 
+        /**
+         * Fills what was left unset from the profile, or from the defaults without one.
+         */
+        private void conclude()
+        {
+            if (deviceBytes == UNSET)
+            {
+                deviceBytes = profile != null ? profile.recommendedDeviceBytes(deviceHeadroom, vramLimitBytes) : DEVICE_BYTES_DEFAULT;
+            }
+            if (hostBytes == UNSET)
+            {
+                hostBytes = profile != null ? profile.recommendedHostBytes() : HOST_BYTES_DEFAULT;
+            }
+            if (fileBytes == UNSET)
+            {
+                check(profile != null, "fileBytes", "unset", "given, or taken from a profile (builder.profile(...))");
+                fileBytes = profile.recommendedFileBytes();
+            }
+            if (deviceMaxEntryBytes == UNSET)
+            {
+                deviceMaxEntryBytes = profile != null && profile.maxEntryBytes(Tier.DEVICE) > 0 ?
+                    profile.maxEntryBytes(Tier.DEVICE) : PromotionRule.L1_MAX_ENTRY_BYTES_DEFAULT;
+            }
+            if (hostMaxEntryBytes == UNSET)
+            {
+                hostMaxEntryBytes = profile != null && profile.maxEntryBytes(Tier.HOST) > 0 ?
+                    profile.maxEntryBytes(Tier.HOST) : PromotionRule.L2_MAX_ENTRY_BYTES_DEFAULT;
+            }
+            if (fileMaxEntryBytes == UNSET)
+            {
+                fileMaxEntryBytes = profile != null && profile.maxEntryBytes(Tier.FILE) > 0 ?
+                    profile.maxEntryBytes(Tier.FILE) : PromotionRule.L3_MAX_ENTRY_BYTES_DEFAULT;
+            }
+        }
+
         PromotionRule promotionRule()
         {
             return PromotionRule.builder()
@@ -2242,6 +2358,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
          */
         public TierCache build()
         {
+            conclude();
             check(deviceBytes >= 0, "deviceBytes", deviceBytes, ">= 0");
             check(deviceOrdinal >= 0, "deviceOrdinal", deviceOrdinal, ">= 0");
             check(deviceHeadroom >= 0 && deviceHeadroom < 1, "deviceHeadroom", deviceHeadroom, "in [0, 1)");
