@@ -7,6 +7,7 @@ import dev.tiercache.policy.EvictionPolicies;
 import dev.tiercache.policy.EvictionPolicy;
 import dev.tiercache.policy.PromotionRule;
 import dev.tiercache.profile.HardwareProfile;
+import dev.tiercache.profile.TransferCostModel;
 import dev.tiercache.store.Codec;
 import dev.tiercache.store.Codecs;
 import dev.tiercache.store.DeviceStore;
@@ -86,6 +87,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
 
     private final Builder config;
     private final PromotionRule rule;
+    private final TransferCostModel costs;
     private final String name;
     private final ReentrantLock lock = new ReentrantLock();
 
@@ -131,6 +133,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     {
         this.config = config;
         this.rule = config.promotionRule();
+        this.costs = config.profile == null ? null : config.profile.transferCosts();
         this.name = config.name != null ? config.name : "tiercache-" + INSTANCES.incrementAndGet();
         this.index = new EntryIndex(config.maxEntries);
         this.pendingPromotions = new long[Math.max(64, Math.min(config.maxEntries, 1 << 16))];
@@ -895,11 +898,22 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         hits++;
         levelHits[tier.ordinal()]++;
         if (tier == Tier.HOST && device != null && rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L1) &&
-            index.rawLength(slot) <= device.capacity())
+            index.rawLength(slot) <= device.capacity() && promotionPays(slot, Tier.HOST, Tier.DEVICE))
         {
             requestPromotion(index.keyHash(slot));
         }
         return slot;
+    }
+
+    /**
+     * With a hardware profile, a promotion must also pay for itself: the entry's past accesses
+     * stand for its future hits, and the link costs (latency plus bytes over bandwidth) of the
+     * profile price the copy and the victim it displaces. On the target laptop the GPU link is about
+     * as slow as the disk, so a large entry read twice does not earn a move to L1 there.
+     */
+    private boolean promotionPays(final int slot, final Tier from, final Tier to)
+    {
+        return costs == null || costs.promotionPays(from, to, index.rawLength(slot), index.accessCount(slot));
     }
 
     private EntryHandle readFromFile(final int slot)
@@ -1897,7 +1911,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     public static final class Builder
     {
         private static final long MIB = 1L << 20;
-        private static final long UNSET = -1;
+        private static final long UNSET = Long.MIN_VALUE;
         /** L1 size when neither the builder nor a profile says. */
         public static final long DEVICE_BYTES_DEFAULT = 512 * MIB;
         /** L2 size when neither the builder nor a profile says. */
