@@ -883,6 +883,18 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         {
             levelAccesses[l]++;
         }
+        // a hit below is a miss above: the upper levels' admission learns how often the key is asked for
+        if (tier != Tier.DEVICE)
+        {
+            if (device != null)
+            {
+                policies[Tier.DEVICE.ordinal()].onMiss(hash);
+            }
+            if (tier == Tier.FILE)
+            {
+                policies[Tier.HOST.ordinal()].onMiss(hash);
+            }
+        }
         if (tier == Tier.FILE)
         {
             if (!rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2) || !promoteFileToHostLocked(slot))
@@ -1128,6 +1140,27 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         return offset;
     }
 
+    /**
+     * Room for an entry moving up. Free space is used only below the level's high-water mark;
+     * past it the entry must win admission against a victim. Otherwise a level trimmed to its
+     * low-water mark would refill from below at once and be trimmed again, writing a few percent of
+     * itself down to the file every cleanup interval (seen on shuffled epochs).
+     *
+     * @return the offset, or {@link SpaceAllocator#FULL} when the entry stays where it is.
+     */
+    private long makeRoomForPromotion(final Tier tier, final long hash, final long length)
+    {
+        final long capacity = tier == Tier.DEVICE ? device.capacity() : host.capacity();
+        while (rule.isPastHighWaterMark(used(tier) + length, capacity))
+        {
+            if (!evictOne(tier, hash, true))
+            {
+                return SpaceAllocator.FULL;
+            }
+        }
+        return makeRoom(tier, hash, length);
+    }
+
     private long allocate(final Tier tier, final long length)
     {
         return tier == Tier.DEVICE ? device.allocate(length) : host.allocate(length);
@@ -1276,7 +1309,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             return false;
         }
         final long hash = index.keyHash(slot);
-        final long target = makeRoom(Tier.HOST, hash, length);
+        final long target = makeRoomForPromotion(Tier.HOST, hash, length);
         if (target == SpaceAllocator.FULL || !index.isLive(slot) || levelOf(slot) != Tier.FILE)
         {
             if (target != SpaceAllocator.FULL)
@@ -1405,7 +1438,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 return 1;
             }
             to = Tier.DEVICE;
-            target = makeRoom(to, hash, length);
+            target = makeRoomForPromotion(to, hash, length);
             if (target == SpaceAllocator.FULL || !index.isLive(slot) || levelOf(slot) != from)
             {
                 if (target != SpaceAllocator.FULL)
