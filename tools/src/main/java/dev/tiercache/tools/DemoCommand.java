@@ -99,15 +99,21 @@ public final class DemoCommand implements Callable<Integer>
         description = "L3 file; kept after the run, so 'inspect' and 'verify' can read it (default: a file in the data folder, removed after).")
     Path l3;
 
-    @Option(names = "--l1-mib", description = "L1 size in MiB (default: a quarter of the dataset).")
+    @Option(names = "--l1-mib", description = "L1 size in MiB (default: 30 % of the dataset).")
     Long l1Mib;
 
-    @Option(names = "--l2-mib", description = "L2 size in MiB (default: a third of the dataset).")
+    @Option(names = "--l2-mib", description = "L2 size in MiB (default: 55 % of the dataset).")
     Long l2Mib;
 
     @Option(names = "--prefetch", negatable = true, defaultValue = "true",
         description = "Prefetch the next batch on a background thread (default: on; --no-prefetch turns it off).")
     boolean prefetch;
+
+    @Option(names = "--baseline", defaultValue = "direct", paramLabel = "MODE",
+        description = "How the baseline reads the image files: direct (O_DIRECT, from the disk every time, as a dataset larger than"
+            + " RAM is read) or cached (through the page cache, which holds this small dataset after the first pass)."
+            + " Default: ${DEFAULT-VALUE}, or cached where the file system refuses O_DIRECT.")
+    String baseline;
 
     @Option(names = "--promote-after", paramLabel = "N",
         description = "Accesses after which an entry moves up a level (L3 to L2 and L2 to L1; the seeds' cache_hit_threshold)."
@@ -153,6 +159,7 @@ public final class DemoCommand implements Callable<Integer>
         check(batch >= 1 && batch <= images, "batch=" + batch + " is not in [1, images=" + images + "]");
         check(l1Mib == null || l1Mib >= 0, "l1-mib=" + l1Mib + " < 0");
         check(l2Mib == null || l2Mib >= 1, "l2-mib=" + l2Mib + " < 1");
+        check("direct".equals(baseline) || "cached".equals(baseline), "baseline=" + baseline + " is neither direct nor cached");
         check(promoteAfter == null || promoteAfter >= 1, "promote-after=" + promoteAfter + " < 1");
         check(simulateGpu == null || SimulatedDeviceProfile.names().contains(simulateGpu),
             "simulate-gpu=" + simulateGpu + " is not one of " + SimulatedDeviceProfile.names());
@@ -170,8 +177,8 @@ public final class DemoCommand implements Callable<Integer>
     {
         final long imageBytes = (long)CHANNELS * side * side;
         final long datasetBytes = imageBytes * images;
-        final long l1Bytes = l1Mib != null ? l1Mib * MIB : Math.max(MIB, datasetBytes / 4);
-        final long l2Bytes = l2Mib != null ? l2Mib * MIB : Math.max(2 * MIB, datasetBytes / 3);
+        final long l1Bytes = l1Mib != null ? l1Mib * MIB : align(Math.max(2 * imageBytes, datasetBytes * 3 / 10), 64 * 1024);
+        final long l2Bytes = l2Mib != null ? l2Mib * MIB : align(Math.max(2 * imageBytes, datasetBytes * 55 / 100), 64 * 1024);
         final long regionBytes = Math.max(4 * MIB, align(2 * imageBytes + 8192, MIB));
         final long l3Bytes = align(Math.max(2 * datasetBytes, 4 * regionBytes), regionBytes);
         final Path folder = data != null ? data : Path.of(System.getProperty("java.io.tmpdir"), "tiercache-demo");
@@ -185,6 +192,16 @@ public final class DemoCommand implements Callable<Integer>
 
         final ImageFiles files = new ImageFiles(folder, images, side, seed);
         files.writeMissing(out);
+        if ("direct".equals(baseline))
+        {
+            final String refused = files.useDirect();
+            out.println("baseline: " + (refused == null ? "every image read from its file with O_DIRECT (from the disk, no page cache)" :
+                "reads through the page cache (O_DIRECT refused here: " + refused + ")"));
+        }
+        else
+        {
+            out.println("baseline: every image read from its file through the page cache");
+        }
 
         final TierCache.Builder config = TierCache.builder().name("demo").deviceBytes(l1Bytes).hostBytes(l2Bytes)
             .file(l3File, l3Bytes).fileRegionBytes(regionBytes).maxEntries(Math.max(64, 2 * images)).persistOnClose(keepL3);
@@ -251,7 +268,6 @@ public final class DemoCommand implements Callable<Integer>
                 (double)viaFiles.readNanos / viaCache.readNanos, viaCache.readNanos / 1e9, viaFiles.readNanos / 1e9,
                 (double)viaFiles.total() / viaCache.total(), viaCache.total() / 1e9, viaFiles.total() / 1e9, epochs,
                 InspectCommand.bytes(datasetBytes * epochs));
-            out.println("note: the file reads come from the operating system's page cache after the first pass; from a cold disk they are slower.");
             if (keepL3)
             {
                 out.println("L3 file kept: " + l3File + " (see 'tiercache inspect' and 'tiercache verify')");
@@ -399,10 +415,11 @@ public final class DemoCommand implements Callable<Integer>
     {
         final long l1 = cache.stats().level(Tier.DEVICE).capacityBytes();
         final long l2 = cache.stats().level(Tier.HOST).capacityBytes();
-        out.printf(Locale.ROOT, "levels: L1 %s, L2 %s, L3 %s: L1+L2 = %s < dataset %s, so entries live in all three levels%n",
+        out.printf(Locale.ROOT, "levels: L1 %s, L2 %s, L3 %s: L1+L2 = %s %s dataset %s%n",
             cache.hasDevice() ? InspectCommand.bytes(l1) + " (device)" : "off (" + cache.stats().level(Tier.DEVICE).disabledReason() + ")",
             InspectCommand.bytes(l2) + " (host)", InspectCommand.bytes(cache.stats().level(Tier.FILE).capacityBytes()) + " (file)",
-            InspectCommand.bytes(l1 + l2), InspectCommand.bytes(datasetBytes));
+            InspectCommand.bytes(l1 + l2), l1 + l2 < datasetBytes ? "<" : ">=", InspectCommand.bytes(datasetBytes) +
+                (l1 + l2 < datasetBytes ? ", so entries live in all three levels" : ": L3 gets only what the levels above push down"));
         out.flush();
     }
 
@@ -481,6 +498,8 @@ public final class DemoCommand implements Callable<Integer>
         private final long seed;
         final long imageBytes;
         private final MemorySegment scratch;
+        private MemorySegment directScratch;
+        private boolean direct;
 
         ImageFiles(final Path folder, final int count, final int side, final long seed)
         {
@@ -568,7 +587,82 @@ public final class DemoCommand implements Callable<Integer>
             }
         }
 
+        /**
+         * Turns direct reads on when the file system takes them.
+         *
+         * @return null when on, else why not.
+         */
+        String useDirect() throws IOException
+        {
+            final long block = Files.getFileStore(folder).getBlockSize();
+            directScratch = Arena.ofAuto().allocate(align(imageBytes, block), Math.max(block, 4096));
+            try
+            {
+                readDirect(0, directScratch.asSlice(0, imageBytes));
+                direct = true;
+                return null;
+            }
+            catch (final IOException | UnsupportedOperationException ex)
+            {
+                return ex.toString();
+            }
+        }
+
+        /**
+         * The JDK's {@code ExtendedOpenOption.DIRECT} ({@code O_DIRECT}), found by name: javac flags
+         * the class as internal API, though its module exports it for exactly this use.
+         */
+        private static java.nio.file.OpenOption directOption()
+        {
+            try
+            {
+                for (final Object option : Class.forName("com.sun.nio.file.ExtendedOpenOption").getEnumConstants())
+                {
+                    if ("DIRECT".equals(((Enum<?>)option).name()))
+                    {
+                        return (java.nio.file.OpenOption)option;
+                    }
+                }
+            }
+            catch (final ClassNotFoundException ex)
+            {
+                throw new UnsupportedOperationException("this JDK has no ExtendedOpenOption", ex);
+            }
+            throw new UnsupportedOperationException("this JDK has no ExtendedOpenOption.DIRECT");
+        }
+
+        private void readDirect(final int index, final MemorySegment target) throws IOException
+        {
+            try (FileChannel channel = FileChannel.open(path(index), StandardOpenOption.READ, directOption()))
+            {
+                final java.nio.ByteBuffer buffer = directScratch.asByteBuffer();
+                // O_DIRECT reads whole blocks into a block-aligned buffer; the last one comes back short
+                while (buffer.hasRemaining())
+                {
+                    if (channel.read(buffer) < 0)
+                    {
+                        break;
+                    }
+                }
+                if (buffer.position() < imageBytes)
+                {
+                    throw new IOException(path(index) + " is shorter than " + imageBytes + " bytes");
+                }
+            }
+            MemorySegment.copy(directScratch, 0, target, 0, imageBytes);
+        }
+
         void read(final int index, final MemorySegment target) throws IOException
+        {
+            if (direct)
+            {
+                readDirect(index, target);
+                return;
+            }
+            readCached(index, target);
+        }
+
+        private void readCached(final int index, final MemorySegment target) throws IOException
         {
             try (FileChannel channel = FileChannel.open(path(index), StandardOpenOption.READ))
             {
@@ -588,7 +682,7 @@ public final class DemoCommand implements Callable<Integer>
         {
             try
             {
-                read((int)key, scratch);
+                readCached((int)key, scratch);
             }
             catch (final IOException ex)
             {
