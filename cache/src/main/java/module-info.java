@@ -11,5 +11,6 @@ module dev.tiercache {
 
     exports dev.tiercache;
     exports dev.tiercache.dataset;
+    exports dev.tiercache.profile;
 
 }
