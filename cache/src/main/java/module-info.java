@@ -10,6 +10,7 @@ module dev.tiercache {
     requires java.management;
 
     exports dev.tiercache;
+    exports dev.tiercache.dataset;
     exports dev.tiercache.profile;
 
 }

@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = TiercacheCommand.Version.class,
     description = "Tools for the tiercache hierarchical cache.",
-    subcommands = {SimulateCommand.class, ProfileCommand.class})
+    subcommands = {SimulateCommand.class, ProfileCommand.class, DemoCommand.class, InspectCommand.class, VerifyCommand.class})
 public final class TiercacheCommand implements Runnable
 {
     @Spec

@@ -1,0 +1,691 @@
+package dev.tiercache.dataset;
+
+import dev.tiercache.CacheStats;
+import dev.tiercache.DType;
+import dev.tiercache.EntryHandle;
+import dev.tiercache.LevelStats;
+import dev.tiercache.Part;
+import dev.tiercache.Tier;
+import dev.tiercache.TierCache;
+import dev.tiercache.cuda.CudaRuntime;
+import dev.tiercache.cuda.DeviceBuffer;
+import dev.tiercache.cuda.MemcpyKind;
+
+import java.io.PrintWriter;
+import java.lang.foreign.MemorySegment;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * What a training loop needs around a {@link TierCache}: fill it before the first epoch, gather a
+ * batch into one buffer, bring the next batch up while the current one is used, and print the
+ * statistics now and then. Made with {@link #builder(TierCache)}; the cache stays the caller's.
+ *
+ * <h2>Preload</h2>
+ * {@link #preload} fills L1 first, then L2, and stops cleanly, with a {@link PreloadSummary} and no
+ * exception, before the first entry that would not fit the room left in them (or a byte limit).
+ * A plain {@code put} would make room by pushing older entries down to L3, which turns a preload of
+ * a dataset larger than memory into a churn through the disk; stopping keeps what was loaded where
+ * it was put. Only when asked ({@code spillToFile}) does it go on into L3. The room is measured
+ * from the cache's statistics before every entry, up to {@link Builder#fillFraction} of each level
+ * (default 0.90, the cache's default low-water mark, so the mover's trimming does not push preloaded
+ * entries down either). An entry is placed in L1 by {@link TierCache#getOnDevice}, which counts one
+ * access; the statistics therefore show one access per entry preloaded into L1.
+ *
+ * <h2>Batches</h2>
+ * {@link #getBatch} copies N entries back to back into one host buffer, in the order of the keys,
+ * each through a lease, so it reads from whatever level the entry is in. The device variant
+ * {@link #getBatchOnDevice} fills a {@link DeviceBuffer}: an entry in L1 is copied device to device,
+ * one in L2 or L3 goes straight from the leased host bytes to the device (L2 is pinned, so that is
+ * one DMA, no staging copy).
+ *
+ * <h2>Prefetch</h2>
+ * {@link #prefetch} hands the next batch's keys to one background thread, which raises each entry
+ * to the target level: with {@link TierCache#getOnDevice} for L1 (synchronous on that thread, so the
+ * training thread's next {@code get} is an L1 hit), and by reading it (which counts accesses; the
+ * cache promotes an L3 entry into L2 once it has been read {@code promoteToHostAfter} times) for L2.
+ * Prefetch reads count as accesses in the statistics.
+ *
+ * <h2>Concurrency</h2>
+ * One training thread calls the batch methods and the stats reporter; the prefetch thread only
+ * calls the cache, which is thread-safe. {@link #close()} stops the prefetch thread (not the cache).
+ */
+public final class DatasetCache implements AutoCloseable
+{
+    /** Largest number of reads a prefetch spends to raise one entry from L3 to L2. */
+    static final int MAX_RAISE_READS = 8;
+
+    private static final int RAISED = 0;
+    private static final int MISSING = 1;
+    private static final int NOT_RAISED = 2;
+    private static final long DEVICE_ALIGNMENT = 256;
+    private static final long PART_ALIGNMENT = 64;
+    private static final double MIB = 1024.0 * 1024.0;
+
+    private final TierCache cache;
+    private final ProgressListener progress;
+    private final double fillFraction;
+    private final PeriodicStatsReporter statsReporter;
+    private ExecutorService prefetcher;
+    private CudaRuntime runtime;
+
+    private DatasetCache(final Builder builder)
+    {
+        this.cache = builder.cache;
+        this.progress = builder.progress;
+        this.fillFraction = builder.fillFraction;
+        this.statsReporter = builder.statsOut == null ? null :
+            new PeriodicStatsReporter(cache, builder.statsOut, builder.statsEveryBatches, builder.statsEveryNanos);
+    }
+
+    /**
+     * Starts a configuration around a cache.
+     *
+     * @param cache the cache; the caller keeps owning it.
+     * @return a builder: no progress output, no periodic statistics, fill fraction 0.90.
+     */
+    public static Builder builder(final TierCache cache)
+    {
+        return new Builder(Objects.requireNonNull(cache, "cache"));
+    }
+
+    /**
+     * The wrapped cache.
+     *
+     * @return the cache.
+     */
+    public TierCache cache()
+    {
+        return cache;
+    }
+
+    /**
+     * The periodic statistics printer, when one was configured.
+     *
+     * @return the reporter, or {@code null}.
+     */
+    public PeriodicStatsReporter statsReporter()
+    {
+        return statsReporter;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // preload
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Loads and stores entries until L1 and L2 are full (see the class comment).
+     *
+     * @param keys   keys in the order to load them.
+     * @param loader makes an entry's parts.
+     * @return what was loaded and why it stopped.
+     */
+    public PreloadSummary preload(final long[] keys, final TierCache.Loader loader)
+    {
+        return preload(keys, loader, Long.MAX_VALUE, false);
+    }
+
+    /**
+     * Loads and stores entries until L1 and L2 are full or {@code maxBytes} are loaded.
+     *
+     * @param keys     keys in the order to load them.
+     * @param loader   makes an entry's parts.
+     * @param maxBytes most payload bytes to load.
+     * @return what was loaded and why it stopped.
+     */
+    public PreloadSummary preload(final long[] keys, final TierCache.Loader loader, final long maxBytes)
+    {
+        return preload(keys, loader, maxBytes, false);
+    }
+
+    /**
+     * Loads and stores entries: L1 first, then L2, then, when {@code spillToFile}, L3 through
+     * ordinary puts (which may push L2 entries down); without it, stops before the first entry that
+     * does not fit L1 and L2.
+     *
+     * @param keys        keys in the order to load them.
+     * @param loader      makes an entry's parts.
+     * @param maxBytes    most payload bytes to load.
+     * @param spillToFile whether to go on into L3 when L1 and L2 are full.
+     * @return what was loaded and why it stopped.
+     */
+    public PreloadSummary preload(final long[] keys, final TierCache.Loader loader, final long maxBytes, final boolean spillToFile)
+    {
+        Objects.requireNonNull(loader, "loader");
+        if (maxBytes < 0)
+        {
+            throw new IllegalArgumentException("maxBytes=" + maxBytes + " < 0");
+        }
+        final String task = "preload";
+        final long start = System.nanoTime();
+        int loaded = 0;
+        int already = 0;
+        long bytes = 0;
+        final int[] placed = new int[Tier.values().length];
+        PreloadSummary.Stop stop = PreloadSummary.Stop.COMPLETE;
+        String detail = "complete";
+        int index = 0;
+        for (; index < keys.length; index++)
+        {
+            final long key = keys[index];
+            if (cache.contains(key))
+            {
+                already++;
+                progress.onProgress(task, index + 1, keys.length, bytes, System.nanoTime() - start);
+                continue;
+            }
+            final Part[] parts = loader.load(key);
+            final long size = payloadBytes(parts);
+            if (size > maxBytes - bytes)
+            {
+                stop = PreloadSummary.Stop.BYTE_LIMIT;
+                detail = String.format(Locale.ROOT, "stopped at key %d: its %d bytes would pass the limit of %d bytes (%d loaded)",
+                    key, size, maxBytes, bytes);
+                break;
+            }
+            final Tier tier = place(key, parts, size, spillToFile);
+            if (tier == null)
+            {
+                stop = PreloadSummary.Stop.CAPACITY;
+                detail = "stopped at key " + key + ": its " + size + " bytes do not fit the room left (" + roomDescription() + ")";
+                break;
+            }
+            placed[tier.ordinal()]++;
+            loaded++;
+            bytes += size;
+            progress.onProgress(task, index + 1, keys.length, bytes, System.nanoTime() - start);
+        }
+        final PreloadSummary summary = new PreloadSummary(keys.length, loaded, already, bytes, placed[Tier.DEVICE.ordinal()],
+            placed[Tier.HOST.ordinal()], placed[Tier.FILE.ordinal()], stop, index, detail, System.nanoTime() - start);
+        progress.onDone(task, index, keys.length, bytes, summary.elapsedNanos(), summary.toString());
+        return summary;
+    }
+
+    /**
+     * Stores one entry where it fits.
+     *
+     * @return its level, or {@code null} when it fits neither L1 nor L2 and spilling is off.
+     */
+    private Tier place(final long key, final Part[] parts, final long size, final boolean spillToFile)
+    {
+        final CacheStats stats = cache.stats();
+        final long hostRoom = room(stats.level(Tier.HOST));
+        final long hostNeed = align(size, PART_ALIGNMENT);
+        // the entry passes through L2 on its way to L1, so L2 needs room for it either way
+        if (cache.hasDevice() && hostNeed <= hostRoom && align(size, DEVICE_ALIGNMENT) <= room(stats.level(Tier.DEVICE)))
+        {
+            final Tier landed = cache.put(key, parts);
+            if (landed == Tier.HOST && placeOnDevice(key))
+            {
+                return Tier.DEVICE;
+            }
+            return landed;
+        }
+        if (hostNeed <= hostRoom)
+        {
+            return cache.put(key, parts);
+        }
+        return spillToFile ? cache.put(key, parts) : null;
+    }
+
+    private boolean placeOnDevice(final long key)
+    {
+        try (EntryHandle handle = cache.getOnDevice(key))
+        {
+            return handle != null && handle.tier() == Tier.DEVICE;
+        }
+        catch (final IllegalArgumentException | IllegalStateException ex)
+        {
+            // larger than L1 takes, or L1 is full of leased entries: the entry stays in L2
+            return false;
+        }
+    }
+
+    private long room(final LevelStats level)
+    {
+        return level.enabled() ? (long)(level.capacityBytes() * fillFraction) - level.usedBytes() : 0;
+    }
+
+    private String roomDescription()
+    {
+        final CacheStats stats = cache.stats();
+        final StringBuilder out = new StringBuilder();
+        for (final Tier tier : new Tier[] {Tier.DEVICE, Tier.HOST})
+        {
+            final LevelStats level = stats.level(tier);
+            if (out.length() > 0)
+            {
+                out.append(", ");
+            }
+            out.append(tier.label()).append(level.enabled() ?
+                String.format(Locale.ROOT, " %.1f MiB of %.1f MiB x %.2f", Math.max(0, room(level)) / MIB, level.capacityBytes() / MIB, fillFraction) :
+                " off");
+        }
+        return out.toString();
+    }
+
+    private static long payloadBytes(final Part[] parts)
+    {
+        long total = 0;
+        for (int i = 0; i < parts.length; i++)
+        {
+            total = i + 1 < parts.length ? align(total + parts[i].spec().byteSize(), PART_ALIGNMENT) : total + parts[i].spec().byteSize();
+        }
+        return total;
+    }
+
+    private static long align(final long value, final long alignment)
+    {
+        return (value + alignment - 1) & -alignment;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // batches
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Whether a batch result names a miss.
+     *
+     * @param result what a batch method returned.
+     * @return true when some key was not cached.
+     */
+    public static boolean isMiss(final long result)
+    {
+        return result < 0;
+    }
+
+    /**
+     * The key that a batch result reports as missing.
+     *
+     * @param result a negative batch result.
+     * @return the index in the key array of the first key that was not cached.
+     */
+    public static int missedIndex(final long result)
+    {
+        if (result >= 0)
+        {
+            throw new IllegalArgumentException("result=" + result + " is not a miss");
+        }
+        return (int)(-1 - result);
+    }
+
+    /**
+     * Copies the entries of {@code keys}, back to back and in order, into one host buffer (each
+     * entry's parts back to back, as {@link TierCache#getInto} does).
+     *
+     * @param keys        the batch.
+     * @param destination at least the batch's bytes; native or heap.
+     * @param offsets     {@code null}, or an array of {@code keys.length} that receives where each
+     *                    entry starts.
+     * @return bytes copied, or {@code -1 - i} when key {@code i} is not cached (see
+     *         {@link #missedIndex}); entries before it are copied.
+     * @throws IllegalArgumentException when the destination is too small, naming the sizes.
+     */
+    public long getBatch(final long[] keys, final MemorySegment destination, final long[] offsets)
+    {
+        return gather(keys, destination, offsets, null);
+    }
+
+    /**
+     * Like {@link #getBatch(long[], MemorySegment, long[])}, loading and storing misses.
+     *
+     * @param keys        the batch.
+     * @param destination at least the batch's bytes.
+     * @param offsets     {@code null}, or receives where each entry starts.
+     * @param loader      makes the parts of a key that missed.
+     * @return bytes copied.
+     */
+    public long getBatch(final long[] keys, final MemorySegment destination, final long[] offsets, final TierCache.Loader loader)
+    {
+        return gather(keys, destination, offsets, Objects.requireNonNull(loader, "loader"));
+    }
+
+    private long gather(final long[] keys, final MemorySegment destination, final long[] offsets, final TierCache.Loader loader)
+    {
+        checkOffsets(keys, offsets);
+        long at = 0;
+        for (int i = 0; i < keys.length; i++)
+        {
+            try (EntryHandle handle = loader == null ? cache.get(keys[i]) : cache.get(keys[i], loader))
+            {
+                if (handle == null)
+                {
+                    return -1 - i;
+                }
+                checkRoom(keys[i], handle.byteSize(), at, destination.byteSize());
+                if (offsets != null)
+                {
+                    offsets[i] = at;
+                }
+                for (int part = 0, n = handle.partCount(); part < n; part++)
+                {
+                    final long length = handle.partByteSize(part);
+                    handle.copyTo(part, destination.asSlice(at, length));
+                    at += length;
+                }
+            }
+        }
+        batchDone();
+        return at;
+    }
+
+    /**
+     * Decodes the entries of {@code keys}, each made of {@link DType#U8} parts, into floats
+     * ({@code value * scale + offset}), back to back and in order: the normalisation of image
+     * batches, done on read so the cache keeps uint8.
+     *
+     * @param keys        the batch.
+     * @param destination at least 4 bytes per element of the batch.
+     * @param scale       multiplier, e.g. {@code 1f / 255f}.
+     * @param offset      added after scaling.
+     * @param loader      makes the parts of a key that missed; {@code null} to report misses.
+     * @return bytes written, or {@code -1 - i} when key {@code i} is not cached.
+     */
+    public long getBatchAsFloat(
+        final long[] keys, final MemorySegment destination, final float scale, final float offset, final TierCache.Loader loader)
+    {
+        long at = 0;
+        for (int i = 0; i < keys.length; i++)
+        {
+            try (EntryHandle handle = loader == null ? cache.get(keys[i]) : cache.get(keys[i], loader))
+            {
+                if (handle == null)
+                {
+                    return -1 - i;
+                }
+                for (int part = 0, n = handle.partCount(); part < n; part++)
+                {
+                    final long length = handle.spec(part).elementCount() * Float.BYTES;
+                    checkRoom(keys[i], length, at, destination.byteSize());
+                    handle.readAsFloat(part, destination.asSlice(at, length), scale, offset);
+                    at += length;
+                }
+            }
+        }
+        batchDone();
+        return at;
+    }
+
+    /**
+     * Copies the entries of {@code keys}, back to back and in order, into device memory: L1
+     * entries device to device, the others from their leased host bytes.
+     *
+     * @param keys        the batch.
+     * @param destination device memory of at least the batch's bytes.
+     * @param offsets     {@code null}, or receives where each entry starts in {@code destination}.
+     * @param loader      makes the parts of a key that missed; {@code null} to report misses.
+     * @return bytes copied, or {@code -1 - i} when key {@code i} is not cached.
+     * @throws IllegalStateException when the cache has no GPU level.
+     */
+    public long getBatchOnDevice(final long[] keys, final DeviceBuffer destination, final long[] offsets, final TierCache.Loader loader)
+    {
+        if (!cache.hasDevice())
+        {
+            throw new IllegalStateException("the cache has no L1 (device) level: " + cache.stats().level(Tier.DEVICE).disabledReason());
+        }
+        checkOffsets(keys, offsets);
+        final CudaRuntime cuda = runtime();
+        long at = 0;
+        for (int i = 0; i < keys.length; i++)
+        {
+            try (EntryHandle handle = loader == null ? cache.get(keys[i]) : cache.get(keys[i], loader))
+            {
+                if (handle == null)
+                {
+                    return -1 - i;
+                }
+                checkRoom(keys[i], handle.byteSize(), at, destination.byteSize());
+                if (offsets != null)
+                {
+                    offsets[i] = at;
+                }
+                for (int part = 0, n = handle.partCount(); part < n; part++)
+                {
+                    final long length = handle.partByteSize(part);
+                    if (handle.tier() == Tier.DEVICE)
+                    {
+                        cuda.copy(destination.address() + at, handle.devicePointer(part), length, MemcpyKind.DEVICE_TO_DEVICE);
+                    }
+                    else
+                    {
+                        destination.copyFromHost(handle.segment(part), at);
+                    }
+                    at += length;
+                }
+            }
+        }
+        batchDone();
+        return at;
+    }
+
+    private synchronized CudaRuntime runtime()
+    {
+        if (runtime == null)
+        {
+            runtime = CudaRuntime.open();
+        }
+        return runtime;
+    }
+
+    private static void checkOffsets(final long[] keys, final long[] offsets)
+    {
+        if (offsets != null && offsets.length < keys.length)
+        {
+            throw new IllegalArgumentException("offsets.length=" + offsets.length + " < keys.length=" + keys.length);
+        }
+    }
+
+    private static void checkRoom(final long key, final long length, final long at, final long capacity)
+    {
+        if (length > capacity - at)
+        {
+            throw new IllegalArgumentException("destination of " + capacity + " bytes is too small: key " + key + " needs " + length +
+                " bytes at offset " + at);
+        }
+    }
+
+    private void batchDone()
+    {
+        if (statsReporter != null)
+        {
+            statsReporter.onBatch();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // prefetch
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Raises the entries of the next batch to the highest level there is (L1 when the cache has a
+     * GPU level, else L2), on the background thread.
+     *
+     * @param upcomingKeys the keys to raise; copied.
+     * @return completes when they are raised.
+     */
+    public Future<PrefetchResult> prefetch(final long[] upcomingKeys)
+    {
+        return prefetch(upcomingKeys, cache.hasDevice() ? Tier.DEVICE : Tier.HOST);
+    }
+
+    /**
+     * Raises entries to a level on the background thread, in order.
+     *
+     * @param upcomingKeys the keys; copied.
+     * @param target       {@link Tier#DEVICE} or {@link Tier#HOST}.
+     * @return completes when they are raised.
+     * @throws IllegalArgumentException for {@link Tier#FILE}, or {@link Tier#DEVICE} without a GPU level.
+     */
+    public Future<PrefetchResult> prefetch(final long[] upcomingKeys, final Tier target)
+    {
+        if (target == Tier.FILE || (target == Tier.DEVICE && !cache.hasDevice()))
+        {
+            throw new IllegalArgumentException("target=" + target + ": prefetch raises to " + (cache.hasDevice() ? "DEVICE or HOST" : "HOST"));
+        }
+        final long[] keys = upcomingKeys.clone();
+        return prefetcher().submit(() -> raise(keys, target));
+    }
+
+    private synchronized ExecutorService prefetcher()
+    {
+        if (prefetcher == null)
+        {
+            prefetcher = Executors.newSingleThreadExecutor(task ->
+            {
+                final Thread thread = new Thread(task, "tiercache-prefetch-" + cache.name());
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+        return prefetcher;
+    }
+
+    private PrefetchResult raise(final long[] keys, final Tier target)
+    {
+        int atTarget = 0;
+        int missing = 0;
+        int notRaised = 0;
+        for (final long key : keys)
+        {
+            final int outcome = target == Tier.DEVICE ? raiseToDevice(key) : raiseToHost(key);
+            switch (outcome)
+            {
+                case RAISED -> atTarget++;
+                case MISSING -> missing++;
+                default -> notRaised++;
+            }
+        }
+        return new PrefetchResult(target, keys.length, atTarget, missing, notRaised);
+    }
+
+    private int raiseToDevice(final long key)
+    {
+        try (EntryHandle handle = cache.getOnDevice(key))
+        {
+            return handle == null ? MISSING : RAISED;
+        }
+        catch (final IllegalArgumentException | IllegalStateException ex)
+        {
+            // too large for L1, or L1 full of leased entries: the training thread reads it from L2
+            return NOT_RAISED;
+        }
+    }
+
+    private int raiseToHost(final long key)
+    {
+        for (int read = 0; read < MAX_RAISE_READS; read++)
+        {
+            try (EntryHandle handle = cache.get(key))
+            {
+                if (handle == null)
+                {
+                    return MISSING;
+                }
+                if (handle.tier() != Tier.FILE)
+                {
+                    return RAISED;
+                }
+            }
+        }
+        return NOT_RAISED;
+    }
+
+    /**
+     * Stops the prefetch thread, letting the prefetch in progress finish. The cache stays open.
+     */
+    @Override
+    public void close()
+    {
+        final ExecutorService executor;
+        synchronized (this)
+        {
+            executor = prefetcher;
+            prefetcher = null;
+        }
+        if (executor != null)
+        {
+            executor.close();
+        }
+    }
+
+    /**
+     * The options of a {@link DatasetCache}.
+     */
+    public static final class Builder
+    {
+        private final TierCache cache;
+        private ProgressListener progress = ProgressListener.NONE;
+        private double fillFraction = 0.90;
+        private PrintWriter statsOut;
+        private long statsEveryBatches;
+        private long statsEveryNanos;
+
+        Builder(final TierCache cache)
+        {
+            this.cache = cache;
+        }
+
+        /**
+         * Who hears a preload advance.
+         *
+         * @param listener e.g. a {@link ProgressBar}; default {@link ProgressListener#NONE}.
+         * @return this.
+         */
+        public Builder progress(final ProgressListener listener)
+        {
+            this.progress = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * How full a preload makes L1 and L2.
+         *
+         * @param fraction of each level's capacity, in (0, 1]; default 0.90.
+         * @return this.
+         */
+        public Builder fillFraction(final double fraction)
+        {
+            this.fillFraction = fraction;
+            return this;
+        }
+
+        /**
+         * Prints the cache's statistics every so many batches or so much time (whichever first).
+         *
+         * @param out          where.
+         * @param everyBatches batches between prints; 0 for none by count.
+         * @param everyNanos   time between prints; 0 for none by time.
+         * @return this.
+         */
+        public Builder statsEvery(final PrintWriter out, final long everyBatches, final long everyNanos)
+        {
+            this.statsOut = Objects.requireNonNull(out, "out");
+            this.statsEveryBatches = everyBatches;
+            this.statsEveryNanos = everyNanos;
+            return this;
+        }
+
+        /**
+         * Validates the options.
+         *
+         * @return the dataset cache; its owner closes it (before the cache).
+         * @throws IllegalArgumentException naming the bad option and its value.
+         */
+        public DatasetCache build()
+        {
+            if (!(fillFraction > 0 && fillFraction <= 1))
+            {
+                throw new IllegalArgumentException("fillFraction=" + fillFraction + ": must be in (0, 1]");
+            }
+            if (statsEveryBatches < 0 || statsEveryNanos < 0)
+            {
+                throw new IllegalArgumentException("statsEveryBatches=" + statsEveryBatches + ", statsEveryNanos=" + statsEveryNanos +
+                    ": must be >= 0");
+            }
+            return new DatasetCache(this);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.tiercache.tools;
+
+import dev.tiercache.store.FileStore;
+import dev.tiercache.store.FileStoreException;
+import dev.tiercache.store.FileStoreReport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tiercache inspect FILE}: what an L3 file's headers say (geometry, regions, entries, bytes,
+ * compression ratio), read-only and without reading payloads. Exit code 0 when the file could be
+ * read, 2 when it is missing or not a tiercache file.
+ */
+@Command(
+    name = "inspect",
+    mixinStandardHelpOptions = true,
+    description = {"Show an L3 cache file's header, regions, entries, bytes and compression ratio.",
+        "Read-only; payload checksums are not read (see 'verify')."},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:the file was read", "2:usage error, or the file is missing or not a tiercache L3 file"})
+public final class InspectCommand implements Callable<Integer>
+{
+    /** Exit code: the file is missing, unreadable or not a tiercache file (as a usage error). */
+    public static final int EXIT_UNREADABLE = 2;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "The L3 file (as given to TierCache.Builder.file).")
+    Path file;
+
+    @Override
+    public Integer call()
+    {
+        final FileStoreReport report = scan(spec, file, false);
+        if (report == null)
+        {
+            return EXIT_UNREADABLE;
+        }
+        final PrintWriter out = spec.commandLine().getOut();
+        print(report, out);
+        if (!report.clean())
+        {
+            out.println("note: the headers show problems; run 'tiercache verify " + file + "' for the full check");
+        }
+        out.flush();
+        return 0;
+    }
+
+    /**
+     * Runs the scan, or prints why it cannot.
+     *
+     * @return the report, or {@code null} after printing the reason on the error stream.
+     */
+    static FileStoreReport scan(final CommandSpec spec, final Path file, final boolean verify)
+    {
+        final PrintWriter err = spec.commandLine().getErr();
+        final String command = "tiercache " + spec.name();
+        if (!Files.isRegularFile(file))
+        {
+            err.println(command + ": " + file + (Files.exists(file) ? " is not a regular file" : ": no such file"));
+            err.flush();
+            return null;
+        }
+        try
+        {
+            return verify ? FileStore.verify(file) : FileStore.inspect(file);
+        }
+        catch (final FileStoreException ex)
+        {
+            err.println(command + ": " + ex.getMessage());
+            err.flush();
+            return null;
+        }
+    }
+
+    /**
+     * Prints the summary and the region table.
+     */
+    static void print(final FileStoreReport report, final PrintWriter out)
+    {
+        final long regionBytes = report.regionSizeBytes() * report.regionCount();
+        out.printf(Locale.ROOT, "file         %s%n", report.path());
+        out.printf(Locale.ROOT, "format       version %d, created %s%n", report.formatVersion(), Instant.ofEpochMilli(report.createdEpochMillis()));
+        out.printf(Locale.ROOT, "geometry     %d regions x %s = %s, file %s (%s)%n", report.regionCount(), bytes(report.regionSizeBytes()),
+            bytes(regionBytes), bytes(report.fileLengthBytes()),
+            report.truncated() ? "TRUNCATED: needs " + report.expectedLengthBytes() + " bytes" : "complete");
+        out.printf(Locale.ROOT, "lock         %s%n", report.inUseByOtherProcess() ?
+            "held by another process (entries it is writing may show as bad)" : "free");
+        out.printf(Locale.ROOT, "entries      %d live, %d removed, %d superseded, %d bad%n", report.liveEntries(), report.removedEntries(),
+            report.supersededEntries(), report.badEntries().size());
+        out.printf(Locale.ROOT, "bytes        %s raw, %s stored, compression ratio %.2f%n", bytes(report.liveRawBytes()),
+            bytes(report.liveStoredBytes()), report.compressionRatio());
+        out.printf(Locale.ROOT, "regions%n  %6s  %-7s %9s %12s %8s %6s %8s %5s  %s%n",
+            "region", "state", "sequence", "write-limit", "entries", "live", "removed", "bad", "problem");
+        for (final FileStoreReport.RegionReport region : report.regions())
+        {
+            out.printf(Locale.ROOT, "  %6d  %-7s %9d %12d %8d %6d %8d %5d  %s%n", region.index(), region.state(), region.sequence(),
+                region.writeLimit(), region.entries(), region.liveEntries(), region.removedEntries(), region.badEntries(),
+                region.problem());
+        }
+    }
+
+    /**
+     * A byte count for people: {@code 512 B}, {@code 3.0 KiB}, {@code 1.5 MiB}, {@code 2.00 GiB}.
+     *
+     * @param bytes the count.
+     * @return the text.
+     */
+    static String bytes(final long bytes)
+    {
+        if (bytes < 1024)
+        {
+            return bytes + " B";
+        }
+        if (bytes < 1024L * 1024)
+        {
+            return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+        }
+        if (bytes < 1024L * 1024 * 1024)
+        {
+            return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
+        }
+        return String.format(Locale.ROOT, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+    }
+}
