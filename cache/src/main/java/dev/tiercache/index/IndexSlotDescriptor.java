@@ -1,0 +1,213 @@
+package dev.tiercache.index;
+
+/**
+ * The layout of one slot of the {@link EntryIndex}: 128 bytes, two cache lines, naturally aligned.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                        keyHash (long)                         |  0
+ *  +---------------------------------------------------------------+
+ *  |                        location (long)                        |  8
+ *  +---------------------------------------------------------------+
+ *  |                      storedLength (long)                      | 16
+ *  +---------------------------------------------------------------+
+ *  |                        rawLength (long)                       | 24
+ *  +---------------------------------------------------------------+
+ *  |                     lastAccessNanos (long)                    | 32
+ *  +---------------------------------------------------------------+
+ *  |                     expiresAtNanos (long)                     | 40
+ *  +-------------------------------+-------------------------------+
+ *  |           prev (int)          |           next (int)          | 48
+ *  +-------------------------------+-------------------------------+
+ *  |        accessCount (int)      |        leaseCount (int)       | 56
+ *  +===============================+===============================+  first cache line ends
+ *  |         checksum (int)        | level | flags | listId| state | 64
+ *  +-------------------------------+-------------------------------+
+ *  |                          meta (long)                          | 72
+ *  +---------------------------------------------------------------+
+ *  |                       reserved (48 bytes)                     | 80..127
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * <p>Everything a hit touches (key, location, lengths, access statistics, list links, lease count)
+ * sits in the first cache line; the second holds what only moves and verification read. The
+ * reserved tail keeps the stride a power of two, so a slot never straddles more than two lines.
+ *
+ * <ul>
+ *   <li>{@code keyHash}: the 64-bit hash of the user key.</li>
+ *   <li>{@code location}: the entry's offset in its level's store.</li>
+ *   <li>{@code storedLength}, {@code rawLength}: bytes as stored (maybe compressed) and as read.</li>
+ *   <li>{@code lastAccessNanos}: {@link System#nanoTime()} of the last access.</li>
+ *   <li>{@code expiresAtNanos}: the nanoTime after which the entry is expired, {@code 0} for never.</li>
+ *   <li>{@code prev}, {@code next}: links of the {@link SlotList} the slot is on, {@link #NIL} at the ends.</li>
+ *   <li>{@code accessCount}: accesses since the entry was inserted (saturates at {@code Integer.MAX_VALUE}).</li>
+ *   <li>{@code leaseCount}: open leases; while positive the entry's bytes must not move or be freed.</li>
+ *   <li>{@code checksum}: CRC32C of the raw bytes.</li>
+ *   <li>{@code level}: {@link #LEVEL_L1}, {@link #LEVEL_L2}, {@link #LEVEL_L3} or {@link #LEVEL_EMPTY}.</li>
+ *   <li>{@code flags}: bits owned by the cache.</li>
+ *   <li>{@code listId}: the list the slot is on, {@link #NO_LIST} for none; the index keeps it.</li>
+ *   <li>{@code state}: {@link #STATE_FREE} or {@link #STATE_LIVE}; the index keeps it.</li>
+ *   <li>{@code meta}: a long the cache may use as it likes.</li>
+ * </ul>
+ */
+public final class IndexSlotDescriptor
+{
+    /** Bytes per slot. */
+    public static final int SLOT_LENGTH = 128;
+
+    /** Alignment of the slot array: one cache line. */
+    public static final int SLOT_ALIGNMENT = 64;
+
+    /** Offset of the 64-bit key hash. */
+    public static final int KEY_HASH_OFFSET = 0;
+
+    /** Offset of the store location. */
+    public static final int LOCATION_OFFSET = 8;
+
+    /** Offset of the stored length. */
+    public static final int STORED_LENGTH_OFFSET = 16;
+
+    /** Offset of the raw length. */
+    public static final int RAW_LENGTH_OFFSET = 24;
+
+    /** Offset of the last access time. */
+    public static final int LAST_ACCESS_NANOS_OFFSET = 32;
+
+    /** Offset of the expiry time. */
+    public static final int EXPIRES_AT_NANOS_OFFSET = 40;
+
+    /** Offset of the previous-slot link. */
+    public static final int PREV_OFFSET = 48;
+
+    /** Offset of the next-slot link. */
+    public static final int NEXT_OFFSET = 52;
+
+    /** Offset of the access count. */
+    public static final int ACCESS_COUNT_OFFSET = 56;
+
+    /** Offset of the lease count. */
+    public static final int LEASE_COUNT_OFFSET = 60;
+
+    /** Offset of the checksum. */
+    public static final int CHECKSUM_OFFSET = 64;
+
+    /** Offset of the level byte. */
+    public static final int LEVEL_OFFSET = 68;
+
+    /** Offset of the flags byte. */
+    public static final int FLAGS_OFFSET = 69;
+
+    /** Offset of the list id byte. */
+    public static final int LIST_ID_OFFSET = 70;
+
+    /** Offset of the state byte. */
+    public static final int STATE_OFFSET = 71;
+
+    /** Offset of the user meta long. */
+    public static final int META_OFFSET = 72;
+
+    /** Level value: the entry is in L1 (device memory). */
+    public static final byte LEVEL_L1 = 0;
+
+    /** Level value: the entry is in L2 (pinned host memory). */
+    public static final byte LEVEL_L2 = 1;
+
+    /** Level value: the entry is in L3 (the file). */
+    public static final byte LEVEL_L3 = 2;
+
+    /** Level value: the slot is reserved but holds no bytes in any level yet. */
+    public static final byte LEVEL_EMPTY = -1;
+
+    /** Link value: no slot (the end of a list). */
+    public static final int NIL = -1;
+
+    /** List id value: the slot is on no list. */
+    public static final byte NO_LIST = -1;
+
+    /** Most lists one index can hold, since a list id is a byte. */
+    public static final int MAX_LISTS = Byte.MAX_VALUE;
+
+    /** Most slots one index can hold (the key table, four cells per slot at most, is indexed by int). */
+    public static final int MAX_CAPACITY = 1 << 28;
+
+    /** State value: the slot is free. */
+    public static final byte STATE_FREE = 0;
+
+    /** State value: the slot belongs to a key. */
+    public static final byte STATE_LIVE = 1;
+
+    private IndexSlotDescriptor()
+    {
+    }
+
+    /**
+     * Byte offset of a slot in the slot array.
+     *
+     * @param slot the slot number.
+     * @return {@code slot * SLOT_LENGTH}.
+     */
+    public static long slotOffset(final int slot)
+    {
+        return (long)slot * SLOT_LENGTH;
+    }
+
+    /**
+     * Checks a slot number against the capacity.
+     *
+     * @param slot     the slot number.
+     * @param capacity the number of slots.
+     * @throws IndexOutOfBoundsException when {@code slot} is not in {@code [0, capacity)}.
+     */
+    public static void checkSlot(final int slot, final int capacity)
+    {
+        if (slot < 0 || slot >= capacity)
+        {
+            throw new IndexOutOfBoundsException("slot=" + slot + " not in [0, capacity=" + capacity + ")");
+        }
+    }
+
+    /**
+     * Checks a level value.
+     *
+     * @param level the level.
+     * @throws IllegalArgumentException when it is not one of the {@code LEVEL_*} values.
+     */
+    public static void checkLevel(final int level)
+    {
+        if (level != LEVEL_EMPTY && (level < LEVEL_L1 || level > LEVEL_L3))
+        {
+            throw new IllegalArgumentException("level=" + level + " is not L1=0, L2=1, L3=2 or EMPTY=-1");
+        }
+    }
+
+    /**
+     * Checks a slot capacity.
+     *
+     * @param capacity the number of slots asked for.
+     * @throws IllegalArgumentException when it is below 1 or so large that the key table could not be sized.
+     */
+    public static void checkCapacity(final int capacity)
+    {
+        if (capacity < 1 || capacity > MAX_CAPACITY)
+        {
+            throw new IllegalArgumentException("capacity=" + capacity + " not in [1, MAX_CAPACITY=" + MAX_CAPACITY + "]");
+        }
+    }
+
+    /**
+     * Checks a length field.
+     *
+     * @param name   the field's name, for the message.
+     * @param length the value.
+     * @throws IllegalArgumentException when it is negative.
+     */
+    public static void checkLength(final String name, final long length)
+    {
+        if (length < 0)
+        {
+            throw new IllegalArgumentException(name + "=" + length + " < 0");
+        }
+    }
+}

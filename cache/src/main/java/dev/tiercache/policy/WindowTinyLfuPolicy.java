@@ -1,0 +1,277 @@
+package dev.tiercache.policy;
+
+import dev.tiercache.index.EntryIndex;
+import dev.tiercache.index.SlotList;
+
+import java.util.function.IntPredicate;
+
+/**
+ * Window TinyLFU: a small LRU window in front of a segmented-LRU main space, with a
+ * {@link FrequencySketch} deciding who may enter the main space.
+ *
+ * <h2>Design</h2>
+ * Every newcomer enters the window (a percentage of the resident entries), so a burst of requests
+ * to a new key hits as it would under LRU. When the window is full, its cold end becomes the
+ * candidate for the main space, and the main space's coldest slot (probation first, then
+ * protected) the victim; the candidate gets in only if its estimated frequency exceeds the victim's
+ * by more than {@code admissionMargin}; otherwise the candidate is the one evicted. In the main space
+ * a hit moves a probation slot to the protected segment (at most 80 % of main), whose overflow falls
+ * back to probation.
+ *
+ * <p>The margin is the difference between the two registered variants. With margin {@code 0}
+ * (the classic rule, {@code wtinylfu}) a candidate wins every tie-plus-one, and on shuffled epochs
+ * that is every time: the candidate's count already includes the request that brought it in,
+ * while a resident not yet read this epoch is one behind, so the main space churns like LRU. With
+ * margin {@code 1} (the library default) the candidate must beat the victim on the evidence before
+ * its own request; equal popularity keeps the resident, and the resident set stays stable across
+ * epochs. A window of {@code 0} makes the policy plain TinyLFU: the newcomer itself is the candidate,
+ * judged in {@link #admit}.
+ *
+ * <h2>Concurrency</h2>
+ * Not thread-safe; called under the cache's lock like its index. Nothing allocates after construction.
+ */
+public final class WindowTinyLfuPolicy implements EvictionPolicy
+{
+    /** Registered name of the classic variant (window 1 %, margin 0). */
+    public static final String NAME = "wtinylfu";
+
+    private static final int PROTECTED_PERCENT = 80;
+    private static final int PERIOD_PER_SHADOW_ENTRY = 2;
+    private static final int MIN_PERIOD = 100;
+    private static final double WINDOW_STEP = 0.05;
+    private static final double MAX_WINDOW_FRACTION = 1.0;
+    private static final double SHRINK_SIGMAS = 1.0;
+
+    private final String name;
+    private final EntryIndex index;
+    private final FrequencySketch sketch;
+    private final SlotList window;
+    private final SlotList probation;
+    private final SlotList protectedList;
+    private final int admissionMargin;
+    private final double minWindowFraction;
+    private final SampledLruShadow lruShadow;
+    private final int periodRequests;
+    private double windowFraction;
+    private int sampledRequests;
+    private int sampledHits;
+    private int sampledLruHits;
+
+    /**
+     * Makes the policy with three new lists of the index.
+     *
+     * @param name            the registered name it reports.
+     * @param index           the level's index.
+     * @param expectedEntries about how many entries the level holds; sizes the sketch.
+     * @param windowPercent   the window's share of the resident entries, {@code [0, 100)}; with
+     *                        {@code adaptive}, its smallest share.
+     * @param admissionMargin how much more frequent a candidate must be than the victim, {@code >= 0}.
+     * @param adaptive        whether to grow the window while a sampled LRU would hit more.
+     */
+    public WindowTinyLfuPolicy(
+        final String name,
+        final EntryIndex index,
+        final int expectedEntries,
+        final int windowPercent,
+        final int admissionMargin,
+        final boolean adaptive)
+    {
+        if (windowPercent < 0 || windowPercent >= 100)
+        {
+            throw new IllegalArgumentException("windowPercent=" + windowPercent + " not in [0, 100)");
+        }
+        if (admissionMargin < 0)
+        {
+            throw new IllegalArgumentException("admissionMargin=" + admissionMargin + " < 0");
+        }
+        this.name = name;
+        this.index = index;
+        this.sketch = new FrequencySketch(expectedEntries);
+        this.window = index.newList();
+        this.probation = index.newList();
+        this.protectedList = index.newList();
+        this.admissionMargin = admissionMargin;
+        this.minWindowFraction = windowPercent / 100.0;
+        this.windowFraction = minWindowFraction;
+        this.lruShadow = adaptive ? new SampledLruShadow(expectedEntries) : null;
+        this.periodRequests = adaptive ? Math.max(MIN_PERIOD, PERIOD_PER_SHADOW_ENTRY * lruShadow.capacity()) : 0;
+    }
+
+    @Override
+    public String name()
+    {
+        return name;
+    }
+
+    @Override
+    public void onInsert(final int slot)
+    {
+        if (windowFraction == 0)
+        {
+            probation.addFirst(slot);
+            return;
+        }
+        window.addFirst(slot);
+        final int windowMax = windowMax();
+        while (window.size() > windowMax)
+        {
+            probation.addFirst(window.pollLast());
+        }
+    }
+
+    @Override
+    public void onAccess(final int slot)
+    {
+        final long keyHash = index.keyHash(slot);
+        sketch.increment(keyHash);
+        if (lruShadow != null && lruShadow.isSampled(keyHash))
+        {
+            sampledHits++;
+            sample(keyHash);
+        }
+        final byte listId = index.listId(slot);
+        if (listId == probation.id())
+        {
+            probation.remove(slot);
+            protectedList.addFirst(slot);
+            final int protectedMax = (int)((long)(probation.size() + protectedList.size()) * PROTECTED_PERCENT / 100);
+            while (protectedList.size() > Math.max(1, protectedMax))
+            {
+                probation.addFirst(protectedList.pollLast());
+            }
+        }
+        else if (listId == protectedList.id())
+        {
+            protectedList.moveToFront(slot);
+        }
+        else
+        {
+            window.moveToFront(slot);
+        }
+    }
+
+    @Override
+    public void onMiss(final long keyHash)
+    {
+        sketch.increment(keyHash);
+        if (lruShadow != null && lruShadow.isSampled(keyHash))
+        {
+            sample(keyHash);
+        }
+    }
+
+    @Override
+    public void onRemove(final int slot)
+    {
+        final byte listId = index.listId(slot);
+        if (listId == probation.id())
+        {
+            probation.remove(slot);
+        }
+        else if (listId == protectedList.id())
+        {
+            protectedList.remove(slot);
+        }
+        else
+        {
+            window.remove(slot);
+        }
+    }
+
+    @Override
+    public int selectVictim(final IntPredicate evictable)
+    {
+        final int mainVictim = mainVictim(evictable);
+        if (windowFraction == 0 || window.size() < windowMax())
+        {
+            return mainVictim != NONE ? mainVictim : LruPolicy.coldestEvictable(window, evictable);
+        }
+        final int candidate = LruPolicy.coldestEvictable(window, evictable);
+        if (candidate == NONE)
+        {
+            return mainVictim;
+        }
+        if (mainVictim == NONE)
+        {
+            return candidate;
+        }
+        if (prefers(index.keyHash(candidate), mainVictim))
+        {
+            window.remove(candidate);
+            probation.addFirst(candidate);
+            return mainVictim;
+        }
+        return candidate;
+    }
+
+    @Override
+    public boolean admit(final long candidateKeyHash, final int victimSlot)
+    {
+        return windowFraction > 0 || prefers(candidateKeyHash, victimSlot);
+    }
+
+    @Override
+    public int size()
+    {
+        return window.size() + probation.size() + protectedList.size();
+    }
+
+    /**
+     * The sketch's estimate for a key, for reports and tests.
+     *
+     * @param keyHash the key's hash.
+     * @return the estimated recent request count.
+     */
+    public int frequency(final long keyHash)
+    {
+        return sketch.frequency(keyHash);
+    }
+
+    /**
+     * The window's current share of the resident entries.
+     *
+     * @return a fraction in {@code [0, 1]}.
+     */
+    public double windowFraction()
+    {
+        return windowFraction;
+    }
+
+    private void sample(final long keyHash)
+    {
+        if (lruShadow.access(keyHash))
+        {
+            sampledLruHits++;
+        }
+        if (++sampledRequests == periodRequests)
+        {
+            if (sampledLruHits > sampledHits)
+            {
+                windowFraction = Math.min(MAX_WINDOW_FRACTION, windowFraction + WINDOW_STEP);
+            }
+            else if (sampledHits > sampledLruHits + SHRINK_SIGMAS * Math.sqrt(sampledLruHits))
+            {
+                windowFraction = Math.max(minWindowFraction, windowFraction - WINDOW_STEP);
+            }
+            sampledRequests = 0;
+            sampledHits = 0;
+            sampledLruHits = 0;
+        }
+    }
+
+    private boolean prefers(final long candidateKeyHash, final int victimSlot)
+    {
+        return sketch.frequency(candidateKeyHash) > sketch.frequency(index.keyHash(victimSlot)) + admissionMargin;
+    }
+
+    private int mainVictim(final IntPredicate evictable)
+    {
+        final int victim = LruPolicy.coldestEvictable(probation, evictable);
+        return victim != NONE ? victim : LruPolicy.coldestEvictable(protectedList, evictable);
+    }
+
+    private int windowMax()
+    {
+        return Math.max(1, (int)(size() * windowFraction));
+    }
+}
