@@ -6,4 +6,5 @@ module dev.tiercache.bindings {
     exports dev.tiercache.cuda;
     exports dev.tiercache.cuda.raw to dev.tiercache;
     exports dev.tiercache.cuda.sim to dev.tiercache;
+    exports dev.tiercache.lz4 to dev.tiercache;
 }
