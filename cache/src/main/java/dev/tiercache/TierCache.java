@@ -102,6 +102,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     private final String deviceOffReason;
     private final String fileOffReason;
     private final AgentRunner moverRunner;
+    private final IntPredicate evictable = this::isEvictable;
     private ObjectName mbeanName;
     private boolean closed;
 
@@ -185,13 +186,13 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
 
             if (config.filePath != null && config.fileBytes > 0)
             {
-                this.file = FileStore.open(FileStoreConfig.builder()
-                    .path(config.filePath)
+                final FileStoreConfig.Builder fileConfig = FileStoreConfig.builder(config.filePath)
+                    .regionSizeBytes(config.fileRegionBytes)
                     .capacityBytes(config.fileBytes)
-                    .regionBytes(config.fileRegionBytes)
                     .minCompressionSavings(config.minCompressionSavings)
-                    .reclaimListener(this::onFileRegionReclaimed)
-                    .build());
+                    .reclaimListener(this::onFileRegionReclaimed);
+                // every LZ4 block decodes with either codec, so files written elsewhere open here
+                this.file = FileStore.open(fileConfig.codecs(Codecs.lz4()).build());
                 opened.add(file);
                 this.fileOffReason = null;
             }
@@ -310,7 +311,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 payloadLength + parts[i].spec().byteSize();
         }
         final boolean fitsHost = payloadLength > 0 && payloadLength <= Math.min(config.hostMaxEntryBytes, host.capacity());
-        final boolean fitsFile = file != null && payloadLength <= Math.min(config.fileMaxEntryBytes, file.maxEntryBytes());
+        final boolean fitsFile = file != null && payloadLength <= Math.min(config.fileMaxEntryBytes, fileMaxRaw());
         lock.lock();
         try
         {
@@ -320,7 +321,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 rejected++;
                 throw new IllegalArgumentException("entry of " + payloadLength + " bytes is larger than every level: L2 holds entries up to " +
                     Math.min(config.hostMaxEntryBytes, host.capacity()) + " bytes, L3 " +
-                    (file == null ? "is off (" + fileOffReason + ")" : "up to " + Math.min(config.fileMaxEntryBytes, file.maxEntryBytes()) + " bytes"));
+                    (file == null ? "is off (" + fileOffReason + ")" : "up to " + Math.min(config.fileMaxEntryBytes, fileMaxRaw()) + " bytes"));
             }
             final int existing = index.find(hash);
             if (existing != EntryIndex.NOT_FOUND)
@@ -968,8 +969,10 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
     }
 
-    private final IntPredicate evictable = slot ->
-        (index.flags(slot) & FLAG_MOVING) == 0 && leases.get(leaseKey(levelOf(slot), index.location(slot))) == 0;
+    private boolean isEvictable(final int slot)
+    {
+        return (index.flags(slot) & FLAG_MOVING) == 0 && leases.get(leaseKey(levelOf(slot), index.location(slot))) == 0;
+    }
 
     /**
      * Allocates {@code length} bytes in a level, evicting that level's victims one level down until
@@ -1045,7 +1048,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 return;
             }
         }
-        else if (from == Tier.HOST && file != null && length <= Math.min(config.fileMaxEntryBytes, file.maxEntryBytes()))
+        else if (from == Tier.HOST && file != null && length <= Math.min(config.fileMaxEntryBytes, fileMaxRaw()))
         {
             final long fileLocation = appendToFile(index.keyHash(slot), metaOf(slot), host.view(location, length));
             if (fileLocation != FileStore.FULL && index.isLive(slot) && levelOf(slot) == Tier.HOST)
@@ -1061,6 +1064,15 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         {
             removeSlot(slot);
         }
+    }
+
+    /**
+     * The largest raw entry one L3 region can take (a region less its header and an entry header
+     * with a long key and a few parts).
+     */
+    private long fileMaxRaw()
+    {
+        return file.config().regionSizeBytes() - 4096;
     }
 
     private long deviceToFile(final int slot, final long location, final long length)
@@ -1423,7 +1435,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         {
             case DEVICE -> device == null ? 0 : device.usedBytes();
             case HOST -> host.usedBytes();
-            case FILE -> file == null ? 0 : file.usedBytes();
+            case FILE -> file == null ? 0 : file.stats().usedBytes();
         };
     }
 
@@ -1711,7 +1723,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             if (index.isLive(slot) && levelOf(slot) != Tier.FILE)
             {
                 final long length = index.rawLength(slot);
-                if (length <= Math.min(config.fileMaxEntryBytes, file.maxEntryBytes()))
+                if (length <= Math.min(config.fileMaxEntryBytes, fileMaxRaw()))
                 {
                     if (levelOf(slot) == Tier.DEVICE)
                     {

@@ -37,6 +37,7 @@ class TierCacheTest
     @BeforeEach
     void setUp()
     {
+        dev.tiercache.cuda.CudaLibrary.location();
         sim = SimulatedCuda.current();
         sim.reset(SimulatedDeviceProfile.MX250);
     }

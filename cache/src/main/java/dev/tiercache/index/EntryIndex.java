@@ -173,10 +173,6 @@ public final class EntryIndex implements AutoCloseable
      */
     public int insert(final long keyHash)
     {
-        if (size == capacity)
-        {
-            return FULL;
-        }
         final long mixed = mix(keyHash);
         final long fragment = mixed & ~SLOT_MASK;
         int cell = (int)mixed & tableMask;
@@ -196,6 +192,10 @@ public final class EntryIndex implements AutoCloseable
                 }
             }
             cell = (cell + 1) & tableMask;
+        }
+        if (size == capacity)
+        {
+            return FULL;
         }
 
         final int slot;

@@ -39,6 +39,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     private static final int PERIOD_PER_SHADOW_ENTRY = 2;
     private static final int MIN_PERIOD = 100;
     private static final double WINDOW_STEP = 0.05;
+    private static final double MAX_WINDOW_STEP = 0.4;
     private static final double MAX_WINDOW_FRACTION = 1.0;
     private static final double SHRINK_SIGMAS = 1.0;
 
@@ -53,6 +54,8 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     private final SampledLruShadow lruShadow;
     private final int periodRequests;
     private double windowFraction;
+    private double step = WINDOW_STEP;
+    private int lastDirection;
     private int sampledRequests;
     private int sampledHits;
     private int sampledLruHits;
@@ -245,14 +248,22 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
         }
         if (++sampledRequests == periodRequests)
         {
+            final int direction;
             if (sampledLruHits > sampledHits)
             {
-                windowFraction = Math.min(MAX_WINDOW_FRACTION, windowFraction + WINDOW_STEP);
+                direction = 1;
             }
             else if (sampledHits > sampledLruHits + SHRINK_SIGMAS * Math.sqrt(sampledLruHits))
             {
-                windowFraction = Math.max(minWindowFraction, windowFraction - WINDOW_STEP);
+                direction = -1;
             }
+            else
+            {
+                direction = 0;
+            }
+            step = direction != 0 && direction == lastDirection ? Math.min(MAX_WINDOW_STEP, step * 2) : WINDOW_STEP;
+            lastDirection = direction;
+            windowFraction = Math.max(minWindowFraction, Math.min(MAX_WINDOW_FRACTION, windowFraction + direction * step));
             sampledRequests = 0;
             sampledHits = 0;
             sampledLruHits = 0;

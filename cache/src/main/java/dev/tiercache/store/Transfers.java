@@ -4,6 +4,7 @@ import dev.tiercache.cuda.CudaEvent;
 import dev.tiercache.cuda.CudaRuntime;
 import dev.tiercache.cuda.CudaStream;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -95,6 +96,50 @@ public final class Transfers implements AutoCloseable
     public void hostToHost(final MemorySegment src, final MemorySegment dst)
     {
         MemorySegment.copy(src, 0, dst, 0, src.byteSize());
+    }
+
+    /**
+     * Reads a file entry (verified, decompressed) into a device block, staged through the pinned
+     * host arena.
+     *
+     * @param file      the file store.
+     * @param location  the entry.
+     * @param rawLength its raw length.
+     * @param staging   the host store whose pinned arena stages the bytes.
+     * @param dst       the device store.
+     * @param dstOffset the device block.
+     * @return the raw length, or {@link FileStore#CORRUPT}.
+     */
+    public long fileToDevice(
+        final FileStore file, final long location, final long rawLength, final HostStore staging, final DeviceStore dst, final long dstOffset)
+    {
+        final long block = staging.allocate(rawLength);
+        if (block != SpaceAllocator.FULL)
+        {
+            try
+            {
+                final long read = file.read(location, staging.view(block, rawLength));
+                if (read >= 0)
+                {
+                    hostToDevice(staging.view(block, rawLength), dst, dstOffset);
+                }
+                return read;
+            }
+            finally
+            {
+                staging.free(block);
+            }
+        }
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment pageable = arena.allocate(rawLength, 64);
+            final long read = file.read(location, pageable);
+            if (read >= 0)
+            {
+                hostToDevice(pageable, dst, dstOffset);
+            }
+            return read;
+        }
     }
 
     private void await()

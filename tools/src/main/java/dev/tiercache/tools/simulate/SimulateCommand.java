@@ -46,7 +46,7 @@ public final class SimulateCommand implements Callable<Integer>
     List<String> policies;
 
     @Option(names = "--capacity", split = ",", required = true,
-        description = "Capacities, comma-separated: entries (bytes for csv), or N% of the trace's distinct keys (footprint for csv).")
+        description = "Capacities, comma-separated: entries (bytes for csv), or N%% of the trace's distinct keys (footprint for csv).")
     List<String> capacities;
 
     @Option(names = "--limit", defaultValue = "2147483647", description = "Replay at most this many requests.")
