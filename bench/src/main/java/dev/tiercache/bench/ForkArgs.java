@@ -15,6 +15,9 @@ public final class ForkArgs
     /** Silences JMH's JEP 498 warning (JDK 23+). */
     public static final String UNSAFE_ALLOW = "--sun-misc-unsafe-memory-access=allow";
 
+    /** The simulated mx250 answers every CUDA call, so L1 is measured on any machine. */
+    public static final String SIMULATED_GPU = "-Dtiercache.cudart=sim:mx250";
+
     /** A modest heap: the machines these run on are shared. */
     public static final String HEAP = "-Xmx2g";
 
