@@ -28,8 +28,8 @@ import java.util.concurrent.TimeUnit;
  * one. Throughput in the report is raw bytes per second in both directions.
  *
  * <p>Workload: 64 MiB of {@link Workload} values of one kind, visited in the shared shuffled key
- * order; {@code image} is uint8 pixel data that LZ4 shrinks by about a tenth, {@code heatmap} is
- * sparse fp16 maps that it shrinks more than ten times. The setup measures the ratio over the
+ * order; {@code image} is uint8 pixel data that LZ4 shrinks by about an eighth, {@code heatmap} is
+ * sparse fp16 maps that it shrinks about a hundred times. The setup measures the ratio over the
  * whole working set, prints it, and refuses to run when the data is not what its name says. The
  * native codec needs liblz4; where it is missing the setup says so and {@code -p codec=java}
  * runs the rest.
