@@ -6,5 +6,6 @@ module dev.tiercache.bindings {
     exports dev.tiercache.cuda;
     exports dev.tiercache.cuda.raw to dev.tiercache;
     exports dev.tiercache.cuda.sim to dev.tiercache;
+    exports dev.tiercache.libc to dev.tiercache;
     exports dev.tiercache.lz4 to dev.tiercache;
 }

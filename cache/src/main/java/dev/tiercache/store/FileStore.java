@@ -1,0 +1,1352 @@
+package dev.tiercache.store;
+
+import dev.tiercache.libc.Libc;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * L3: entries appended to one preallocated, memory-mapped file, as a log of fixed-size regions.
+ *
+ * <h2>Format</h2>
+ * A 4 KiB file header ({@link FileHeaderDescriptor}: magic, format version, geometry, CRC32C),
+ * then {@code regionCount} regions of {@code regionSize} bytes. Each region starts with a
+ * {@link FileRegionDescriptor} header (generation, state, write limit) followed by entries
+ * ({@link EntryHeaderDescriptor}: lengths, codec, sequence, key hash, the region's generation,
+ * CRC32C of header and payload; then key, meta and the stored bytes, 8-byte aligned). Entries are
+ * appended to the active region, so the disk sees sequential writes; when it is full the next
+ * region in file order becomes active, and if that one holds entries it is reclaimed whole. Regions
+ * are therefore used in a ring and the one after the active region is always the oldest: reclaim
+ * is FIFO without any bookkeeping. An entry's location is the file offset of its header.
+ *
+ * <h2>Failure</h2>
+ * The file is reserved with {@code posix_fallocate} before it is mapped: a sparse file on a full
+ * disk would turn a later store into the mapping into {@code SIGBUS}, which kills the JVM. When
+ * there is no room, {@link #open} fails with the sizes and removes the file it created. Every
+ * header carries a CRC32C, every payload too, and every read verifies the payload: a torn or
+ * corrupted entry is counted and reported as {@link #CORRUPT}, never returned. Opening validates
+ * the file header (magic, version, checksum, geometry, length) before mapping anything, so a
+ * truncated file is refused instead of faulting; it then scans every region, oldest generation
+ * first, skipping and counting bad entries (see {@link FileScan}). The region header's write
+ * limit is updated after each entry is complete, so after a process crash the log ends at the
+ * last complete entry; after a power loss, entries whose pages did not reach the disk fail their
+ * checksums and are skipped. {@link #force()} and {@link #close()} make what was written durable;
+ * nothing else forces, since this is a cache.
+ *
+ * <h2>Concurrency</h2>
+ * One read-write lock. Reads ({@link #read}, {@link #rawLength}, {@link #key}, {@link #meta},
+ * {@link #info}, {@link #adviseDontNeed}, {@link #stats}, {@link #force}) share it; appends,
+ * removals, recovery and close take it exclusively, so no read ever sees a region being reclaimed
+ * or an arena being closed. The {@link ReclaimListener} runs on the appending thread while the
+ * exclusive lock is held; it may read but must not append or remove. The mapping lives in a shared
+ * arena closed by {@link #close()}; a segment obtained from {@link #key} or {@link #meta} fails
+ * cleanly with {@link IllegalStateException} after that. Across processes (and within this one)
+ * the file is held with {@link FileChannel#tryLock()}: a second open fails with a clear message.
+ * Within one process a registry of open files answers before any second descriptor is opened,
+ * because closing any descriptor of a file drops every POSIX lock the process holds on it.
+ *
+ * <h2>Allocation</h2>
+ * {@link #read}, {@link #rawLength}, {@link #remove} and {@link #append} allocate only the small
+ * checksum objects the JDK's CRC32C needs (and a listener object when a region is reclaimed).
+ */
+public final class FileStore implements AutoCloseable
+{
+    /** {@link #append} result: the entry can never fit, it is larger than a region. */
+    public static final long FULL = -1;
+
+    /** Read result: the entry's header or payload failed its checksum or checks (counted). */
+    public static final long CORRUPT = -2;
+
+    /** Read result: no current entry starts at the location (removed, or reclaimed since). */
+    public static final long NO_ENTRY = -3;
+
+    /** {@link #read} result: the entry was compressed by a codec this store is not configured with. */
+    public static final long CODEC_MISSING = -4;
+
+    /**
+     * Hears about the live entries of a region just before the region is overwritten, so the
+     * cache can drop its index entries for them.
+     *
+     * <p>Called on the appending thread, under the store's exclusive lock, once per entry that is
+     * neither removed nor superseded; it may also hear about locations the cache never indexed
+     * (entries whose payload failed verification when the store was opened) and should ignore
+     * those. It may {@link #read} the entry but must not append or remove. If it throws, the
+     * append fails with that exception and the region is left as it was.
+     */
+    @FunctionalInterface
+    public interface ReclaimListener
+    {
+        /**
+         * An entry is about to be overwritten.
+         *
+         * @param location the entry's location, as {@link #append} returned it.
+         * @param keyHash  the key hash it was appended with.
+         */
+        void onReclaim(long location, long keyHash);
+    }
+
+    /**
+     * An entry's header fields.
+     *
+     * @param location     the entry's location.
+     * @param keyHash      the key hash.
+     * @param sequence     the entry's sequence.
+     * @param codecId      0 raw, else the codec's id.
+     * @param keyLength    key bytes.
+     * @param metaLength   meta bytes.
+     * @param rawLength    bytes a read restores.
+     * @param storedLength bytes on disk.
+     */
+    public record EntryInfo(
+        long location, long keyHash, long sequence, int codecId, int keyLength, int metaLength, long rawLength, long storedLength)
+    {
+    }
+
+    /** Reserves a file's blocks; a seam so tests can make the disk "full". */
+    @FunctionalInterface
+    interface Preallocator
+    {
+        /**
+         * Reserves {@code [0, length)} of {@code file}.
+         *
+         * @param file   an existing file, not locked by this process.
+         * @param length bytes.
+         * @return 0 or an errno value.
+         */
+        int preallocate(Path file, long length);
+    }
+
+    private static final Preallocator POSIX_FALLOCATE = (file, length) -> Libc.posixFallocate(file, 0, length);
+    private static final System.Logger LOGGER = System.getLogger(FileStore.class.getName());
+    private static final int LOGGED_BAD_ENTRIES = 8;
+    private static final Set<Object> OPEN_FILES = ConcurrentHashMap.newKeySet();
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+
+    private final FileStoreConfig config;
+    private final Path path;
+    private final Object fileKey;
+    private final FileChannel channel;
+    private final FileLock fileLock;
+    private final Arena arena;
+    private final MemorySegment file;
+    private final long regionSize;
+    private final int regionCount;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final AtomicLong corruptReads = new AtomicLong();
+
+    // Guarded by lock: written under the write lock, read under either.
+    private long[] regionSequence;
+    private long[] regionWriteLimit;
+    private int[] regionLive;
+    private long[] regionLiveRaw;
+    private long[] regionLiveStored;
+    private int activeRegion = -1;
+    private long nextRegionSequence = 1;
+    private long nextEntrySequence = 1;
+    private long appendedEntries;
+    private long compressedEntries;
+    private long reclaimedRegions;
+    private long reclaimedEntries;
+    private long corruptEntriesSkipped;
+    private long corruptRegionsSkipped;
+    private List<RecoveredEntry> recoveredAtOpen;
+    private boolean closed;
+
+    private FileStore(
+        final FileStoreConfig config,
+        final Object fileKey,
+        final FileChannel channel,
+        final FileLock fileLock,
+        final Arena arena,
+        final MemorySegment file)
+    {
+        this.config = config;
+        this.path = config.path();
+        this.fileKey = fileKey;
+        this.channel = channel;
+        this.fileLock = fileLock;
+        this.arena = arena;
+        this.file = file;
+        this.regionSize = config.regionSizeBytes();
+        this.regionCount = config.regionCount();
+    }
+
+    /**
+     * Creates the file, or reopens it and recovers its entries.
+     *
+     * <p>Creating: checks the free space, creates the file owner-only ({@code rw-------}),
+     * preallocates it, locks it, maps it and writes the header. Reopening: validates the header
+     * (magic, version, checksum, the configured geometry, the length), preallocates again (a
+     * copied file may have become sparse), locks, maps and scans it.
+     *
+     * @param config the store's settings.
+     * @return the open store; its {@link #recover()} answers from the open scan without rescanning.
+     * @throws FileStoreException when the file cannot be created or is not a store this
+     *                            configuration can open; the message names the file and the values.
+     */
+    public static FileStore open(final FileStoreConfig config)
+    {
+        return open(config, POSIX_FALLOCATE);
+    }
+
+    static FileStore open(final FileStoreConfig config, final Preallocator preallocator)
+    {
+        final Path path = config.path();
+        if (!Files.exists(path))
+        {
+            try
+            {
+                return create(config, preallocator);
+            }
+            catch (final FileAlreadyExistsException ex)
+            {
+                // Another opener created it between the check and ours; treat it as an existing file.
+                return reopen(config, preallocator);
+            }
+        }
+        return reopen(config, preallocator);
+    }
+
+    private static FileStore create(final FileStoreConfig config, final Preallocator preallocator)
+        throws FileAlreadyExistsException
+    {
+        final Path path = config.path();
+        final long length = config.fileLengthBytes();
+        final Path folder = path.toAbsolutePath().getParent();
+        final long available;
+        try
+        {
+            available = Libc.statvfs(folder).availableBytes();
+        }
+        catch (final IOException ex)
+        {
+            throw new FileStoreException(path, "cannot create " + path + ": " + ex.getMessage(), ex);
+        }
+        if (available < length)
+        {
+            throw new FileStoreException(path, "not enough disk space to create " + path + ": needs " + length +
+                " bytes (regionSizeBytes=" + config.regionSizeBytes() + " x regionCount=" + config.regionCount() +
+                " + header), " + available + " bytes available");
+        }
+        try
+        {
+            Files.createFile(path, OWNER_ONLY);
+        }
+        catch (final FileAlreadyExistsException ex)
+        {
+            throw ex;
+        }
+        catch (final IOException ex)
+        {
+            throw new FileStoreException(path, "cannot create " + path + ": " + ex, ex);
+        }
+
+        Object fileKey = null;
+        boolean done = false;
+        try
+        {
+            fileKey = register(path);
+            final int error = preallocator.preallocate(path, length);
+            if (error != 0)
+            {
+                throw new FileStoreException(path, "cannot preallocate " + length + " bytes for " + path + ": errno=" +
+                    error + " (" + Libc.strerror(error) + "), " + available + " bytes were available; file removed");
+            }
+            final FileStore store = attach(config, fileKey, true);
+            done = true;
+            return store;
+        }
+        finally
+        {
+            if (!done)
+            {
+                if (fileKey != null)
+                {
+                    OPEN_FILES.remove(fileKey);
+                }
+                deleteQuietly(path);
+            }
+        }
+    }
+
+    private static FileStore reopen(final FileStoreConfig config, final Preallocator preallocator)
+    {
+        final Path path = config.path();
+        final Object fileKey = register(path);
+        boolean done = false;
+        try
+        {
+            try (FileChannel probe = FileChannel.open(path, StandardOpenOption.READ))
+            {
+                checkGeometry(config, readHeader(path, probe));
+            }
+            catch (final IOException ex)
+            {
+                throw new FileStoreException(path, "cannot read " + path + ": " + ex, ex);
+            }
+            final int error = preallocator.preallocate(path, config.fileLengthBytes());
+            if (error != 0)
+            {
+                throw new FileStoreException(path, "cannot preallocate " + config.fileLengthBytes() + " bytes of " + path +
+                    ": errno=" + error + " (" + Libc.strerror(error) + ")");
+            }
+            final FileStore store = attach(config, fileKey, false);
+            done = true;
+            return store;
+        }
+        finally
+        {
+            if (!done)
+            {
+                OPEN_FILES.remove(fileKey);
+            }
+        }
+    }
+
+    /**
+     * Locks, maps and scans (or initialises) the file; on any failure releases what it took.
+     */
+    private static FileStore attach(final FileStoreConfig config, final Object fileKey, final boolean creating)
+    {
+        final Path path = config.path();
+        FileChannel channel = null;
+        FileLock fileLock = null;
+        Arena arena = null;
+        try
+        {
+            channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            try
+            {
+                fileLock = channel.tryLock();
+            }
+            catch (final OverlappingFileLockException ex)
+            {
+                throw new FileStoreException(path, path + " is already locked by another channel in this process", ex);
+            }
+            if (fileLock == null)
+            {
+                throw new FileStoreException(path, path + " is locked by another process (a cache already uses it)");
+            }
+            if (!creating)
+            {
+                // Checked again under the lock: the file may have been replaced since the first look.
+                checkGeometry(config, readHeader(path, channel));
+            }
+            arena = Arena.ofShared();
+            final MemorySegment file = channel.map(FileChannel.MapMode.READ_WRITE, 0, config.fileLengthBytes(), arena);
+            final FileStore store = new FileStore(config, fileKey, channel, fileLock, arena, file);
+            if (creating)
+            {
+                FileHeaderDescriptor.write(file, config.regionSizeBytes(), config.regionCount(), System.currentTimeMillis());
+                file.asSlice(0, FileHeaderDescriptor.REGIONS_OFFSET).force();
+            }
+            store.recoverAtOpen();
+            return store;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            if (arena != null)
+            {
+                arena.close();
+            }
+            final IOException failure = release(fileLock, channel);
+            if (failure != null)
+            {
+                ex.addSuppressed(failure);
+            }
+            if (ex instanceof FileStoreException fse)
+            {
+                throw fse;
+            }
+            throw new FileStoreException(path, "cannot open " + path + ": " + ex, ex);
+        }
+    }
+
+    /**
+     * Scans the file's headers without opening it for writing or locking it, for tools.
+     * Payload checksums are not read; see {@link #verify(Path)}.
+     *
+     * @param path a store file, possibly in use by another process, possibly truncated.
+     * @return what the headers say.
+     * @throws FileStoreException when the file is not a readable store, or is open by a
+     *                            {@link FileStore} in this process (inspecting it would drop that
+     *                            store's lock; use its {@link #stats()}).
+     */
+    public static FileStoreReport inspect(final Path path)
+    {
+        return scanReadOnly(path, false);
+    }
+
+    /**
+     * Like {@link #inspect(Path)}, and checks every payload checksum too (reads the whole file).
+     *
+     * @param path a store file.
+     * @return what the headers and payloads say.
+     * @throws FileStoreException as {@link #inspect(Path)}.
+     */
+    public static FileStoreReport verify(final Path path)
+    {
+        return scanReadOnly(path, true);
+    }
+
+    private static FileStoreReport scanReadOnly(final Path path, final boolean verifyPayloads)
+    {
+        final Object fileKey = fileKey(path);
+        if (OPEN_FILES.contains(fileKey))
+        {
+            throw new FileStoreException(path, path + " is open by a FileStore in this process; use its stats() " +
+                "(a second descriptor here would release that store's lock when closed)");
+        }
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+             Arena arena = Arena.ofConfined())
+        {
+            final Header header = readHeader(path, channel);
+            final boolean inUse = lockedByOther(channel);
+            final long expected = FileHeaderDescriptor.fileLength(header.regionSize, header.regionCount);
+            final long mapped = Math.min(header.fileLength, expected);
+            final int present = (int)Math.max(0, (mapped - FileHeaderDescriptor.REGIONS_OFFSET) / header.regionSize);
+            final MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, mapped, arena);
+            final FileScan scan = FileScan.run(file, header.regionSize, header.regionCount, present, verifyPayloads, false);
+
+            final List<FileStoreReport.RegionReport> regions = new ArrayList<>(header.regionCount);
+            long liveRaw = 0;
+            long liveStored = 0;
+            for (int region = 0; region < header.regionCount; region++)
+            {
+                liveRaw += scan.regionLiveRaw[region];
+                liveStored += scan.regionLiveStored[region];
+                regions.add(regionReport(scan, region, present, header.regionSize));
+            }
+            return new FileStoreReport(path, header.version, header.createdMillis, header.regionSize, header.regionCount,
+                header.fileLength, expected, verifyPayloads, inUse, regions, scan.liveLocations.size(), scan.removedEntries,
+                scan.supersededEntries, liveRaw, liveStored, scan.badEntries);
+        }
+        catch (final IOException ex)
+        {
+            throw new FileStoreException(path, "cannot read " + path + ": " + ex, ex);
+        }
+    }
+
+    private static FileStoreReport.RegionReport regionReport(
+        final FileScan scan, final int region, final int present, final long regionSize)
+    {
+        if (region >= present)
+        {
+            return new FileStoreReport.RegionReport(region, FileStoreReport.RegionState.MISSING, 0, 0, 0, 0, 0, 0,
+                "past the end of the file (needs offset " + (FileScan.regionBase(region, regionSize) + regionSize) + ")");
+        }
+        final int check = scan.regionCheck[region];
+        if (check == FileRegionDescriptor.UNUSED)
+        {
+            return new FileStoreReport.RegionReport(region, FileStoreReport.RegionState.UNUSED, 0, 0, 0, 0, 0, 0, "");
+        }
+        if (check != FileRegionDescriptor.VALID)
+        {
+            return new FileStoreReport.RegionReport(region, FileStoreReport.RegionState.CORRUPT, 0, 0, 0, 0, 0, 0,
+                FileRegionDescriptor.reason(check));
+        }
+        final FileStoreReport.RegionState state = scan.regionState[region] == FileRegionDescriptor.STATE_ACTIVE ?
+            FileStoreReport.RegionState.ACTIVE : FileStoreReport.RegionState.SEALED;
+        return new FileStoreReport.RegionReport(region, state, scan.regionSequence[region], scan.regionWriteLimit[region],
+            scan.regionEntries[region], scan.regionLive[region], scan.regionRemoved[region], scan.regionBad[region], "");
+    }
+
+    /**
+     * Appends an entry to the active region, compressing it when that saves enough.
+     *
+     * <p>When the active region has no room, the next region becomes active; if it holds entries,
+     * they are first reported to the {@link ReclaimListener}. With a codec, the compressed form is
+     * written straight into the file and kept only when it is at most
+     * {@code rawLength * (1 - minCompressionSavings)} bytes; otherwise the raw bytes are stored.
+     *
+     * @param keyHash     the key's hash, stored for recovery and reclaim reports.
+     * @param key         the full key bytes (compared by the cache on every hit).
+     * @param meta        opaque bytes for the cache (e.g. part specs).
+     * @param raw         the value's bytes.
+     * @param codecOrNull a codec registered in the configuration, or null to store raw.
+     * @return the entry's location (a file offset, at least 4096), or {@link #FULL} when even the
+     *         best case does not fit one region.
+     * @throws IllegalArgumentException when the codec is not registered in the configuration.
+     * @throws IllegalStateException    when the store is closed.
+     */
+    public long append(
+        final long keyHash, final MemorySegment key, final MemorySegment meta, final MemorySegment raw, final Codec codecOrNull)
+    {
+        final long keyLength = key.byteSize();
+        final long metaLength = meta.byteSize();
+        final long rawLength = raw.byteSize();
+        final long maxEntryLength = regionSize - FileRegionDescriptor.LENGTH;
+        if (keyLength > maxEntryLength || metaLength > maxEntryLength)
+        {
+            return FULL;
+        }
+        final long storedOffset = EntryHeaderDescriptor.storedOffset(keyLength, metaLength);
+        final long rawEntryLength = EntryHeaderDescriptor.align(storedOffset + rawLength);
+        long compressLimit = 0;
+        if (codecOrNull != null && rawLength > 0)
+        {
+            if (config.codec(codecOrNull.id()) != codecOrNull)
+            {
+                throw new IllegalArgumentException("codec " + codecOrNull.name() + " id=" + codecOrNull.id() +
+                    " is not registered in " + config);
+            }
+            compressLimit = Math.min(
+                (long)Math.floor(rawLength * (1.0 - config.minCompressionSavings())), maxEntryLength - storedOffset);
+        }
+        if (compressLimit <= 0 && rawEntryLength > maxEntryLength)
+        {
+            return FULL;
+        }
+
+        lock.writeLock().lock();
+        try
+        {
+            checkOpen();
+            long location = -1;
+            int codecId = EntryHeaderDescriptor.RAW_CODEC_ID;
+            long storedLength = rawLength;
+            if (compressLimit > 0)
+            {
+                final long compressed = compressIntoLog(raw, storedOffset, compressLimit, codecOrNull);
+                if (compressed >= 0)
+                {
+                    codecId = codecOrNull.id();
+                    storedLength = compressed;
+                    location = FileScan.regionBase(activeRegion, regionSize) + regionWriteLimit[activeRegion];
+                }
+            }
+            if (codecId == EntryHeaderDescriptor.RAW_CODEC_ID)
+            {
+                if (rawEntryLength > maxEntryLength)
+                {
+                    return FULL;
+                }
+                location = reserve(rawEntryLength);
+                MemorySegment.copy(raw, 0, file, location + storedOffset, rawLength);
+            }
+            final long keyOffset = location + EntryHeaderDescriptor.LENGTH;
+            MemorySegment.copy(key, 0, file, keyOffset, keyLength);
+            MemorySegment.copy(meta, 0, file, keyOffset + keyLength, metaLength);
+            final long metaEnd = keyOffset + keyLength + metaLength;
+            file.asSlice(metaEnd, location + storedOffset - metaEnd).fill((byte)0);
+            final long entryLength = EntryHeaderDescriptor.align(storedOffset + storedLength);
+            file.asSlice(location + storedOffset + storedLength, entryLength - storedOffset - storedLength).fill((byte)0);
+
+            final int region = activeRegion;
+            final int payloadChecksum = Crc32c.of(file, keyOffset, storedOffset + storedLength - EntryHeaderDescriptor.LENGTH);
+            EntryHeaderDescriptor.write(file, location, codecId, (int)keyLength, (int)metaLength, rawLength, storedLength,
+                nextEntrySequence++, keyHash, regionSequence[region], payloadChecksum);
+            final long base = FileScan.regionBase(region, regionSize);
+            regionWriteLimit[region] = location - base + entryLength;
+            FileRegionDescriptor.write(
+                file, base, FileRegionDescriptor.STATE_ACTIVE, regionSequence[region], regionWriteLimit[region]);
+
+            regionLive[region]++;
+            regionLiveRaw[region] += rawLength;
+            regionLiveStored[region] += storedLength;
+            appendedEntries++;
+            if (codecId != EntryHeaderDescriptor.RAW_CODEC_ID)
+            {
+                compressedEntries++;
+            }
+            recoveredAtOpen = null;
+            return location;
+        }
+        finally
+        {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Reads an entry's value into {@code dst}, verifying its checksum and decompressing straight
+     * into {@code dst}.
+     *
+     * @param location a location from {@link #append} or {@link #recover()}.
+     * @param dst      at least {@link #rawLength(long)} bytes; only that prefix is written.
+     * @return the raw length written; or {@link #CORRUPT} (counted), {@link #NO_ENTRY} when the entry
+     *         was removed or its region reclaimed, {@link #CODEC_MISSING} when its codec is not configured.
+     * @throws IllegalArgumentException when the location cannot be an entry's, or {@code dst} is too small.
+     * @throws IllegalStateException    when the store is closed.
+     */
+    public long read(final long location, final MemorySegment dst)
+    {
+        lock.readLock().lock();
+        try
+        {
+            checkOpen();
+            final long state = entryState(location);
+            if (state != 0)
+            {
+                if (state == CORRUPT)
+                {
+                    corruptReads.incrementAndGet();
+                }
+                return state;
+            }
+            final long rawLength = EntryHeaderDescriptor.rawLength(file, location);
+            if (dst.byteSize() < rawLength)
+            {
+                throw new IllegalArgumentException(
+                    "dst.byteSize()=" + dst.byteSize() + " < rawLength=" + rawLength + " at location=" + location);
+            }
+            if (EntryHeaderDescriptor.payloadChecksum(file, location) != EntryHeaderDescriptor.computePayloadChecksum(file, location))
+            {
+                corruptReads.incrementAndGet();
+                return CORRUPT;
+            }
+            final long storedOffset = location + EntryHeaderDescriptor.storedOffset(
+                EntryHeaderDescriptor.keyLength(file, location), EntryHeaderDescriptor.metaLength(file, location));
+            final long storedLength = EntryHeaderDescriptor.storedLength(file, location);
+            final int codecId = EntryHeaderDescriptor.codecId(file, location);
+            if (codecId == EntryHeaderDescriptor.RAW_CODEC_ID)
+            {
+                MemorySegment.copy(file, storedOffset, dst, 0, rawLength);
+                return rawLength;
+            }
+            final Codec codec = config.codec(codecId);
+            if (codec == null)
+            {
+                return CODEC_MISSING;
+            }
+            final long restored = codec.decompress(file.asSlice(storedOffset, storedLength), dst.asSlice(0, rawLength));
+            if (restored != rawLength)
+            {
+                corruptReads.incrementAndGet();
+                return CORRUPT;
+            }
+            return rawLength;
+        }
+        finally
+        {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * The raw length of an entry, from its verified header (the payload is not read).
+     *
+     * @param location an entry's location.
+     * @return bytes a read restores, or {@link #CORRUPT} or {@link #NO_ENTRY} (not counted).
+     * @throws IllegalArgumentException when the location cannot be an entry's.
+     */
+    public long rawLength(final long location)
+    {
+        lock.readLock().lock();
+        try
+        {
+            checkOpen();
+            final long state = entryState(location);
+            return state != 0 ? state : EntryHeaderDescriptor.rawLength(file, location);
+        }
+        finally
+        {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * The key bytes of an entry, in place.
+     *
+     * @param location an entry's location.
+     * @return a read-only slice of the mapping, valid until the entry's region is reclaimed or the
+     *         store closes; null when no valid entry starts there.
+     */
+    public MemorySegment key(final long location)
+    {
+        lock.readLock().lock();
+        try
+        {
+            checkOpen();
+            if (entryState(location) != 0)
+            {
+                return null;
+            }
+            return file.asSlice(location + EntryHeaderDescriptor.LENGTH, EntryHeaderDescriptor.keyLength(file, location))
+                .asReadOnly();
+        }
+        finally
+        {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * The meta bytes of an entry, in place.
+     *
+     * @param location an entry's location.
+     * @return a read-only slice of the mapping, valid until the entry's region is reclaimed or the
+     *         store closes; null when no valid entry starts there.
+     */
+    public MemorySegment meta(final long location)
+    {
+        lock.readLock().lock();
+        try
+        {
+            checkOpen();
+            if (entryState(location) != 0)
+            {
+                return null;
+            }
+            final int keyLength = EntryHeaderDescriptor.keyLength(file, location);
+            return file.asSlice(location + EntryHeaderDescriptor.LENGTH + keyLength, EntryHeaderDescriptor.metaLength(file, location))
+                .asReadOnly();
+        }
+        finally
+        {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * An entry's header fields. Allocates the record; for tools and tests, not the hot path.
+     *
+     * @param location an entry's location.
+     * @return the fields, or null when no valid entry starts there.
+     */
+    public EntryInfo info(final long location)
+    {
+        lock.readLock().lock();
+        try
+        {
+            checkOpen();
+            if (entryState(location) != 0)
+            {
+                return null;
+            }
+            return new EntryInfo(location, EntryHeaderDescriptor.keyHash(file, location),
+                EntryHeaderDescriptor.sequence(file, location), EntryHeaderDescriptor.codecId(file, location),
+                EntryHeaderDescriptor.keyLength(file, location), EntryHeaderDescriptor.metaLength(file, location),
+                EntryHeaderDescriptor.rawLength(file, location), EntryHeaderDescriptor.storedLength(file, location));
+        }
+        finally
+        {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Marks an entry removed, in the file, so that recovery does not bring it back and a reclaim
+     * does not report it. Its space returns when its region is reclaimed.
+     *
+     * @param location an entry's location.
+     * @return true when it was live; false when it was already removed, reclaimed or corrupt.
+     * @throws IllegalArgumentException when the location cannot be an entry's.
+     */
+    public boolean remove(final long location)
+    {
+        lock.writeLock().lock();
+        try
+        {
+            checkOpen();
+            if (entryState(location) != 0)
+            {
+                return false;
+            }
+            EntryHeaderDescriptor.markRemoved(file, location);
+            final int region = region(location);
+            regionLive[region]--;
+            regionLiveRaw[region] -= EntryHeaderDescriptor.rawLength(file, location);
+            regionLiveStored[region] -= EntryHeaderDescriptor.storedLength(file, location);
+            recoveredAtOpen = null;
+            return true;
+        }
+        finally
+        {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Asks the kernel to drop the entry's pages from memory, for an entry just promoted out of L3:
+     * the page cache should not hold a second copy of what L2 holds.
+     *
+     * <p>Uses {@code MADV_PAGEOUT} (Linux 5.4+), which drops clean pages of the entry from the page
+     * cache; {@code MADV_DONTNEED} alone would only unmap them from this process and leave them
+     * cached. Falls back to {@code MADV_DONTNEED} where {@code MADV_PAGEOUT} is unknown. Only whole
+     * pages inside the entry are advised, and pages not yet written back stay until they are.
+     *
+     * @param location an entry's location.
+     * @return 0 when the advice was given, a positive errno when the kernel refused it, or
+     *         {@link #NO_ENTRY} / {@link #CORRUPT} (as ints) when no valid entry starts there.
+     */
+    public int adviseDontNeed(final long location)
+    {
+        lock.readLock().lock();
+        try
+        {
+            checkOpen();
+            final long state = entryState(location);
+            if (state != 0)
+            {
+                return (int)state;
+            }
+            final MemorySegment entry = file.asSlice(location, FileScan.entryLength(file, location));
+            final int error = Libc.madvisePageOut(entry);
+            return error == 0 ? 0 : Libc.madviseDontNeed(entry);
+        }
+        finally
+        {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * The live entries, for rebuilding the cache's index: every region scanned in generation order,
+     * every entry verified (payloads too when {@link FileStoreConfig#verifyPayloadsOnOpen()}), bad
+     * ones skipped and counted ({@link #corruptEntriesSkipped()}). Of entries with the same key hash
+     * and key bytes only the newest is returned; the older ones are marked removed in the file.
+     *
+     * <p>Right after {@link #open} this returns the open scan's result without rescanning; after any
+     * append or removal it scans again.
+     *
+     * @return the live entries, oldest first; an unmodifiable list.
+     */
+    public List<RecoveredEntry> recover()
+    {
+        lock.writeLock().lock();
+        try
+        {
+            checkOpen();
+            if (recoveredAtOpen == null)
+            {
+                recoveredAtOpen = scan();
+            }
+            return recoveredAtOpen;
+        }
+        finally
+        {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Writes every dirty page of the mapping to the disk.
+     */
+    public void force()
+    {
+        lock.readLock().lock();
+        try
+        {
+            checkOpen();
+            file.force();
+        }
+        finally
+        {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Forces, unmaps, unlocks and closes the file. Safe to call more than once; every other
+     * method then throws {@link IllegalStateException}.
+     */
+    @Override
+    public void close()
+    {
+        lock.writeLock().lock();
+        try
+        {
+            if (closed)
+            {
+                return;
+            }
+            closed = true;
+            IOException failure = null;
+            try
+            {
+                file.force();
+            }
+            finally
+            {
+                arena.close();
+                OPEN_FILES.remove(fileKey);
+                failure = release(fileLock, channel);
+            }
+            if (failure != null)
+            {
+                throw new FileStoreException(path, "cannot close " + path + ": " + failure, failure);
+            }
+        }
+        finally
+        {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * A snapshot of the counters.
+     *
+     * @return sizes, entries and corruption counts.
+     */
+    public FileStoreStats stats()
+    {
+        lock.readLock().lock();
+        try
+        {
+            checkOpen();
+            long used = 0;
+            long live = 0;
+            long liveRaw = 0;
+            long liveStored = 0;
+            int inUse = 0;
+            for (int region = 0; region < regionCount; region++)
+            {
+                if (regionSequence[region] != 0)
+                {
+                    inUse++;
+                    used += regionWriteLimit[region] - FileRegionDescriptor.LENGTH;
+                }
+                live += regionLive[region];
+                liveRaw += regionLiveRaw[region];
+                liveStored += regionLiveStored[region];
+            }
+            return new FileStoreStats(capacityBytes(), used, live, regionCount, inUse, liveRaw, liveStored, appendedEntries,
+                compressedEntries, reclaimedRegions, reclaimedEntries, corruptEntriesSkipped, corruptRegionsSkipped,
+                corruptReads.get());
+        }
+        finally
+        {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Entry space: regions times (region size less the region header).
+     *
+     * @return bytes.
+     */
+    public long capacityBytes()
+    {
+        return regionCount * (regionSize - FileRegionDescriptor.LENGTH);
+    }
+
+    /**
+     * Entries the latest scan (open or {@link #recover()}) skipped as corrupt.
+     *
+     * @return the count.
+     */
+    public long corruptEntriesSkipped()
+    {
+        lock.readLock().lock();
+        try
+        {
+            return corruptEntriesSkipped;
+        }
+        finally
+        {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * The store's file.
+     *
+     * @return the configured path.
+     */
+    public Path path()
+    {
+        return path;
+    }
+
+    /**
+     * The store's settings.
+     *
+     * @return the configuration it was opened with.
+     */
+    public FileStoreConfig config()
+    {
+        return config;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "FileStore{path=" + path + ", regionSizeBytes=" + regionSize + ", regionCount=" + regionCount + "}";
+    }
+
+    private void recoverAtOpen()
+    {
+        lock.writeLock().lock();
+        try
+        {
+            recoveredAtOpen = scan();
+        }
+        finally
+        {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private List<RecoveredEntry> scan()
+    {
+        final FileScan scan = FileScan.run(file, regionSize, regionCount, regionCount, config.verifyPayloadsOnOpen(), true);
+        regionSequence = scan.regionSequence;
+        regionWriteLimit = scan.regionWriteLimit;
+        regionLive = scan.regionLive;
+        regionLiveRaw = scan.regionLiveRaw;
+        regionLiveStored = scan.regionLiveStored;
+        activeRegion = scan.newestRegion;
+        nextRegionSequence = Math.max(nextRegionSequence, scan.maxRegionSequence + 1);
+        nextEntrySequence = Math.max(nextEntrySequence, scan.maxEntrySequence + 1);
+        corruptRegionsSkipped = scan.corruptRegions;
+        corruptEntriesSkipped = scan.badEntries.size() - scan.corruptRegions;
+        if (!scan.badEntries.isEmpty())
+        {
+            LOGGER.log(System.Logger.Level.WARNING, "{0}: skipped {1} corrupt entries and {2} corrupt regions; first: {3}",
+                path, corruptEntriesSkipped, corruptRegionsSkipped,
+                scan.badEntries.subList(0, Math.min(LOGGED_BAD_ENTRIES, scan.badEntries.size())));
+        }
+
+        final List<RecoveredEntry> entries = new ArrayList<>(scan.liveLocations.size());
+        for (int i = 0; i < scan.liveLocations.size(); i++)
+        {
+            final long location = scan.liveLocations.getLong(i);
+            final int keyLength = EntryHeaderDescriptor.keyLength(file, location);
+            final int metaLength = EntryHeaderDescriptor.metaLength(file, location);
+            final long keyOffset = location + EntryHeaderDescriptor.LENGTH;
+            entries.add(new RecoveredEntry(location, EntryHeaderDescriptor.keyHash(file, location),
+                EntryHeaderDescriptor.sequence(file, location), EntryHeaderDescriptor.codecId(file, location),
+                EntryHeaderDescriptor.rawLength(file, location), EntryHeaderDescriptor.storedLength(file, location),
+                copyOf(file, keyOffset, keyLength), copyOf(file, keyOffset + keyLength, metaLength)));
+        }
+        return Collections.unmodifiableList(entries);
+    }
+
+    /**
+     * Makes sure the active region has {@code length} bytes free, moving to the next region (and
+     * reclaiming it) when it has not.
+     *
+     * @return the file offset where the entry goes.
+     */
+    private long reserve(final long length)
+    {
+        if (activeRegion >= 0 && regionWriteLimit[activeRegion] + length <= regionSize)
+        {
+            return FileScan.regionBase(activeRegion, regionSize) + regionWriteLimit[activeRegion];
+        }
+        final int next = (activeRegion + 1) % regionCount;
+        if (regionSequence[next] != 0)
+        {
+            reclaim(next);
+        }
+        if (activeRegion >= 0 && activeRegion != next)
+        {
+            FileRegionDescriptor.write(file, FileScan.regionBase(activeRegion, regionSize), FileRegionDescriptor.STATE_SEALED,
+                regionSequence[activeRegion], regionWriteLimit[activeRegion]);
+        }
+        regionSequence[next] = nextRegionSequence++;
+        regionWriteLimit[next] = FileRegionDescriptor.LENGTH;
+        regionLive[next] = 0;
+        regionLiveRaw[next] = 0;
+        regionLiveStored[next] = 0;
+        final long base = FileScan.regionBase(next, regionSize);
+        FileRegionDescriptor.write(file, base, FileRegionDescriptor.STATE_ACTIVE, regionSequence[next], FileRegionDescriptor.LENGTH);
+        activeRegion = next;
+        return base + FileRegionDescriptor.LENGTH;
+    }
+
+    /**
+     * Compresses {@code raw} straight into the log: first into what is left of the active region,
+     * then, if that was too small for a form within {@code limit}, at the start of a fresh region.
+     * Writing into the file directly saves a scratch buffer and a copy.
+     *
+     * @return the compressed length, the bytes sitting at the active region's write limit plus
+     *         {@code storedOffset}; or -1 when no form of at most {@code limit} bytes exists.
+     */
+    private long compressIntoLog(final MemorySegment raw, final long storedOffset, final long limit, final Codec codec)
+    {
+        if (activeRegion >= 0)
+        {
+            final long tail = FileScan.regionBase(activeRegion, regionSize) + regionWriteLimit[activeRegion];
+            final long room = FileScan.regionBase(activeRegion, regionSize) + regionSize - tail - storedOffset;
+            if (room > 0)
+            {
+                final long compressed = codec.compress(raw, file.asSlice(tail + storedOffset, Math.min(room, limit)));
+                if (compressed >= 0)
+                {
+                    return compressed;
+                }
+                if (room >= limit)
+                {
+                    return -1;
+                }
+            }
+        }
+        final long location = reserve(EntryHeaderDescriptor.align(storedOffset + limit));
+        final long compressed = codec.compress(raw, file.asSlice(location + storedOffset, limit));
+        return compressed < 0 ? -1 : compressed;
+    }
+
+    private void reclaim(final int region)
+    {
+        final FileStore.ReclaimListener listener = config.reclaimListener();
+        FileScan.walk(file, FileScan.regionBase(region, regionSize), regionSequence[region], regionWriteLimit[region], false,
+            new FileScan.Walker()
+            {
+                @Override
+                public void entry(final long location)
+                {
+                    if (!EntryHeaderDescriptor.isRemoved(file, location))
+                    {
+                        listener.onReclaim(location, EntryHeaderDescriptor.keyHash(file, location));
+                        reclaimedEntries++;
+                    }
+                }
+
+                @Override
+                public void bad(final long location, final String reason)
+                {
+                    // Counted when the region was scanned at open; nothing here can be in the index.
+                }
+            });
+        reclaimedRegions++;
+    }
+
+    /**
+     * Whether a current, valid, live entry starts at {@code location}.
+     *
+     * @return 0 when one does, else {@link #NO_ENTRY} or {@link #CORRUPT}.
+     */
+    private long entryState(final long location)
+    {
+        final int region = region(location);
+        final long base = FileScan.regionBase(region, regionSize);
+        final long limit = base + regionWriteLimit[region];
+        if (regionSequence[region] == 0 || location >= limit)
+        {
+            return NO_ENTRY;
+        }
+        if (EntryHeaderDescriptor.check(file, location, limit) != EntryHeaderDescriptor.VALID)
+        {
+            return CORRUPT;
+        }
+        if (EntryHeaderDescriptor.regionSequence(file, location) != regionSequence[region] ||
+            EntryHeaderDescriptor.isRemoved(file, location))
+        {
+            return NO_ENTRY;
+        }
+        return 0;
+    }
+
+    private int region(final long location)
+    {
+        final long offset = location - FileHeaderDescriptor.REGIONS_OFFSET;
+        if (location < FileHeaderDescriptor.REGIONS_OFFSET || (location & (EntryHeaderDescriptor.ALIGNMENT - 1)) != 0 ||
+            offset / regionSize >= regionCount || offset % regionSize < FileRegionDescriptor.LENGTH)
+        {
+            throw new IllegalArgumentException("location=" + location + " cannot hold an entry of " + this);
+        }
+        return (int)(offset / regionSize);
+    }
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("closed: " + this);
+        }
+    }
+
+    private record Header(int version, long regionSize, int regionCount, long createdMillis, long fileLength)
+    {
+    }
+
+    private static Header readHeader(final Path path, final FileChannel channel) throws IOException
+    {
+        final long fileLength = channel.size();
+        if (fileLength < FileHeaderDescriptor.LENGTH)
+        {
+            throw new FileStoreException(path, path + " is not a tiercache file store: length=" + fileLength +
+                " is shorter than the " + FileHeaderDescriptor.LENGTH + "-byte header");
+        }
+        final ByteBuffer buffer = ByteBuffer.allocate(FileHeaderDescriptor.LENGTH);
+        int position = 0;
+        while (position < FileHeaderDescriptor.LENGTH)
+        {
+            final int read = channel.read(buffer, position);
+            if (read < 0)
+            {
+                break;
+            }
+            position += read;
+        }
+        final MemorySegment header = MemorySegment.ofArray(buffer.array());
+        final long magic = FileHeaderDescriptor.magic(header);
+        if (magic != FileHeaderDescriptor.MAGIC)
+        {
+            throw new FileStoreException(path, path + " is not a tiercache file store: magic=0x" + Long.toHexString(magic) +
+                ", expected 0x" + Long.toHexString(FileHeaderDescriptor.MAGIC) +
+                (magic == 0 ? " (an empty header: was its creation interrupted? delete the file)" : ""));
+        }
+        final int version = FileHeaderDescriptor.version(header);
+        if (version > FileHeaderDescriptor.FORMAT_VERSION)
+        {
+            throw new FileStoreException(path, path + " was written in format version " + version +
+                ", newer than this library reads (up to " + FileHeaderDescriptor.FORMAT_VERSION + ")");
+        }
+        if (version < 1)
+        {
+            throw new FileStoreException(path, path + " has an invalid format version " + version);
+        }
+        final int stored = FileHeaderDescriptor.checksum(header);
+        final int computed = FileHeaderDescriptor.computeChecksum(header);
+        if (stored != computed)
+        {
+            throw new FileStoreException(path, path + " has a corrupt header: checksum stored=0x" + Integer.toHexString(stored) +
+                " computed=0x" + Integer.toHexString(computed));
+        }
+        final long regionSize = FileHeaderDescriptor.regionSize(header);
+        final int regionCount = FileHeaderDescriptor.regionCount(header);
+        final int regionsOffset = FileHeaderDescriptor.regionsOffset(header);
+        if (regionsOffset != FileHeaderDescriptor.REGIONS_OFFSET || regionCount < 1 ||
+            regionSize < FileStoreConfig.MIN_REGION_SIZE_BYTES || regionSize > FileStoreConfig.MAX_REGION_SIZE_BYTES ||
+            regionSize % FileStoreConfig.REGION_SIZE_ALIGNMENT != 0)
+        {
+            throw new FileStoreException(path, path + " has an invalid geometry: regionsOffset=" + regionsOffset +
+                " regionSizeBytes=" + regionSize + " regionCount=" + regionCount);
+        }
+        return new Header(version, regionSize, regionCount, FileHeaderDescriptor.createdMillis(header), fileLength);
+    }
+
+    private static void checkGeometry(final FileStoreConfig config, final Header header)
+    {
+        final Path path = config.path();
+        if (header.regionSize != config.regionSizeBytes() || header.regionCount != config.regionCount())
+        {
+            throw new FileStoreException(path, path + " has regionSizeBytes=" + header.regionSize + " regionCount=" +
+                header.regionCount + " but the configuration asks for regionSizeBytes=" + config.regionSizeBytes() +
+                " regionCount=" + config.regionCount() + " (configure the file's geometry, or delete the file)");
+        }
+        if (header.fileLength < config.fileLengthBytes())
+        {
+            throw new FileStoreException(path, path + " is truncated: length=" + header.fileLength + " < " +
+                config.fileLengthBytes() + " bytes that its geometry needs (FileStore.inspect shows what is intact)");
+        }
+    }
+
+    private static boolean lockedByOther(final FileChannel channel) throws IOException
+    {
+        try
+        {
+            final FileLock shared = channel.tryLock(0, Long.MAX_VALUE, true);
+            if (shared == null)
+            {
+                return true;
+            }
+            shared.release();
+            return false;
+        }
+        catch (final OverlappingFileLockException ex)
+        {
+            return true;
+        }
+    }
+
+    private static Object register(final Path path)
+    {
+        final Object fileKey = fileKey(path);
+        if (!OPEN_FILES.add(fileKey))
+        {
+            throw new FileStoreException(path, path + " is already open by a FileStore in this process");
+        }
+        return fileKey;
+    }
+
+    private static Object fileKey(final Path path)
+    {
+        try
+        {
+            final Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            return key != null ? key : path.toRealPath();
+        }
+        catch (final NoSuchFileException ex)
+        {
+            throw new FileStoreException(path, path + " does not exist", ex);
+        }
+        catch (final IOException ex)
+        {
+            throw new FileStoreException(path, "cannot read " + path + ": " + ex, ex);
+        }
+    }
+
+    private static MemorySegment copyOf(final MemorySegment file, final long offset, final long length)
+    {
+        return MemorySegment.ofArray(file.asSlice(offset, length).toArray(ValueLayout.JAVA_BYTE)).asReadOnly();
+    }
+
+    /**
+     * Releases the lock and closes the channel, both even when the first fails.
+     *
+     * @return the first failure, later ones suppressed in it; null when both succeeded.
+     */
+    private static IOException release(final FileLock fileLock, final FileChannel channel)
+    {
+        IOException failure = null;
+        try
+        {
+            if (fileLock != null && fileLock.isValid())
+            {
+                fileLock.release();
+            }
+        }
+        catch (final IOException ex)
+        {
+            failure = ex;
+        }
+        try
+        {
+            if (channel != null)
+            {
+                channel.close();
+            }
+        }
+        catch (final IOException ex)
+        {
+            if (failure == null)
+            {
+                failure = ex;
+            }
+            else
+            {
+                failure.addSuppressed(ex);
+            }
+        }
+        return failure;
+    }
+
+    private static void deleteQuietly(final Path path)
+    {
+        try
+        {
+            Files.deleteIfExists(path);
+        }
+        catch (final IOException ex)
+        {
+            LOGGER.log(System.Logger.Level.WARNING, "could not remove the half-made " + path, ex);
+        }
+    }
+}
