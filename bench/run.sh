@@ -39,14 +39,17 @@ name="$day-$machine-${cores}c-$mode"
 mkdir -p bench/results
 
 if [ "$mode" = quick ]; then
-  jmh_opts="-f 1 -wi 2 -w 300ms -i 3 -r 300ms -p size=65536,1048576 -p entries=1000,1000000"
+  jmh_opts="-f 1 -wi 2 -w 200ms -i 5 -r 200ms -p size=65536,1048576 -p entries=1000,1000000"
 else
   jmh_opts="-f 1 -wi 3 -w 1s -i 5 -r 1s"
 fi
 
+load_before=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo "?")
 # shellcheck disable=SC2086 # the option strings are meant to split
 "$java" $host_flags -jar "$jar" $jmh_opts -prof gc -foe true \
   -rf json -rff "bench/results/$name.json" "$@"
+
+load_after=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo "?")
 
 # JMH records the path of the java it forked; the report names the JDK by version only.
 sed -e 's#"jvm" : ".*"#"jvm" : "java"#' "bench/results/$name.json" > "bench/results/$name.json.tmp"
@@ -56,5 +59,5 @@ echo
 echo "== $name =="
 "$java" -cp "$jar" dev.tiercache.bench.report.BenchmarkReport \
   --in "bench/results/$name.json" --out "bench/results/$name.md" \
-  --title "$mode run" --cpu "$cpu" --cores "$cores" --date "$day"
+  --title "$mode run" --cpu "$cpu" --cores "$cores" --date "$day" --load "$load_before → $load_after"
 echo "written: bench/results/$name.json, bench/results/$name.md"

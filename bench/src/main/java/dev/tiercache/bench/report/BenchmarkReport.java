@@ -269,8 +269,8 @@ public final class BenchmarkReport
                 {
                     section = ratio.section();
                     sb.append("\n## ").append(section).append("\n\n")
-                        .append("| comparison | params | subject | reference | ratio | target |\n")
-                        .append("|---|---|---|---|---|---|\n");
+                        .append("| comparison | params | subject | reference | ratio | ± | target |\n")
+                        .append("|---|---|---|---|---|---|---|\n");
                 }
                 final double value = reference.score() / subject.score();
                 final long size = subject.param(SIZE) == null ? 0 : Long.parseLong(subject.param(SIZE));
@@ -285,10 +285,26 @@ public final class BenchmarkReport
                 }
                 sb.append("| ").append(ratio.label()).append(" | ").append(paramText(subject)).append(" | ")
                     .append(time(subject.score())).append(" | ").append(time(reference.score())).append(" | ")
-                    .append(String.format(Locale.ROOT, "%.2f", value)).append(" | ").append(target).append(" |\n");
+                    .append(String.format(Locale.ROOT, "%.2f", value)).append(" | ")
+                    .append(uncertainty(subject, reference)).append(" | ").append(target).append(" |\n");
             }
         }
         return sb.append('\n').toString();
+    }
+
+    /**
+     * The ratio's relative uncertainty from the two 99.9 % intervals (added in quadrature), as a
+     * percentage; empty when either side ran too few iterations to have one.
+     */
+    private static String uncertainty(final Result subject, final Result reference)
+    {
+        final double a = subject.error() / subject.score();
+        final double b = reference.error() / reference.score();
+        if (Double.isNaN(a) || Double.isNaN(b))
+        {
+            return "";
+        }
+        return String.format(Locale.ROOT, "%.0f %%", 100 * Math.sqrt(a * a + b * b));
     }
 
     private static Result findReference(final List<Result> results, final Result subject, final Ratio ratio)
@@ -333,6 +349,10 @@ public final class BenchmarkReport
         sb.append("\n\n| machine | |\n|---|---|\n");
         sb.append("| CPU | ").append(options.getOrDefault("cpu", "unknown")).append(" |\n");
         sb.append("| cores | ").append(options.getOrDefault("cores", "unknown")).append(" |\n");
+        if (options.containsKey("load"))
+        {
+            sb.append("| load average (1 min) before → after | ").append(options.get("load")).append(" |\n");
+        }
         if (!results.isEmpty())
         {
             final Map<?, ?> raw = results.getFirst().raw();
@@ -346,7 +366,8 @@ public final class BenchmarkReport
         }
         sb.append("\nEvery figure is an average time per operation, or derived from one; a ratio compares two ")
             .append("benchmarks of this same run with the same parameters. Values: 64 MiB working set, ")
-            .append("shuffled key order (see the benchmarks' Javadoc).\n\n");
+            .append("shuffled key order (see the benchmarks' Javadoc). The ± of a ratio combines the two ")
+            .append("99.9 % intervals; on a machine shared with other work, trust a ratio only as far as that.\n\n");
         return sb.toString();
     }
 
