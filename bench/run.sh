@@ -4,7 +4,9 @@
 #
 #   bench/run.sh            full run: every size and index population, 3 x 1 s warm-up, 5 x 1 s
 #   bench/run.sh --quick    a few minutes on 2 cores: 64 KiB and 1 MiB values, 10^3 and 10^6 keys
-#   bench/run.sh [--quick] ARGS...   ARGS go to JMH as well, e.g. a benchmark regex or -t 2
+#   bench/run.sh [--quick] [--tag NAME] ARGS...
+#                           ARGS go to JMH as well (a benchmark regex, -i 10, -t 2 ...); NAME is
+#                           added to the file names, so a focused run does not replace the suite's
 #
 # Builds the benchmark jar first when it is missing or older than the sources.
 set -eu
@@ -14,6 +16,11 @@ mode=full
 if [ "${1:-}" = "--quick" ]; then
   mode=quick
   shift
+fi
+tag=""
+if [ "${1:-}" = "--tag" ]; then
+  tag="-$2"
+  shift 2
 fi
 
 . ./.mvn/jdk.sh
@@ -35,7 +42,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/nu
 cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)
 day=$(date +%Y-%m-%d)
 machine=$(printf '%s' "$cpu" | tr 'A-Z' 'a-z' | sed -e 's/([^)]*)//g' -e 's/ cpu @.*//' -e 's/[^a-z0-9][^a-z0-9]*/-/g' -e 's/^-//' -e 's/-$//')
-name="$day-$machine-${cores}c-$mode"
+name="$day-$machine-${cores}c-$mode$tag"
 mkdir -p bench/results
 
 if [ "$mode" = quick ]; then
@@ -59,5 +66,5 @@ echo
 echo "== $name =="
 "$java" -cp "$jar" dev.tiercache.bench.report.BenchmarkReport \
   --in "bench/results/$name.json" --out "bench/results/$name.md" \
-  --title "$mode run" --cpu "$cpu" --cores "$cores" --date "$day" --load "$load_before → $load_after"
+  --title "$mode$tag run" --cpu "$cpu" --cores "$cores" --date "$day" --load "$load_before → $load_after"
 echo "written: bench/results/$name.json, bench/results/$name.md"
