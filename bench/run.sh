@@ -7,6 +7,8 @@
 #   bench/run.sh [--quick] [--tag NAME] ARGS...
 #                           ARGS go to JMH as well (a benchmark regex, -i 10, -t 2 ...); NAME is
 #                           added to the file names, so a focused run does not replace the suite's
+#   BENCH_JMH_OPTS="-f 1 -wi 3 -i 10 ..." bench/run.sh ...
+#                           replaces the mode's fork, iteration and parameter options
 #
 # Builds the benchmark jar first when it is missing or older than the sources.
 set -eu
@@ -45,7 +47,9 @@ machine=$(printf '%s' "$cpu" | tr 'A-Z' 'a-z' | sed -e 's/([^)]*)//g' -e 's/ cpu
 name="$day-$machine-${cores}c-$mode$tag"
 mkdir -p bench/results
 
-if [ "$mode" = quick ]; then
+if [ -n "${BENCH_JMH_OPTS:-}" ]; then
+  jmh_opts="$BENCH_JMH_OPTS"
+elif [ "$mode" = quick ]; then
   jmh_opts="-f 1 -wi 2 -w 200ms -i 5 -r 200ms -p size=65536,1048576 -p entries=1000,1000000"
 else
   jmh_opts="-f 1 -wi 3 -w 1s -i 5 -r 1s"
