@@ -9,4 +9,7 @@ module dev.tiercache {
     requires org.lz4.java;
     requires java.management;
 
+    exports dev.tiercache;
+    exports dev.tiercache.profile;
+
 }

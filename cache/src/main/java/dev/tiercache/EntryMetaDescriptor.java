@@ -106,7 +106,12 @@ final class EntryMetaDescriptor
 
     static int keyKind(final MemorySegment meta)
     {
-        return meta.get(INT, KEY_KIND_OFFSET);
+        return keyKind(meta, 0);
+    }
+
+    static int keyKind(final MemorySegment memory, final long base)
+    {
+        return memory.get(INT, base + KEY_KIND_OFFSET);
     }
 
     static int keyLength(final MemorySegment meta)
@@ -116,7 +121,20 @@ final class EntryMetaDescriptor
 
     static int partCount(final MemorySegment meta)
     {
-        return meta.get(INT, PART_COUNT_OFFSET);
+        return partCount(meta, 0);
+    }
+
+    static int partCount(final MemorySegment memory, final long base)
+    {
+        return memory.get(INT, base + PART_COUNT_OFFSET);
+    }
+
+    /**
+     * The key of a {@code long}-keyed record, read in place (no slice, so a hit allocates nothing).
+     */
+    static long longKey(final MemorySegment memory, final long base)
+    {
+        return memory.get(LONG, base + keyOffset(partCount(memory, base)));
     }
 
     static long payloadLength(final MemorySegment meta)
@@ -126,7 +144,12 @@ final class EntryMetaDescriptor
 
     static long partOffset(final MemorySegment meta, final int part)
     {
-        return meta.get(LONG, PARTS_OFFSET + (long) PART_LENGTH * part + PART_PAYLOAD_OFFSET);
+        return partOffset(meta, 0, part);
+    }
+
+    static long partOffset(final MemorySegment memory, final long base, final int part)
+    {
+        return memory.get(LONG, base + PARTS_OFFSET + (long) PART_LENGTH * part + PART_PAYLOAD_OFFSET);
     }
 
     static TensorSpec spec(final MemorySegment meta, final int part)
@@ -143,14 +166,19 @@ final class EntryMetaDescriptor
 
     static long partLength(final MemorySegment meta, final int part)
     {
-        final long base = PARTS_OFFSET + (long) PART_LENGTH * part;
-        final int rank = meta.get(INT, base + PART_RANK_OFFSET);
+        return partLength(meta, 0, part);
+    }
+
+    static long partLength(final MemorySegment memory, final long recordBase, final int part)
+    {
+        final long base = recordBase + PARTS_OFFSET + (long) PART_LENGTH * part;
+        final int rank = memory.get(INT, base + PART_RANK_OFFSET);
         long elements = 1;
         for (int d = 0; d < rank; d++)
         {
-            elements *= meta.get(LONG, base + PART_DIMS_OFFSET + (long) d * Long.BYTES);
+            elements *= memory.get(LONG, base + PART_DIMS_OFFSET + (long) d * Long.BYTES);
         }
-        return elements * DType.fromCode(meta.get(INT, base + PART_DTYPE_OFFSET)).byteSize();
+        return elements * DType.fromCode(memory.get(INT, base + PART_DTYPE_OFFSET)).byteSize();
     }
 
     static MemorySegment key(final MemorySegment meta)

@@ -5,6 +5,9 @@ import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.policy.EvictionPolicies;
 import dev.tiercache.policy.EvictionPolicy;
+import dev.tiercache.policy.PromotionRule;
+import dev.tiercache.profile.HardwareProfile;
+import dev.tiercache.profile.TransferCostModel;
 import dev.tiercache.store.Codec;
 import dev.tiercache.store.Codecs;
 import dev.tiercache.store.DeviceStore;
@@ -75,11 +78,16 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
 
     private static final System.Logger LOG = System.getLogger(TierCache.class.getName());
     private static final AtomicInteger INSTANCES = new AtomicInteger();
-    private static final long NO_META = -1;
+    private static final long NOT_DEFERRED = 0;
+    private static final long DEFERRED = 1;
     private static final byte FLAG_MOVING = 1;
     private static final int LEVELS = 3;
+    private static final Tier[] TIERS = Tier.values();
+    private static final ThreadLocal<long[]> PART_LAYOUT = ThreadLocal.withInitial(() -> new long[2 * EntryMetaDescriptor.MAX_PARTS]);
 
     private final Builder config;
+    private final PromotionRule rule;
+    private final TransferCostModel costs;
     private final String name;
     private final ReentrantLock lock = new ReentrantLock();
 
@@ -87,7 +95,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     private final EntryIndex index;
     private final EvictionPolicy[] policies = new EvictionPolicy[LEVELS];
     private final Long2LongHashMap leases = new Long2LongHashMap(0);
-    private final Long2LongHashMap deferredFrees = new Long2LongHashMap(NO_META);
+    private final Long2LongHashMap deferredFrees = new Long2LongHashMap(NOT_DEFERRED);
     private final long[] pendingPromotions;
     private int pendingHead;
     private int pendingSize;
@@ -124,6 +132,8 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     private TierCache(final Builder config)
     {
         this.config = config;
+        this.rule = config.promotionRule();
+        this.costs = config.profile == null ? null : config.profile.transferCosts();
         this.name = config.name != null ? config.name : "tiercache-" + INSTANCES.incrementAndGet();
         this.index = new EntryIndex(config.maxEntries);
         this.pendingPromotions = new long[Math.max(64, Math.min(config.maxEntries, 1 << 16))];
@@ -310,8 +320,8 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 EntryMetaDescriptor.align(payloadLength + parts[i].spec().byteSize(), EntryMetaDescriptor.PART_ALIGNMENT) :
                 payloadLength + parts[i].spec().byteSize();
         }
-        final boolean fitsHost = payloadLength > 0 && payloadLength <= Math.min(config.hostMaxEntryBytes, host.capacity());
-        final boolean fitsFile = file != null && payloadLength <= Math.min(config.fileMaxEntryBytes, fileMaxRaw());
+        final boolean fitsHost = payloadLength > 0 && payloadLength <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L2), host.capacity());
+        final boolean fitsFile = file != null && payloadLength <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw());
         lock.lock();
         try
         {
@@ -320,8 +330,8 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             {
                 rejected++;
                 throw new IllegalArgumentException("entry of " + payloadLength + " bytes is larger than every level: L2 holds entries up to " +
-                    Math.min(config.hostMaxEntryBytes, host.capacity()) + " bytes, L3 " +
-                    (file == null ? "is off (" + fileOffReason + ")" : "up to " + Math.min(config.fileMaxEntryBytes, fileMaxRaw()) + " bytes"));
+                    Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L2), host.capacity()) + " bytes, L3 " +
+                    (file == null ? "is off (" + fileOffReason + ")" : "up to " + Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw()) + " bytes"));
             }
             final int existing = index.find(hash);
             if (existing != EntryIndex.NOT_FOUND)
@@ -487,26 +497,100 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
      */
     public long getInto(final long key, final MemorySegment destination)
     {
-        try (EntryHandle handle = get(key))
+        final long[] layout = PART_LAYOUT.get();
+        final EntryHandle handle;
+        final long leaseKey;
+        final long base;
+        final int parts;
+        lock.lock();
+        try
         {
-            if (handle == null)
+            checkOpen();
+            final int slot = locate(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+            if (slot == EntryIndex.NOT_FOUND)
             {
                 return MISS;
             }
-            final long total = handle.byteSize();
+            if (levelOf(slot) == Tier.HOST)
+            {
+                // the fast path: the part layout goes into a per-thread array, the copy runs outside the lock under a lease
+                final MemorySegment memory = metaStore.memory();
+                final long record = index.meta(slot);
+                parts = EntryMetaDescriptor.partCount(memory, record);
+                for (int i = 0; i < parts; i++)
+                {
+                    layout[2 * i] = EntryMetaDescriptor.partOffset(memory, record, i);
+                    layout[2 * i + 1] = EntryMetaDescriptor.partLength(memory, record, i);
+                }
+                base = index.location(slot);
+                leaseKey = leaseKey(Tier.HOST, base);
+                leases.put(leaseKey, leases.get(leaseKey) + 1);
+                handle = null;
+            }
+            else
+            {
+                handle = handleFor(slot);
+                if (handle == null)
+                {
+                    return MISS;
+                }
+                leaseKey = 0;
+                base = 0;
+                parts = 0;
+            }
+        }
+        finally
+        {
+            lock.unlock();
+        }
+        if (handle != null)
+        {
+            try (handle)
+            {
+                return copyParts(handle, destination);
+            }
+        }
+        try
+        {
+            long total = 0;
+            for (int i = 0; i < parts; i++)
+            {
+                total += layout[2 * i + 1];
+            }
             if (destination.byteSize() < total)
             {
                 throw new IllegalArgumentException("destination of " + destination.byteSize() + " bytes < entry of " + total + " bytes");
             }
+            final MemorySegment memory = host.memory();
             long at = 0;
-            for (int i = 0, n = handle.partCount(); i < n; i++)
+            for (int i = 0; i < parts; i++)
             {
-                final long length = handle.partByteSize(i);
-                handle.copyTo(i, destination.asSlice(at, length));
-                at += length;
+                MemorySegment.copy(memory, base + layout[2 * i], destination, at, layout[2 * i + 1]);
+                at += layout[2 * i + 1];
             }
             return total;
         }
+        finally
+        {
+            releaseLease(leaseKey);
+        }
+    }
+
+    private static long copyParts(final EntryHandle handle, final MemorySegment destination)
+    {
+        final long total = handle.byteSize();
+        if (destination.byteSize() < total)
+        {
+            throw new IllegalArgumentException("destination of " + destination.byteSize() + " bytes < entry of " + total + " bytes");
+        }
+        long at = 0;
+        for (int i = 0, n = handle.partCount(); i < n; i++)
+        {
+            final long length = handle.partByteSize(i);
+            handle.copyTo(i, destination.asSlice(at, length));
+            at += length;
+        }
+        return total;
     }
 
     /**
@@ -537,10 +621,10 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             if (levelOf(slot) != Tier.DEVICE)
             {
                 final long length = index.rawLength(slot);
-                if (length > Math.min(config.deviceMaxEntryBytes, device.capacity()))
+                if (length > Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L1), device.capacity()))
                 {
                     throw new IllegalArgumentException("entry of " + length + " bytes is larger than L1 holds (" +
-                        Math.min(config.deviceMaxEntryBytes, device.capacity()) + ")");
+                        Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L1), device.capacity()) + ")");
                 }
                 if (!promoteToDeviceLocked(slot))
                 {
@@ -727,20 +811,53 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         {
             return slot;
         }
-        final MemorySegment meta = metaOf(slot);
-        if (EntryMetaDescriptor.keyKind(meta) != keyKind)
+        final MemorySegment memory = metaStore.memory();
+        final long base = index.meta(slot);
+        if (EntryMetaDescriptor.keyKind(memory, base) != keyKind)
         {
             return EntryIndex.NOT_FOUND;
         }
-        final MemorySegment stored = EntryMetaDescriptor.key(meta);
         if (keyKind == EntryMetaDescriptor.KEY_KIND_LONG)
         {
-            return stored.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0) == longKey ? slot : EntryIndex.NOT_FOUND;
+            return EntryMetaDescriptor.longKey(memory, base) == longKey ? slot : EntryIndex.NOT_FOUND;
         }
-        return stored.mismatch(keyBytes) == -1 ? slot : EntryIndex.NOT_FOUND;
+        return EntryMetaDescriptor.key(metaOf(slot)).mismatch(keyBytes) == -1 ? slot : EntryIndex.NOT_FOUND;
     }
 
     private EntryHandle lookup(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
+    {
+        final int slot = locate(hash, keyKind, keyBytes, longKey);
+        return slot == EntryIndex.NOT_FOUND ? null : handleFor(slot);
+    }
+
+    /**
+     * Leases a hit found by {@link #locate}: an L3 hit is read into memory the lease owns.
+     */
+    private EntryHandle handleFor(final int slot)
+    {
+        final Tier tier = levelOf(slot);
+        if (tier == Tier.FILE)
+        {
+            return readFromFile(slot);
+        }
+        final long location = index.location(slot);
+        final long length = index.rawLength(slot);
+        final long leaseKey = leaseKey(tier, location);
+        leases.put(leaseKey, leases.get(leaseKey) + 1);
+        final MemorySegment meta = copyOfMeta(slot);
+        return tier == Tier.DEVICE ?
+            new EntryHandle(this, tier, leaseKey, meta, null, device.deviceAddress(location), null) :
+            new EntryHandle(this, tier, leaseKey, meta, host.view(location, length), 0, null);
+    }
+
+    /**
+     * Finds a key and does the bookkeeping of an access: statistics, the policy's order, expiry,
+     * promotion requests, and the read of an L3 entry into L2 once it is due. Allocates nothing.
+     *
+     * @return the slot of a hit (an L3 slot means: serve it by reading the file), or
+     *         {@link EntryIndex#NOT_FOUND}.
+     */
+    private int locate(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
     {
         accesses++;
         levelAccesses[0]++;
@@ -750,7 +867,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             levelAccesses[1]++;
             levelAccesses[2]++;
             policyMiss(hash);
-            return null;
+            return EntryIndex.NOT_FOUND;
         }
         final long now = System.nanoTime();
         if (isExpired(slot, now))
@@ -758,9 +875,9 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             levelAccesses[1]++;
             levelAccesses[2]++;
             removeSlot(slot);
-            return null;
+            return EntryIndex.NOT_FOUND;
         }
-        final int count = index.recordAccess(slot, now);
+        index.recordAccess(slot, now);
         Tier tier = levelOf(slot);
         for (int l = 1; l <= tier.ordinal(); l++)
         {
@@ -768,14 +885,11 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         if (tier == Tier.FILE)
         {
-            if (count >= config.promoteToHostAfter && promoteFileToHostLocked(slot))
+            if (!rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2) || !promoteFileToHostLocked(slot))
             {
-                tier = Tier.HOST;
+                return slot;
             }
-            else
-            {
-                return readFromFile(slot, count);
-            }
+            tier = Tier.HOST;
         }
         else
         {
@@ -783,22 +897,26 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         hits++;
         levelHits[tier.ordinal()]++;
-        if (tier == Tier.HOST && device != null && count >= config.promoteToDeviceAfter &&
-            index.rawLength(slot) <= Math.min(config.deviceMaxEntryBytes, device.capacity()))
+        if (tier == Tier.HOST && device != null && rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L1) &&
+            index.rawLength(slot) <= device.capacity() && promotionPays(slot, Tier.HOST, Tier.DEVICE))
         {
             requestPromotion(index.keyHash(slot));
         }
-        final long location = index.location(slot);
-        final long length = index.rawLength(slot);
-        final long leaseKey = leaseKey(tier, location);
-        leases.put(leaseKey, leases.get(leaseKey) + 1);
-        final MemorySegment meta = metaOf(slot);
-        return tier == Tier.DEVICE ?
-            new EntryHandle(this, tier, leaseKey, meta, null, device.deviceAddress(location), null) :
-            new EntryHandle(this, tier, leaseKey, meta, host.view(location, length), 0, null);
+        return slot;
     }
 
-    private EntryHandle readFromFile(final int slot, final int count)
+    /**
+     * With a hardware profile, a promotion must also pay for itself: the entry's past accesses
+     * stand for its future hits, and the link costs (latency plus bytes over bandwidth) of the
+     * profile price the copy and the victim it displaces. On the target laptop the GPU link is about
+     * as slow as the disk, so a large entry read twice does not earn a move to L1 there.
+     */
+    private boolean promotionPays(final int slot, final Tier from, final Tier to)
+    {
+        return costs == null || costs.promotionPays(from, to, index.rawLength(slot), index.accessCount(slot));
+    }
+
+    private EntryHandle readFromFile(final int slot)
     {
         final long location = index.location(slot);
         final long length = index.rawLength(slot);
@@ -815,19 +933,18 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         hits++;
         levelHits[Tier.FILE.ordinal()]++;
-        if (count >= config.promoteToHostAfter)
+        if (rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2))
         {
             requestPromotion(index.keyHash(slot));
         }
         final long leaseKey = leaseKey(Tier.FILE, location);
         leases.put(leaseKey, leases.get(leaseKey) + 1);
-        return new EntryHandle(this, Tier.FILE, leaseKey, metaOf(slot), target, 0, owned);
+        return new EntryHandle(this, Tier.FILE, leaseKey, copyOfMeta(slot), target, 0, owned);
     }
 
     private boolean isExpired(final int slot, final long now)
     {
-        final long expires = index.expiresAtNanos(slot);
-        return expires != 0 && now - expires > 0;
+        return rule.isExpired(index, slot, now);
     }
 
     private void policyMiss(final long hash)
@@ -851,11 +968,9 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 return;
             }
             leases.remove(leaseKey);
-            final long metaOffset = deferredFrees.remove(leaseKey);
-            if (metaOffset != NO_META && !closed)
+            if (!closed)
             {
-                freeBytes(tierOfLease(leaseKey), locationOfLease(leaseKey));
-                metaStore.free(metaOffset);
+                freeDeferred(leaseKey);
             }
         }
         finally
@@ -885,7 +1000,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
 
     private Tier levelOf(final int slot)
     {
-        return Tier.values()[index.level(slot)];
+        return TIERS[index.level(slot)];
     }
 
     private MemorySegment metaOf(final int slot)
@@ -894,6 +1009,16 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         final MemorySegment header = metaStore.view(offset, EntryMetaDescriptor.PARTS_OFFSET);
         final long length = EntryMetaDescriptor.metaLength(EntryMetaDescriptor.partCount(header), EntryMetaDescriptor.keyLength(header));
         return metaStore.view(offset, length);
+    }
+
+    /**
+     * A lease reads its own copy of the meta record: the record belongs to the entry, which may
+     * move or go while the lease still reads the bytes it was given.
+     */
+    private MemorySegment copyOfMeta(final int slot)
+    {
+        final MemorySegment meta = metaOf(slot);
+        return MemorySegment.ofArray(meta.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
     }
 
     private long allocateMeta(final long length)
@@ -930,7 +1055,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         index.meta(slot, metaOffset);
         index.accessCount(slot, 0);
         index.lastAccessNanos(slot, System.nanoTime());
-        index.expiresAtNanos(slot, config.ttlNanos > 0 ? System.nanoTime() + config.ttlNanos : 0);
+        index.expiresAtNanos(slot, rule.expiresAtNanos(System.nanoTime()));
         index.flags(slot, (byte) 0);
         policies[tier.ordinal()].onInsert(slot);
         levelEntries[tier.ordinal()]++;
@@ -947,15 +1072,24 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         policies[tier.ordinal()].onRemove(slot);
         index.remove(slot);
         levelEntries[tier.ordinal()]--;
+        metaStore.free(metaOffset);
+        freeBytesOrDefer(tier, location);
+    }
+
+    /**
+     * Frees the bytes an entry just moved away from, or, while a lease still reads them, when that
+     * lease closes.
+     */
+    private void freeBytesOrDefer(final Tier tier, final long location)
+    {
         final long leaseKey = leaseKey(tier, location);
-        if (leases.get(leaseKey) > 0)
+        if (tier != Tier.FILE && leases.get(leaseKey) > 0)
         {
-            deferredFrees.put(leaseKey, metaOffset);
+            deferredFrees.put(leaseKey, DEFERRED);
         }
         else
         {
             freeBytes(tier, location);
-            metaStore.free(metaOffset);
         }
     }
 
@@ -1048,7 +1182,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 return;
             }
         }
-        else if (from == Tier.HOST && file != null && length <= Math.min(config.fileMaxEntryBytes, fileMaxRaw()))
+        else if (from == Tier.HOST && file != null && length <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw()))
         {
             final long fileLocation = appendToFile(index.keyHash(slot), metaOf(slot), host.view(location, length));
             if (fileLocation != FileStore.FULL && index.isLive(slot) && levelOf(slot) == Tier.HOST)
@@ -1130,22 +1264,14 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             policies[Tier.FILE.ordinal()].onRemove(slot);
             index.remove(slot);
             levelEntries[Tier.FILE.ordinal()]--;
-            final long leaseKey = leaseKey(Tier.FILE, location);
-            if (leases.get(leaseKey) > 0)
-            {
-                deferredFrees.put(leaseKey, metaOffset);
-            }
-            else
-            {
-                metaStore.free(metaOffset);
-            }
+            metaStore.free(metaOffset);
         }
     }
 
     private boolean promoteFileToHostLocked(final int slot)
     {
         final long length = index.rawLength(slot);
-        if (length > Math.min(config.hostMaxEntryBytes, host.capacity()))
+        if (length > Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L2), host.capacity()))
         {
             return false;
         }
@@ -1169,8 +1295,8 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             return false;
         }
         relevel(slot, Tier.HOST, target);
-        file.remove(location);
         file.adviseDontNeed(location);
+        freeBytesOrDefer(Tier.FILE, location);
         promotions[Tier.FILE.ordinal()]++;
         bytesUp[Tier.FILE.ordinal()] += length;
         return true;
@@ -1221,7 +1347,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             return false;
         }
         relevel(slot, Tier.DEVICE, target);
-        freeBytes(from, location);
+        freeBytesOrDefer(from, location);
         promotions[from.ordinal()]++;
         bytesUp[from.ordinal()] += length;
         return true;
@@ -1274,7 +1400,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 promoteFileToHostLocked(slot);
                 return 1;
             }
-            if (from != Tier.HOST || device == null || length > Math.min(config.deviceMaxEntryBytes, device.capacity()))
+            if (from != Tier.HOST || device == null || length > Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L1), device.capacity()))
             {
                 return 1;
             }
@@ -1358,11 +1484,14 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             return;
         }
         leases.remove(leaseKey);
-        final long metaOffset = deferredFrees.remove(leaseKey);
-        if (metaOffset != NO_META)
+        freeDeferred(leaseKey);
+    }
+
+    private void freeDeferred(final long leaseKey)
+    {
+        if (deferredFrees.remove(leaseKey) == DEFERRED)
         {
             freeBytes(tierOfLease(leaseKey), locationOfLease(leaseKey));
-            metaStore.free(metaOffset);
         }
     }
 
@@ -1394,8 +1523,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                     removeSlot(slot);
                     work++;
                 }
-                else if (config.demoteAfterIdleNanos > 0 && levelOf(slot) != Tier.FILE &&
-                    now - index.lastAccessNanos(slot) > config.demoteAfterIdleNanos)
+                else if (config.demoteAfterIdleNanos > 0 && levelOf(slot) != Tier.FILE && rule.isIdle(index, slot, now))
                 {
                     demote(slot);
                     work++;
@@ -1419,9 +1547,10 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
         final long capacity = tier == Tier.DEVICE ? device.capacity() : host.capacity();
         int work = 0;
-        if (used(tier) > capacity * config.highWaterMark)
+        if (rule.isPastHighWaterMark(used(tier), capacity))
         {
-            while (used(tier) > capacity * config.evictToFraction && evictOne(tier, 0, false))
+            final long target = rule.evictionTargetBytes(capacity);
+            while (used(tier) > target && evictOne(tier, 0, false))
             {
                 work++;
             }
@@ -1492,7 +1621,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
 
     private static Tier tierOfLease(final long leaseKey)
     {
-        return Tier.values()[(int) (leaseKey >>> 61)];
+        return TIERS[(int) (leaseKey >>> 61)];
     }
 
     private static long locationOfLease(final long leaseKey)
@@ -1577,61 +1706,66 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     @Override
     public long[] getCapacityBytes()
     {
-        return stats().levels().stream().mapToLong(LevelStats::capacityBytes).toArray();
+        return perLevel(LevelStats::capacityBytes);
     }
 
     @Override
     public long[] getUsedBytes()
     {
-        return stats().levels().stream().mapToLong(LevelStats::usedBytes).toArray();
+        return perLevel(LevelStats::usedBytes);
     }
 
     @Override
     public long[] getEntries()
     {
-        return stats().levels().stream().mapToLong(LevelStats::entries).toArray();
+        return perLevel(LevelStats::entries);
     }
 
     @Override
     public long[] getLevelHits()
     {
-        return stats().levels().stream().mapToLong(LevelStats::hits).toArray();
+        return perLevel(LevelStats::hits);
     }
 
     @Override
     public long[] getLevelAccesses()
     {
-        return stats().levels().stream().mapToLong(LevelStats::accesses).toArray();
+        return perLevel(LevelStats::accesses);
     }
 
     @Override
     public long[] getEvictions()
     {
-        return stats().levels().stream().mapToLong(LevelStats::evictions).toArray();
+        return perLevel(LevelStats::evictions);
     }
 
     @Override
     public long[] getPromotions()
     {
-        return stats().levels().stream().mapToLong(LevelStats::promotions).toArray();
+        return perLevel(LevelStats::promotions);
     }
 
     @Override
     public long[] getDemotions()
     {
-        return stats().levels().stream().mapToLong(LevelStats::demotions).toArray();
+        return perLevel(LevelStats::demotions);
     }
 
     @Override
     public long[] getBytesMovedUp()
     {
-        return stats().levels().stream().mapToLong(LevelStats::bytesMovedUp).toArray();
+        return perLevel(LevelStats::bytesMovedUp);
     }
 
     @Override
     public long[] getBytesMovedDown()
     {
-        return stats().levels().stream().mapToLong(LevelStats::bytesMovedDown).toArray();
+        return perLevel(LevelStats::bytesMovedDown);
+    }
+
+    private long[] perLevel(final java.util.function.ToLongFunction<LevelStats> figure)
+    {
+        return stats().levels().stream().mapToLong(figure).toArray();
     }
 
     @Override
@@ -1723,7 +1857,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             if (index.isLive(slot) && levelOf(slot) != Tier.FILE)
             {
                 final long length = index.rawLength(slot);
-                if (length <= Math.min(config.fileMaxEntryBytes, fileMaxRaw()))
+                if (length <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw()))
                 {
                     if (levelOf(slot) == Tier.DEVICE)
                     {
@@ -1777,14 +1911,20 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     public static final class Builder
     {
         private static final long MIB = 1L << 20;
+        private static final long UNSET = Long.MIN_VALUE;
+        /** L1 size when neither the builder nor a profile says. */
+        public static final long DEVICE_BYTES_DEFAULT = 512 * MIB;
+        /** L2 size when neither the builder nor a profile says. */
+        public static final long HOST_BYTES_DEFAULT = 256 * MIB;
 
         String name;
         boolean useGpu = true;
         int deviceOrdinal;
-        long deviceBytes = 512 * MIB;
+        HardwareProfile profile;
+        long deviceBytes = UNSET;
         double deviceHeadroom = 0.25;
         long vramLimitBytes;
-        long hostBytes = 256 * MIB;
+        long hostBytes = UNSET;
         long fileBytes;
         java.nio.file.Path filePath;
         long fileRegionBytes = 64 * MIB;
@@ -1798,9 +1938,9 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         double highWaterMark = 0.95;
         double evictToFraction = 0.90;
         long ttlNanos;
-        long deviceMaxEntryBytes = Long.MAX_VALUE;
-        long hostMaxEntryBytes = Long.MAX_VALUE;
-        long fileMaxEntryBytes = Long.MAX_VALUE;
+        long deviceMaxEntryBytes = UNSET;
+        long hostMaxEntryBytes = UNSET;
+        long fileMaxEntryBytes = UNSET;
         int maxEntries = 1 << 16;
         long cleanupIntervalNanos = 1_000_000_000L;
         boolean persistOnClose = true;
@@ -1818,6 +1958,67 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         public Builder name(final String name)
         {
             this.name = name;
+            return this;
+        }
+
+        /**
+         * Sizes the levels from a machine's profile ({@link HardwareProfile#detect()} or a preset):
+         * L1, L2 and (with {@link #file(java.nio.file.Path)}) L3, and the largest entry of each
+         * level. Sizes set explicitly on this builder win over the profile's.
+         *
+         * @param profile the machine.
+         * @return this.
+         */
+        public Builder profile(final HardwareProfile profile)
+        {
+            this.profile = profile;
+            return this;
+        }
+
+        /**
+         * Takes every setting from loaded settings (file, environment and profile merged, see
+         * {@link CacheSettings#load}). Call it first: builder calls after it override.
+         *
+         * @param settings the settings.
+         * @return this.
+         */
+        public Builder settings(final CacheSettings settings)
+        {
+            profile = settings.profile();
+            name = settings.name();
+            useGpu = settings.deviceEnabled();
+            deviceOrdinal = settings.deviceOrdinal();
+            deviceBytes = settings.deviceBytes();
+            vramLimitBytes = settings.vramLimitBytes();
+            deviceHeadroom = settings.deviceHeadroom();
+            hostBytes = settings.hostBytes();
+            filePath = settings.filePath();
+            fileBytes = settings.filePath() == null ? 0 : settings.fileBytes();
+            fileRegionBytes = settings.fileRegionBytes();
+            compression = settings.compression();
+            minCompressionSavings = settings.minCompressionSavings();
+            persistOnClose = settings.persistOnClose();
+            devicePolicy = settings.policy(Tier.DEVICE);
+            hostPolicy = settings.policy(Tier.HOST);
+            promoteToDeviceAfter = settings.promoteToDeviceAfter();
+            promoteToHostAfter = settings.promoteToHostAfter();
+            for (final Tier tier : Tier.values())
+            {
+                if (settings.maxEntryBytes(tier) > 0)
+                {
+                    maxEntryBytes(tier, settings.maxEntryBytes(tier));
+                }
+            }
+            maxEntries = settings.maxItems();
+            highWaterMark = settings.evictionThreshold();
+            evictToFraction = settings.evictionTarget();
+            cleanupIntervalNanos = settings.cleanupInterval().toNanos();
+            demoteAfterIdleNanos = settings.idleDemotion().toNanos();
+            ttlNanos = settings.ttl().toNanos();
+            if (!settings.useMmap())
+            {
+                LOG.log(System.Logger.Level.WARNING, "use_mmap=false is ignored: the L3 file is always memory-mapped");
+            }
             return this;
         }
 
@@ -1904,6 +2105,19 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         {
             this.filePath = path;
             this.fileBytes = bytes;
+            return this;
+        }
+
+        /**
+         * L3 in a file sized by the {@link #profile} (a share of the free disk).
+         *
+         * @param path the file.
+         * @return this.
+         */
+        public Builder file(final java.nio.file.Path path)
+        {
+            this.filePath = path;
+            this.fileBytes = UNSET;
             return this;
         }
 
@@ -2094,6 +2308,56 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
             return this;
         }
 
+        /**
+         * Fills what was left unset from the profile, or from the defaults without one.
+         */
+        private void conclude()
+        {
+            if (deviceBytes == UNSET)
+            {
+                deviceBytes = profile != null ? profile.recommendedDeviceBytes(deviceHeadroom, vramLimitBytes) : DEVICE_BYTES_DEFAULT;
+            }
+            if (hostBytes == UNSET)
+            {
+                hostBytes = profile != null ? profile.recommendedHostBytes() : HOST_BYTES_DEFAULT;
+            }
+            if (fileBytes == UNSET)
+            {
+                check(profile != null, "fileBytes", "unset", "given, or taken from a profile (builder.profile(...))");
+                fileBytes = profile.recommendedFileBytes();
+            }
+            if (deviceMaxEntryBytes == UNSET)
+            {
+                deviceMaxEntryBytes = profile != null && profile.maxEntryBytes(Tier.DEVICE) > 0 ?
+                    profile.maxEntryBytes(Tier.DEVICE) : PromotionRule.L1_MAX_ENTRY_BYTES_DEFAULT;
+            }
+            if (hostMaxEntryBytes == UNSET)
+            {
+                hostMaxEntryBytes = profile != null && profile.maxEntryBytes(Tier.HOST) > 0 ?
+                    profile.maxEntryBytes(Tier.HOST) : PromotionRule.L2_MAX_ENTRY_BYTES_DEFAULT;
+            }
+            if (fileMaxEntryBytes == UNSET)
+            {
+                fileMaxEntryBytes = profile != null && profile.maxEntryBytes(Tier.FILE) > 0 ?
+                    profile.maxEntryBytes(Tier.FILE) : PromotionRule.L3_MAX_ENTRY_BYTES_DEFAULT;
+            }
+        }
+
+        PromotionRule promotionRule()
+        {
+            return PromotionRule.builder()
+                .l1PromotionAccessCount(promoteToDeviceAfter)
+                .l2PromotionAccessCount(promoteToHostAfter)
+                .demoteAfterIdleNanos(demoteAfterIdleNanos == 0 ? Long.MAX_VALUE : demoteAfterIdleNanos)
+                .highWaterMarkPercent((int) Math.round(highWaterMark * 100))
+                .evictionTargetPercent((int) Math.round(evictToFraction * 100))
+                .ttlNanos(ttlNanos)
+                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L1, deviceMaxEntryBytes)
+                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L2, hostMaxEntryBytes)
+                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L3, fileMaxEntryBytes)
+                .build();
+        }
+
         long metaBytes()
         {
             // room for a one-part entry with a 64-byte key per slot, plus slack for longer ones
@@ -2108,6 +2372,7 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
          */
         public TierCache build()
         {
+            conclude();
             check(deviceBytes >= 0, "deviceBytes", deviceBytes, ">= 0");
             check(deviceOrdinal >= 0, "deviceOrdinal", deviceOrdinal, ">= 0");
             check(deviceHeadroom >= 0 && deviceHeadroom < 1, "deviceHeadroom", deviceHeadroom, "in [0, 1)");

@@ -77,7 +77,7 @@ class TierCacheModelTest
     {
         CudaLibrary.location();
         final long fixed = Long.getLong("tiercache.seed", -1);
-        final int cases = Integer.getInteger("tiercache.cases", 300);
+        final int cases = Integer.getInteger("tiercache.cases", 1000);
         final long base = fixed >= 0 ? fixed : System.nanoTime();
         for (int c = 0; c < (fixed >= 0 ? 1 : cases); c++)
         {

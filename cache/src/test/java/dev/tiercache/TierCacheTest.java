@@ -324,6 +324,33 @@ class TierCacheTest
     }
 
     @Test
+    void injectedAllocationFailures_turnL1OffOrUnpinL2_andNothingLeaks()
+    {
+        sim.failNthCall("cudaMalloc", 1, CudaError.MEMORY_ALLOCATION.code());
+        try (TierCache cache = small().build())
+        {
+            assertFalse(cache.hasDevice());
+            assertTrue(cache.stats().level(Tier.DEVICE).disabledReason().contains("cannot allocate the device arena"),
+                cache.stats().level(Tier.DEVICE).disabledReason());
+            cache.put(1L, random(1000, 1));
+            try (EntryHandle handle = cache.get(1L))
+            {
+                assertEquals(Tier.HOST, handle.tier());
+            }
+        }
+        sim.failNthCall("cudaHostAlloc", 1, CudaError.MEMORY_ALLOCATION.code());
+        try (TierCache cache = small().build())
+        {
+            assertTrue(cache.hasDevice());
+            cache.put(1L, random(1000, 1));
+            try (EntryHandle handle = cache.getOnDevice(1L))
+            {
+                assertEquals(Tier.DEVICE, handle.tier());
+            }
+        }
+    }
+
+    @Test
     void stats_lineHasTheSeedFormat()
     {
         final LevelStats stats = new LevelStats(Tier.DEVICE, true, null, 1024L * 1024 * 1024, (long) (846.2 * 1024 * 1024), 421, 1337,
@@ -350,6 +377,82 @@ class TierCacheTest
         cache.close();
         cache.close();
         assertThrows(IllegalStateException.class, () -> cache.get(1L));
+    }
+
+    @Test
+    void ttl_expiresEntries()
+    {
+        try (TierCache cache = small().ttlNanos(20_000_000).build())
+        {
+            cache.put(1L, random(100, 1));
+            assertTrue(cache.contains(1L));
+            sleep(40);
+            assertNull(cache.get(1L));
+            assertFalse(cache.contains(1L));
+        }
+    }
+
+    @Test
+    void idleEntries_areDemotedByTheMover()
+    {
+        try (TierCache cache = small().demoteAfterIdleNanos(5_000_000).cleanupIntervalNanos(2_000_000).build())
+        {
+            final MemorySegment value = random(10 * KIB, 12);
+            cache.put(1L, value);
+            long demoted = 0;
+            for (int i = 0; i < 500 && demoted == 0; i++)
+            {
+                sleep(2);
+                demoted = cache.stats().level(Tier.HOST).demotions();
+            }
+            assertEquals(1, demoted);
+            assertEquals(1, cache.stats().level(Tier.FILE).entries());
+            try (EntryHandle handle = cache.get(1L))
+            {
+                assertEquals(Tier.FILE, handle.tier());
+                assertEquals(-1L, handle.segment(0).mismatch(value));
+            }
+        }
+    }
+
+    @Test
+    void statistics_areAnMXBean() throws Exception
+    {
+        try (TierCache cache = small().name("mbean-test").build())
+        {
+            cache.put(1L, random(1000, 1));
+            cache.get(1L).close();
+            assertNull(cache.get(2L));
+            final javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+            final javax.management.ObjectName name = new javax.management.ObjectName("dev.tiercache:type=TierCache,name=\"mbean-test\"");
+            assertEquals(2L, server.getAttribute(name, "Accesses"));
+            assertEquals(1L, server.getAttribute(name, "Hits"));
+            final String[] lines = (String[]) server.getAttribute(name, "LevelSummaries");
+            assertTrue(lines[1].startsWith("L2 (host) - Usage: "), lines[1]);
+            assertEquals(3, ((long[]) server.getAttribute(name, "CapacityBytes")).length);
+        }
+        assertFalse(java.lang.management.ManagementFactory.getPlatformMBeanServer().isRegistered(
+            new javax.management.ObjectName("dev.tiercache:type=TierCache,name=\"mbean-test\"")));
+    }
+
+    @Test
+    void getWithLoader_loadsOnAMissOnly()
+    {
+        try (TierCache cache = small().build())
+        {
+            final int[] loads = new int[1];
+            final TierCache.Loader loader = key ->
+            {
+                loads[0]++;
+                return new Part[] {Part.blob(random(500, key))};
+            };
+            try (EntryHandle first = cache.get(3L, loader); EntryHandle second = cache.get(3L, loader))
+            {
+                assertEquals(-1L, first.segment(0).mismatch(random(500, 3)));
+                assertEquals(-1L, second.segment(0).mismatch(random(500, 3)));
+            }
+            assertEquals(1, loads[0]);
+        }
     }
 
     static void sleep(final long millis)

@@ -84,7 +84,7 @@ public final class CudaRuntime
             {
                 final String reason = errorName(rc) + " (" + rc + "): " + errorString(rc) +
                     (driverVersion == 0 ? "; no NVIDIA driver is loaded" : "; driver CUDA version " + version(driverVersion)) +
-                    "; runtime " + version(runtimeVersion) + " from " + library.description();
+                    "; runtime " + (runtimeVersion == 0 ? "version not reported" : version(runtimeVersion)) + " from " + library.description();
                 return unavailable(library, CudaError.valueOf(rc), reason, runtimeVersion, driverVersion);
             }
             final int count = out.get(ValueLayout.JAVA_INT, 0);

@@ -56,7 +56,8 @@ class RealCudartTest
 
         assertEquals(CudaError.INSUFFICIENT_DRIVER, runtime.unavailableError());
         assertTrue(runtime.unavailableReason().startsWith("cudaErrorInsufficientDriver (35): "), runtime.unavailableReason());
-        assertTrue(runtime.runtimeVersion() >= 11000, "runtime version " + runtime.runtimeVersion());
+        // 13.0 reports its version without a driver; 11.8 was seen to report none (0)
+        assertTrue(runtime.runtimeVersion() == 0 || runtime.runtimeVersion() >= 11000, "runtime version " + runtime.runtimeVersion());
         assertEquals(0, runtime.deviceCount());
         // the failure is sticky, as FACTS.md records: a second open says the same
         assertEquals(CudaError.INSUFFICIENT_DRIVER, CudaRuntime.open().unavailableError());

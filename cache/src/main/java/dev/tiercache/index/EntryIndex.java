@@ -36,18 +36,19 @@ import static dev.tiercache.index.IndexSlotDescriptor.STORED_LENGTH_OFFSET;
  *
  * <h2>Why off-heap</h2>
  * A cache of millions of small tensors must not cost the collector millions of objects. Here an
- * entry is 128 bytes of slot and 16 bytes of key table in native memory and nothing on the heap:
+ * entry is 128 bytes of slot and at most 64 bytes of key table in native memory and nothing on the heap:
  * {@link #find}, every field accessor and every list operation allocate nothing, so a hit makes no
  * garbage; only {@link #newList()} allocates (one small object, at setup).
  *
  * <h2>Key table</h2>
- * Open addressing with linear probing over a power-of-two table of at least twice the slot
- * capacity (load factor at most 0.5, so a probe sequence stays short). Each 8-byte cell holds the
- * upper 32 bits of the mixed key hash (the fragment) and {@code slot + 1} ({@code 0} marks an empty
- * cell). A probe compares the fragment first and reads the slot's full {@code keyHash} only on a
- * fragment match, which the following hit needs in cache anyway. Removal shifts later cells of the
- * cluster back instead of leaving tombstones, so lookups never degrade with churn. The table never
- * resizes: its size follows from the capacity chosen at construction.
+ * Open addressing with linear probing over a power-of-two table of between two and four cells per
+ * slot (load factor at most 0.5, so probe sequences stay short). Each 16-byte cell holds the full
+ * key hash and {@code slot + 1} ({@code 0} marks an empty cell), so probing and the backward-shift
+ * compaction on removal never touch the slots; a hit reads one cell (usually one cache line) and
+ * then the slot it was looking for. Removal shifts later cells of the cluster back instead of
+ * leaving tombstones, so lookups never degrade with churn. The table never resizes: its size
+ * follows from the capacity chosen at construction. Cost: 128 bytes of slot plus 32 to 64 bytes of
+ * table per entry.
  *
  * <h2>Lists</h2>
  * Each slot has {@code prev}/{@code next} links and a {@code listId}; a slot is on at most one
@@ -77,8 +78,8 @@ public final class EntryIndex implements AutoCloseable
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
-    private static final long CELL_LENGTH = Long.BYTES;
-    private static final long SLOT_MASK = 0xFFFF_FFFFL;
+    private static final long CELL_LENGTH = 2 * Long.BYTES;
+    private static final long CELL_SLOT_OFFSET = Long.BYTES;
 
     private final Arena arena;
     private final MemorySegment slots;
@@ -140,23 +141,18 @@ public final class EntryIndex implements AutoCloseable
      */
     public int find(final long keyHash)
     {
-        final long mixed = mix(keyHash);
-        final long fragment = mixed & ~SLOT_MASK;
-        int cell = (int)mixed & tableMask;
+        int cell = (int)mix(keyHash) & tableMask;
         while (true)
         {
-            final long value = table.getAtIndex(LONG, cell);
-            if (value == 0)
+            final long at = cell * CELL_LENGTH;
+            final long slotPlusOne = table.get(LONG, at + CELL_SLOT_OFFSET);
+            if (slotPlusOne == 0)
             {
                 return NOT_FOUND;
             }
-            if ((value & ~SLOT_MASK) == fragment)
+            if (table.get(LONG, at) == keyHash)
             {
-                final int slot = (int)(value & SLOT_MASK) - 1;
-                if (slots.get(LONG, offset(slot) + KEY_HASH_OFFSET) == keyHash)
-                {
-                    return slot;
-                }
+                return (int)slotPlusOne - 1;
             }
             cell = (cell + 1) & tableMask;
         }
@@ -173,23 +169,18 @@ public final class EntryIndex implements AutoCloseable
      */
     public int insert(final long keyHash)
     {
-        final long mixed = mix(keyHash);
-        final long fragment = mixed & ~SLOT_MASK;
-        int cell = (int)mixed & tableMask;
+        int cell = (int)mix(keyHash) & tableMask;
         while (true)
         {
-            final long value = table.getAtIndex(LONG, cell);
-            if (value == 0)
+            final long at = cell * CELL_LENGTH;
+            final long slotPlusOne = table.get(LONG, at + CELL_SLOT_OFFSET);
+            if (slotPlusOne == 0)
             {
                 break;
             }
-            if ((value & ~SLOT_MASK) == fragment)
+            if (table.get(LONG, at) == keyHash)
             {
-                final int other = (int)(value & SLOT_MASK) - 1;
-                if (slots.get(LONG, offset(other) + KEY_HASH_OFFSET) == keyHash)
-                {
-                    throw new IllegalArgumentException("keyHash=" + keyHash + " already in slot=" + other);
-                }
+                throw new IllegalArgumentException("keyHash=" + keyHash + " already in slot=" + (slotPlusOne - 1));
             }
             cell = (cell + 1) & tableMask;
         }
@@ -208,7 +199,8 @@ public final class EntryIndex implements AutoCloseable
         {
             slot = neverUsed++;
         }
-        table.setAtIndex(LONG, cell, fragment | (slot + 1L));
+        table.set(LONG, cell * CELL_LENGTH, keyHash);
+        table.set(LONG, cell * CELL_LENGTH + CELL_SLOT_OFFSET, slot + 1L);
         size++;
 
         final long base = offset(slot);
@@ -743,9 +735,8 @@ public final class EntryIndex implements AutoCloseable
 
     private void removeFromTable(final int slot, final long keyHash)
     {
-        final long wanted = slot + 1L;
         int hole = (int)mix(keyHash) & tableMask;
-        while ((table.getAtIndex(LONG, hole) & SLOT_MASK) != wanted)
+        while (table.get(LONG, hole * CELL_LENGTH) != keyHash || table.get(LONG, hole * CELL_LENGTH + CELL_SLOT_OFFSET) == 0)
         {
             hole = (hole + 1) & tableMask;
         }
@@ -755,20 +746,21 @@ public final class EntryIndex implements AutoCloseable
         while (true)
         {
             cell = (cell + 1) & tableMask;
-            final long value = table.getAtIndex(LONG, cell);
-            if (value == 0)
+            final long slotPlusOne = table.get(LONG, cell * CELL_LENGTH + CELL_SLOT_OFFSET);
+            if (slotPlusOne == 0)
             {
                 break;
             }
-            final int other = (int)(value & SLOT_MASK) - 1;
-            final int home = (int)mix(slots.get(LONG, offset(other) + KEY_HASH_OFFSET)) & tableMask;
+            final long key = table.get(LONG, cell * CELL_LENGTH);
+            final int home = (int)mix(key) & tableMask;
             if (((cell - home) & tableMask) >= ((cell - hole) & tableMask))
             {
-                table.setAtIndex(LONG, hole, value);
+                table.set(LONG, hole * CELL_LENGTH, key);
+                table.set(LONG, hole * CELL_LENGTH + CELL_SLOT_OFFSET, slotPlusOne);
                 hole = cell;
             }
         }
-        table.setAtIndex(LONG, hole, 0L);
+        table.set(LONG, hole * CELL_LENGTH + CELL_SLOT_OFFSET, 0L);
     }
 
     private static long offset(final int slot)

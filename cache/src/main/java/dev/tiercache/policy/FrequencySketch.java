@@ -8,12 +8,14 @@ package dev.tiercache.policy;
  * Sixteen counters are packed into each {@code long}; a key maps to one counter in each of four
  * rows (independent bit fields of one mixed 64-bit hash), and its estimate is the smallest of the
  * four, so collisions can only overestimate. Counters saturate at 15: beyond that, "more popular"
- * adds nothing an admission decision needs. Every {@code 10 ×} width increments all counters are
+ * adds nothing an admission decision needs. After {@code 10 E} increments all counters are
  * halved (aging), so a key that was hot an hour ago does not outrank today's working set forever.
  *
- * <p>Memory: {@code width / 16} longs per row, four rows; with the width the next power of two of
- * the expected number of entries that is 2 bytes per entry. Allocated once, at construction;
- * {@link #increment} and {@link #frequency} allocate nothing.
+ * <p>Memory: with {@code E} the next power of two of the expected entries (at least 4096), each
+ * row has {@code 4E} counters, so the sketch is {@code E} longs, 8 bytes per entry (32 KiB at the
+ * minimum, which keeps small caches from drowning in collisions when the key space is much larger
+ * than the cache). Allocated once, at construction; {@link #increment} and {@link #frequency}
+ * allocate nothing.
  *
  * <h2>Concurrency</h2>
  * Not thread-safe; the owning policy runs under the cache's lock.

@@ -10,25 +10,39 @@ import java.util.function.IntPredicate;
  * {@link FrequencySketch} deciding who may enter the main space.
  *
  * <h2>Design</h2>
- * Every newcomer enters the window (a percentage of the resident entries), so a burst of requests
- * to a new key hits as it would under LRU. When the window is full, its cold end becomes the
- * candidate for the main space, and the main space's coldest slot (probation first, then
- * protected) the victim; the candidate gets in only if its estimated frequency exceeds the victim's
- * by more than {@code admissionMargin}; otherwise the candidate is the one evicted. In the main space
- * a hit moves a probation slot to the protected segment (at most 80 % of main), whose overflow falls
- * back to probation.
+ * Every newcomer enters the window (a share of the resident entries), so a burst of requests to a
+ * new key hits as it would under LRU. When the window is full, its cold end becomes the candidate
+ * for the main space and the main space's coldest slot (probation first, then protected) the
+ * victim; the candidate gets in only if its estimated frequency exceeds the victim's by more than
+ * {@code admissionMargin}, otherwise the candidate is the one evicted. In the main space a hit
+ * moves a probation slot to the protected segment (at most 80 % of main), whose overflow falls back
+ * to probation.
  *
- * <p>The margin is the difference between the two registered variants. With margin {@code 0}
- * (the classic rule, {@code wtinylfu}) a candidate wins every tie-plus-one, and on shuffled epochs
- * that is every time: the candidate's count already includes the request that brought it in,
- * while a resident not yet read this epoch is one behind, so the main space churns like LRU. With
+ * <h2>Why a margin</h2>
+ * With margin {@code 0} (the classic rule, registered as {@code wtinylfu}) shuffled training epochs
+ * churn the main space: the candidate's count already includes the request that brought it in,
+ * while a resident not yet read this epoch is one behind, so nearly every candidate wins. With
  * margin {@code 1} (the library default) the candidate must beat the victim on the evidence before
  * its own request; equal popularity keeps the resident, and the resident set stays stable across
- * epochs. A window of {@code 0} makes the policy plain TinyLFU: the newcomer itself is the candidate,
+ * epochs (5000 samples, 1000 entries, 5 epochs: 98.5 % of the optimum, classic rule 54 %).
+ *
+ * <h2>Why adaptive</h2>
+ * A frequency filter loses to LRU where recency is everything (a new key read a few times soon
+ * after, then never). With {@code adaptive}, a {@link SampledLruShadow} replays a hash-sampled
+ * slice of the keys through plain LRU of proportionally smaller capacity. Every period the policy
+ * compares its own hits on the same slice with the shadow's: while LRU would hit more the window
+ * grows (up to the whole cache, where the policy is LRU), and while the policy beats LRU by more
+ * than one standard deviation it shrinks back to its minimum. The step doubles while the direction
+ * holds, so a recency-bound workload reaches a large window in a few periods. The rule aims at
+ * "never much worse than LRU", not at the best window; ties leave the window where it is.
+ *
+ * <p>A window of {@code 0} makes the policy plain TinyLFU: the newcomer itself is the candidate,
  * judged in {@link #admit}.
  *
- * <h2>Concurrency</h2>
- * Not thread-safe; called under the cache's lock like its index. Nothing allocates after construction.
+ * <h2>Concurrency and failure</h2>
+ * Not thread-safe; called under the cache's lock like its index. Nothing allocates after
+ * construction. The sketch's estimates may be high through collisions, never low; that costs
+ * hit ratio, never correctness: the policy only orders slots and never frees one.
  */
 public final class WindowTinyLfuPolicy implements EvictionPolicy
 {

@@ -20,11 +20,9 @@ import dev.tiercache.cuda.DeviceBuffer;
  *
  * <p>Concurrency: as {@link HostStore}.
  */
-public final class DeviceStore implements AutoCloseable
+public final class DeviceStore extends ArenaStore
 {
-    private final SpaceAllocator allocator;
     private final DeviceBuffer arena;
-    private boolean closed;
 
     /**
      * The arena size the sizing rules give.
@@ -38,8 +36,8 @@ public final class DeviceStore implements AutoCloseable
 
     private DeviceStore(final DeviceBuffer arena, final long alignmentBytes)
     {
+        super("DeviceStore", arena.byteSize(), alignmentBytes);
         this.arena = arena;
-        this.allocator = new SpaceAllocator(arena.byteSize(), alignmentBytes);
     }
 
     /**
@@ -104,28 +102,7 @@ public final class DeviceStore implements AutoCloseable
         }
     }
 
-    /**
-     * Reserves a block.
-     *
-     * @param bytes at least 1.
-     * @return its offset, or {@link SpaceAllocator#FULL}.
-     */
-    public synchronized long allocate(final long bytes)
-    {
-        checkOpen();
-        return allocator.allocate(bytes);
-    }
 
-    /**
-     * Returns a block.
-     *
-     * @param offset from {@link #allocate}.
-     */
-    public synchronized void free(final long offset)
-    {
-        checkOpen();
-        allocator.free(offset);
-    }
 
     /**
      * The device address of a block.
@@ -148,50 +125,13 @@ public final class DeviceStore implements AutoCloseable
         return arena;
     }
 
-    /**
-     * Bytes the arena holds.
-     *
-     * @return capacity.
-     */
-    public long capacity()
-    {
-        return allocator.capacity();
-    }
 
-    /**
-     * Bytes allocated now.
-     *
-     * @return used bytes.
-     */
-    public synchronized long usedBytes()
-    {
-        return allocator.usedBytes();
-    }
 
-    /**
-     * Returns every block at once.
-     */
-    public synchronized void clear()
-    {
-        checkOpen();
-        allocator.clear();
-    }
 
-    private void checkOpen()
-    {
-        if (closed)
-        {
-            throw new IllegalStateException("DeviceStore is closed");
-        }
-    }
 
     @Override
-    public synchronized void close()
+    void releaseArena()
     {
-        if (!closed)
-        {
-            closed = true;
-            arena.close();
-        }
+        arena.close();
     }
 }

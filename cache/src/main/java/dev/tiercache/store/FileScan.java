@@ -6,6 +6,7 @@ import org.agrona.collections.LongArrayList;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -120,9 +121,7 @@ final class FileScan
                 scan.badEntries.add(new FileStoreReport.BadEntry(base, FileRegionDescriptor.reason(check) + " in region " + region));
             }
         }
-        inUse.sort((a, b) -> a.equals(b) ? 0 :
-            scan.regionSequence[a] != scan.regionSequence[b] ?
-                Long.compare(scan.regionSequence[a], scan.regionSequence[b]) : Integer.compare(a, b));
+        inUse.sort(Comparator.<Integer>comparingLong(region -> scan.regionSequence[region]).thenComparingInt(region -> region));
         if (!inUse.isEmpty())
         {
             scan.newestRegion = inUse.getLast();

@@ -1,5 +1,6 @@
 package dev.tiercache.store;
 
+import dev.tiercache.cuda.CudaException;
 import dev.tiercache.cuda.CudaRuntime;
 import dev.tiercache.cuda.PinnedBuffer;
 
@@ -18,17 +19,15 @@ import java.lang.foreign.MemorySegment;
  * themselves are read and written without it, by whoever holds the block (the cache's leases
  * decide who that is).
  */
-public final class HostStore implements AutoCloseable
+public final class HostStore extends ArenaStore
 {
-    private final SpaceAllocator allocator;
     private final MemorySegment memory;
     private final PinnedBuffer pinned;
     private final Arena arena;
-    private boolean closed;
 
     private HostStore(final long capacityBytes, final long alignmentBytes, final PinnedBuffer pinned, final Arena arena)
     {
-        this.allocator = new SpaceAllocator(capacityBytes, alignmentBytes);
+        super("HostStore", capacityBytes, alignmentBytes);
         this.pinned = pinned;
         this.arena = arena;
         this.memory = pinned != null ? pinned.segment() : arena.allocate(capacityBytes, Math.max(alignmentBytes, 64));
@@ -50,8 +49,17 @@ public final class HostStore implements AutoCloseable
         }
         if (runtime != null && runtime.isUsable())
         {
-            final PinnedBuffer pinned = runtime.allocatePinned(capacityBytes, 0);
-            return new HostStore(capacityBytes, alignmentBytes, pinned, null);
+            try
+            {
+                final PinnedBuffer pinned = runtime.allocatePinned(capacityBytes, 0);
+                return new HostStore(capacityBytes, alignmentBytes, pinned, null);
+            }
+            catch (final CudaException ex)
+            {
+                // the OS may refuse to lock that much memory; pageable memory still works, only slower to copy
+                System.getLogger(HostStore.class.getName()).log(System.Logger.Level.WARNING,
+                    "cannot pin " + capacityBytes + " bytes of host memory (" + ex.getMessage() + "); L2 uses pageable memory");
+            }
         }
         return new HostStore(capacityBytes, alignmentBytes, null, Arena.ofShared());
     }
@@ -66,28 +74,7 @@ public final class HostStore implements AutoCloseable
         return pinned != null;
     }
 
-    /**
-     * Reserves a block.
-     *
-     * @param bytes at least 1.
-     * @return its offset, or {@link SpaceAllocator#FULL} when no free block fits.
-     */
-    public synchronized long allocate(final long bytes)
-    {
-        checkOpen();
-        return allocator.allocate(bytes);
-    }
 
-    /**
-     * Returns a block.
-     *
-     * @param offset from {@link #allocate}.
-     */
-    public synchronized void free(final long offset)
-    {
-        checkOpen();
-        allocator.free(offset);
-    }
 
     /**
      * The bytes of a block, as a view; no copy.
@@ -111,61 +98,14 @@ public final class HostStore implements AutoCloseable
         return memory;
     }
 
-    /**
-     * Bytes the arena holds.
-     *
-     * @return capacity.
-     */
-    public long capacity()
-    {
-        return allocator.capacity();
-    }
 
-    /**
-     * Bytes allocated now, alignment included.
-     *
-     * @return used bytes.
-     */
-    public synchronized long usedBytes()
-    {
-        return allocator.usedBytes();
-    }
 
-    /**
-     * The allocator's figures.
-     *
-     * @return one line.
-     */
-    public synchronized String allocatorSummary()
-    {
-        return allocator.toString();
-    }
 
-    /**
-     * Returns every block at once.
-     */
-    public synchronized void clear()
-    {
-        checkOpen();
-        allocator.clear();
-    }
 
-    private void checkOpen()
-    {
-        if (closed)
-        {
-            throw new IllegalStateException("HostStore is closed");
-        }
-    }
 
     @Override
-    public synchronized void close()
+    void releaseArena()
     {
-        if (closed)
-        {
-            return;
-        }
-        closed = true;
         if (pinned != null)
         {
             pinned.close();

@@ -17,12 +17,14 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -673,6 +675,55 @@ class FileStoreTest
             assertTrue(store.remove(location));
             assertEquals((int)FileStore.NO_ENTRY, store.adviseDontNeed(location));
         }
+    }
+
+    @Test
+    void readersDuringAppendsAndRemovals_alwaysSeeWholeEntries() throws InterruptedException
+    {
+        final Path file = dir.resolve("threads.bin");
+        final List<Sample> pinned = writeSmallEntries(file, 20);
+        final SplittableRandom random = new SplittableRandom(SEED);
+        final List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+        try (FileStore store = FileStore.open(small(file).build()))
+        {
+            final AtomicBoolean writing = new AtomicBoolean(true);
+            final List<Thread> readers = new ArrayList<>();
+            for (int r = 0; r < 3; r++)
+            {
+                final int offset = r;
+                readers.add(Thread.ofPlatform().start(() ->
+                {
+                    try
+                    {
+                        for (int i = offset; writing.get() || i < 200; i++)
+                        {
+                            final Sample sample = pinned.get(i % pinned.size());
+                            assertArrayEquals(sample.value, readAll(store, sample.location), "concurrent read; " + seedNote());
+                        }
+                    }
+                    catch (final Throwable ex)
+                    {
+                        failures.add(ex);
+                    }
+                }));
+            }
+            for (int i = 0; i < 100; i++)
+            {
+                final Sample sample = Sample.random(random, 1 + random.nextInt(6000), random.nextBoolean());
+                final long location = store.append(sample.keyHash, sample.key(), sample.meta(), sample.value(), i % 2 == 0 ? RLE : null);
+                if (i % 3 == 0)
+                {
+                    assertTrue(store.remove(location));
+                }
+            }
+            writing.set(false);
+            for (final Thread reader : readers)
+            {
+                reader.join();
+            }
+            assertEquals(0, store.stats().reclaimedRegions(), "the pinned entries must not be reclaimed");
+        }
+        assertTrue(failures.isEmpty(), () -> failures.toString());
     }
 
     @Test

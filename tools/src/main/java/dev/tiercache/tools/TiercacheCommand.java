@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = TiercacheCommand.Version.class,
     description = "Tools for the tiercache hierarchical cache.",
-    subcommands = {SimulateCommand.class})
+    subcommands = {SimulateCommand.class, ProfileCommand.class})
 public final class TiercacheCommand implements Runnable
 {
     @Spec

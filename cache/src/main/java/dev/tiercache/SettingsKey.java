@@ -1,0 +1,290 @@
+package dev.tiercache;
+
+import dev.tiercache.index.IndexSlotDescriptor;
+import dev.tiercache.policy.EvictionPolicies;
+import dev.tiercache.policy.FifoPolicy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Every key a settings file or the environment may set: its name as written in TOML, other names
+ * the seed systems use for it, the environment variables that set it, and the form its value
+ * takes. The environment name of {@code cache.a.b} is {@code CACHE_A_B}; aliases give more.
+ */
+enum SettingsKey
+{
+    NAME("cache.name", Kind.TEXT),
+    POLICY("cache.policy", Kind.POLICY),
+    EVICTION_THRESHOLD("cache.eviction_threshold", Kind.FRACTION),
+    EVICTION_TARGET("cache.eviction_target", Kind.FRACTION),
+    IDLE_DEMOTION("cache.idle_demotion", Kind.DURATION),
+    TTL("cache.ttl", Kind.DURATION),
+
+    DEVICE_ENABLED("cache.device.enabled", Kind.BOOLEAN),
+    DEVICE_ORDINAL("cache.device.ordinal", Kind.NON_NEGATIVE_INT),
+    DEVICE_SIZE("cache.device.size", Kind.SIZE, "cache.vram_size"),
+    VRAM_LIMIT("cache.device.vram_limit", Kind.SIZE),
+    HEADROOM("cache.device.headroom", Kind.HEADROOM),
+    DEVICE_POLICY("cache.device.policy", Kind.POLICY),
+    DEVICE_PROMOTION_THRESHOLD("cache.device.promotion_threshold", Kind.POSITIVE_INT, "cache.device.cache_hit_threshold"),
+    DEVICE_MAX_ENTRY_SIZE("cache.device.max_entry_size", Kind.ENTRY_SIZE),
+
+    HOST_SIZE("cache.memory_size", Kind.POSITIVE_SIZE, "cache.memory.size"),
+    HOST_POLICY("cache.memory.policy", Kind.POLICY),
+    HOST_PROMOTION_THRESHOLD("cache.memory.promotion_threshold", Kind.POSITIVE_INT),
+    HOST_MAX_ENTRY_SIZE("cache.memory.max_entry_size", Kind.ENTRY_SIZE),
+    MAX_ITEMS("cache.memory.max_items", Kind.POSITIVE_INT, "cache.max_items"),
+    CLEANUP_INTERVAL("cache.memory.cleanup_interval", Kind.POSITIVE_DURATION, "cache.cleanup_interval"),
+
+    FILE_SIZE("cache.disk_size", Kind.SIZE, "cache.disk.size"),
+    FILE_PATH("cache.disk.path", Kind.PATH),
+    USE_MMAP("cache.disk.use_mmap", Kind.BOOLEAN),
+    FILE_POLICY("cache.disk.policy", Kind.FILE_POLICY),
+    FILE_MAX_ENTRY_SIZE("cache.disk.max_entry_size", Kind.ENTRY_SIZE),
+    FILE_REGION_SIZE("cache.disk.region_size", Kind.POSITIVE_SIZE),
+    COMPRESSION("cache.disk.compression", Kind.BOOLEAN),
+    MIN_COMPRESSION_SAVINGS("cache.disk.min_compression_savings", Kind.HEADROOM),
+    PERSIST_ON_CLOSE("cache.disk.persist_on_close", Kind.BOOLEAN);
+
+    /** The forms values take, each with its parser and what it tells the user on a bad value. */
+    enum Kind
+    {
+        TEXT("must be a non-empty string"),
+        SIZE("must be " + SettingsUnits.SIZE_FORMS + "; 0 turns the level off"),
+        POSITIVE_SIZE("must be " + SettingsUnits.SIZE_FORMS + ", more than 0"),
+        ENTRY_SIZE("must be " + SettingsUnits.SIZE_FORMS + "; 0 only for a level that is off"),
+        POSITIVE_INT("must be a positive integer"),
+        NON_NEGATIVE_INT("must be an integer >= 0"),
+        FRACTION("must be a fraction in (0, 1], e.g. 0.9 or \"90%\""),
+        HEADROOM("must be a fraction in [0, 1), e.g. 0.25 or \"25%\""),
+        DURATION("must be " + SettingsUnits.DURATION_FORMS + "; 0 turns it off"),
+        POSITIVE_DURATION("must be " + SettingsUnits.DURATION_FORMS + ", more than 0"),
+        BOOLEAN("must be true or false"),
+        POLICY("must be one of " + EvictionPolicies.names()),
+        FILE_POLICY("must be " + FifoPolicy.NAME + ": L3 reclaims whole regions in the order they were written"),
+        PATH("must be a path");
+
+        final String allowed;
+
+        Kind(final String allowed)
+        {
+            this.allowed = allowed;
+        }
+    }
+
+    final String key;
+    final Kind kind;
+    final List<String> names;
+    final List<String> environmentNames;
+
+    SettingsKey(final String key, final Kind kind, final String... aliases)
+    {
+        this.key = key;
+        this.kind = kind;
+        final List<String> all = new ArrayList<>();
+        all.add(key);
+        all.addAll(List.of(aliases));
+        this.names = List.copyOf(all);
+        final List<String> env = new ArrayList<>();
+        for (final String name : all)
+        {
+            final String envName = name.toUpperCase(Locale.ROOT).replace('.', '_');
+            if (!env.contains(envName))
+            {
+                env.add(envName);
+            }
+        }
+        this.environmentNames = List.copyOf(env);
+    }
+
+    /** The key of a name or alias as written in TOML, or {@code null}. */
+    static SettingsKey byName(final String name)
+    {
+        for (final SettingsKey key : values())
+        {
+            if (key.names.contains(name))
+            {
+                return key;
+            }
+        }
+        return null;
+    }
+
+    /** The known name closest to a misspelt one (edit distance at most 3), or {@code null}. */
+    static String closest(final String name)
+    {
+        String best = null;
+        int bestDistance = 4;
+        for (final SettingsKey key : values())
+        {
+            for (final String candidate : key.names)
+            {
+                final int distance = editDistance(name, candidate);
+                if (distance < bestDistance)
+                {
+                    bestDistance = distance;
+                    best = candidate;
+                }
+            }
+        }
+        return best;
+    }
+
+    private static int editDistance(final String a, final String b)
+    {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++)
+        {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++)
+            {
+                final int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitute, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            final int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+
+    /**
+     * Parses a value as written (TOML scalars arrive as their text) into its typed form: Long
+     * for sizes and integers, Double for fractions, Duration, Boolean, String, Path.
+     *
+     * @throws IllegalArgumentException with the message {@link Kind#allowed} or a more precise one.
+     */
+    Object parse(final String raw)
+    {
+        final String text = raw.trim();
+        return switch (kind)
+        {
+            case TEXT -> checked(text, !text.isEmpty());
+            case PATH -> checked(Path.of(text), !text.isEmpty());
+            case SIZE, POSITIVE_SIZE, ENTRY_SIZE -> checked(parseSize(text), null);
+            case POSITIVE_INT, NON_NEGATIVE_INT -> checked(parseInt(text), null);
+            case FRACTION, HEADROOM -> checked(parseFraction(text), null);
+            case DURATION, POSITIVE_DURATION -> checked(parseDuration(text), null);
+            case BOOLEAN -> parseBoolean(text);
+            case POLICY, FILE_POLICY -> checked(text.toLowerCase(Locale.ROOT), null);
+        };
+    }
+
+    /**
+     * Checks a typed value, from the builder or from {@link #parse}.
+     *
+     * @throws IllegalArgumentException with the message {@link Kind#allowed}.
+     */
+    Object checked(final Object value, final Boolean parsedOk)
+    {
+        final boolean ok = switch (kind)
+        {
+            case TEXT -> value instanceof String s && !s.isBlank();
+            case PATH -> value instanceof Path p && !p.toString().isEmpty();
+            case SIZE, ENTRY_SIZE, NON_NEGATIVE_INT -> value instanceof Long l && l >= 0;
+            case POSITIVE_SIZE -> value instanceof Long l && l > 0;
+            case POSITIVE_INT -> value instanceof Long l && l > 0 &&
+                (this != MAX_ITEMS || l <= IndexSlotDescriptor.MAX_CAPACITY);
+            case FRACTION -> value instanceof Double d && d > 0 && d <= 1;
+            case HEADROOM -> value instanceof Double d && d >= 0 && d < 1;
+            case DURATION -> value instanceof Duration d && !d.isNegative();
+            case POSITIVE_DURATION -> value instanceof Duration d && !d.isNegative() && !d.isZero();
+            case BOOLEAN -> value instanceof Boolean;
+            case POLICY -> value instanceof String s && EvictionPolicies.names().contains(s);
+            case FILE_POLICY -> FifoPolicy.NAME.equals(value);
+        };
+        if (!ok || Boolean.FALSE.equals(parsedOk))
+        {
+            if (this == MAX_ITEMS && value instanceof Long l && l > IndexSlotDescriptor.MAX_CAPACITY)
+            {
+                throw new IllegalArgumentException("must be a positive integer at most " + IndexSlotDescriptor.MAX_CAPACITY + " (the index's capacity)");
+            }
+            throw new IllegalArgumentException(kind.allowed);
+        }
+        return value;
+    }
+
+    private Long parseSize(final String text)
+    {
+        if (text.startsWith("-"))
+        {
+            throw new IllegalArgumentException("must not be negative; " + kind.allowed);
+        }
+        try
+        {
+            return SettingsUnits.parseBytes(text);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException(ex.getMessage().startsWith("must be") ? kind.allowed : ex.getMessage() + "; " + kind.allowed, ex);
+        }
+    }
+
+    private Long parseInt(final String text)
+    {
+        try
+        {
+            return Long.parseLong(text.replace("_", ""));
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(kind.allowed, ex);
+        }
+    }
+
+    private Double parseFraction(final String text)
+    {
+        try
+        {
+            if (text.endsWith("%"))
+            {
+                return Double.parseDouble(text.substring(0, text.length() - 1).trim()) / 100.0;
+            }
+            final double value = Double.parseDouble(text);
+            if (!Double.isFinite(value))
+            {
+                throw new IllegalArgumentException(kind.allowed);
+            }
+            return value;
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(kind.allowed, ex);
+        }
+    }
+
+    private Duration parseDuration(final String text)
+    {
+        if (text.startsWith("-"))
+        {
+            throw new IllegalArgumentException("must not be negative; " + kind.allowed);
+        }
+        try
+        {
+            return SettingsUnits.parseDuration(text);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException(kind.allowed, ex);
+        }
+    }
+
+    private Boolean parseBoolean(final String text)
+    {
+        return switch (text.toLowerCase(Locale.ROOT))
+        {
+            case "true", "yes", "on", "1" -> Boolean.TRUE;
+            case "false", "no", "off", "0" -> Boolean.FALSE;
+            default -> throw new IllegalArgumentException(kind.allowed);
+        };
+    }
+}

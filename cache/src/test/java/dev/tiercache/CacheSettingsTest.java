@@ -1,0 +1,431 @@
+package dev.tiercache;
+
+import dev.tiercache.profile.HardwareProfile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CacheSettingsTest
+{
+    private static final long MIB = SettingsUnits.MIB;
+    private static final long GIB = SettingsUnits.GIB;
+    private static final HardwareProfile LAPTOP = HardwareProfile.preset(HardwareProfile.LAPTOP_PRESET);
+
+    private static final String EVERY_KEY = """
+        # every key tiercache reads
+        [cache]
+        name = "train-cache"
+        memory_size = "2GB"
+        disk_size = "20GB"
+        policy = "lru"
+        eviction_threshold = 0.9
+        eviction_target = "80%"
+        idle_demotion = "10m"
+        ttl = 3600
+
+        [cache.device]
+        enabled = false
+        ordinal = 1
+        size = "512MB"
+        vram_limit = "1GB"
+        headroom = 0.3
+        policy = "wtinylfu"
+        cache_hit_threshold = 5
+        max_entry_size = "32MB"
+
+        [cache.memory]
+        policy = "fifo"
+        promotion_threshold = 3
+        max_entry_size = "128MB"
+        max_items = 1000
+        cleanup_interval = "500ms"
+
+        [cache.disk]
+        path = 'DIR/l3.bin'
+        use_mmap = false
+        policy = "fifo"
+        max_entry_size = "16MB"
+        region_size = "32MB"
+        compression = false
+        min_compression_savings = 0.1
+        persist_on_close = false
+        """;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void nothingSet_sizesComeFromTheProfile_andL3StaysOff()
+    {
+        final CacheSettings settings = CacheSettings.load(null, Map.of(), LAPTOP);
+        assertEquals(1472 * MIB, settings.deviceBytes());
+        assertEquals(1280 * MIB, settings.hostBytes());
+        assertEquals(0, settings.fileBytes());
+        assertEquals("profile " + HardwareProfile.LAPTOP_PRESET, settings.sourceOf("cache.memory_size"));
+        assertEquals("default (no cache.disk.path)", settings.sourceOf("cache.disk_size"));
+        assertEquals("default", settings.policy(Tier.DEVICE));
+        assertEquals("default", settings.policy(Tier.HOST));
+        assertEquals("fifo", settings.policy(Tier.FILE));
+        assertEquals(0.95, settings.evictionThreshold());
+        assertEquals(0.90, settings.evictionTarget());
+        assertEquals(4, settings.promoteToDeviceAfter());
+        assertEquals(2, settings.promoteToHostAfter());
+        assertEquals(Duration.ofSeconds(600), settings.idleDemotion());
+        assertEquals(Duration.ZERO, settings.ttl());
+        assertEquals(Duration.ofSeconds(1), settings.cleanupInterval());
+        assertEquals(65536, settings.maxItems());
+        assertEquals(0.25, settings.deviceHeadroom());
+        assertEquals(0, settings.vramLimitBytes());
+        assertEquals(184 * MIB, settings.maxEntryBytes(Tier.DEVICE));
+        assertEquals(160 * MIB, settings.maxEntryBytes(Tier.HOST));
+        assertEquals(0, settings.maxEntryBytes(Tier.FILE));
+        assertTrue(settings.useMmap() && settings.compression() && settings.persistOnClose() && settings.deviceEnabled());
+        assertEquals(SettingsLoader.FILE_NAME, settings.filePath().getFileName().toString());
+        assertNull(settings.sourceOf("cache.policy"));
+        assertEquals(LAPTOP, settings.profile());
+    }
+
+    @Test
+    void diskPathOnly_l3SizeFromTheProfile_fileInsideTheDirectory()
+    {
+        final CacheSettings settings = CacheSettings.load(null, Map.of("CACHE_DISK_PATH", dir.toString()), LAPTOP);
+        assertEquals(100 * GIB, settings.fileBytes());
+        assertEquals(dir.resolve(SettingsLoader.FILE_NAME), settings.filePath());
+        assertEquals(64 * MIB, settings.maxEntryBytes(Tier.FILE), "at most one region");
+        final CacheSettings notYet = CacheSettings.load(null, Map.of("CACHE_DISK_PATH", dir + "/later/"), LAPTOP);
+        assertEquals(dir.resolve("later").resolve(SettingsLoader.FILE_NAME), notYet.filePath());
+        final CacheSettings file = CacheSettings.load(null, Map.of("CACHE_DISK_PATH", dir + "/later"), LAPTOP);
+        assertEquals(dir.resolve("later"), file.filePath());
+    }
+
+    @Test
+    void file_setsEveryKey() throws IOException
+    {
+        assertEveryKey(CacheSettings.load(toml(EVERY_KEY), Map.of(), LAPTOP));
+    }
+
+    @Test
+    void environment_setsEveryKey()
+    {
+        final Map<String, String> env = new HashMap<>();
+        env.put("CACHE_NAME", "train-cache");
+        env.put("CACHE_MEMORY_SIZE", "2GB");
+        env.put("CACHE_DISK_SIZE", "20GB");
+        env.put("CACHE_POLICY", "lru");
+        env.put("CACHE_EVICTION_THRESHOLD", "0.9");
+        env.put("CACHE_EVICTION_TARGET", "80%");
+        env.put("CACHE_IDLE_DEMOTION", "10m");
+        env.put("CACHE_TTL", "3600");
+        env.put("CACHE_DEVICE_ENABLED", "false");
+        env.put("CACHE_DEVICE_ORDINAL", "1");
+        env.put("CACHE_VRAM_SIZE", "512MB");
+        env.put("CACHE_DEVICE_VRAM_LIMIT", "1GB");
+        env.put("CACHE_DEVICE_HEADROOM", "0.3");
+        env.put("CACHE_DEVICE_POLICY", "wtinylfu");
+        env.put("CACHE_DEVICE_CACHE_HIT_THRESHOLD", "5");
+        env.put("CACHE_DEVICE_MAX_ENTRY_SIZE", "32MB");
+        env.put("CACHE_MEMORY_POLICY", "fifo");
+        env.put("CACHE_MEMORY_PROMOTION_THRESHOLD", "3");
+        env.put("CACHE_MEMORY_MAX_ENTRY_SIZE", "128MB");
+        env.put("CACHE_MEMORY_MAX_ITEMS", "1000");
+        env.put("CACHE_MEMORY_CLEANUP_INTERVAL", "500ms");
+        env.put("CACHE_DISK_PATH", dir.resolve("l3.bin").toString());
+        env.put("CACHE_DISK_USE_MMAP", "false");
+        env.put("CACHE_DISK_POLICY", "fifo");
+        env.put("CACHE_DISK_MAX_ENTRY_SIZE", "16MB");
+        env.put("CACHE_DISK_REGION_SIZE", "32MB");
+        env.put("CACHE_DISK_COMPRESSION", "false");
+        env.put("CACHE_DISK_MIN_COMPRESSION_SAVINGS", "0.1");
+        env.put("CACHE_DISK_PERSIST_ON_CLOSE", "false");
+        env.put("CACHE_UNRELATED", "ignored: another program's variable");
+        final CacheSettings settings = CacheSettings.load(null, env, LAPTOP);
+        assertEveryKey(settings);
+        assertEquals("environment CACHE_VRAM_SIZE", settings.sourceOf("cache.device.size"));
+    }
+
+    @Test
+    void toToml_loadsBackToTheSameSettings() throws IOException
+    {
+        final CacheSettings settings = CacheSettings.load(toml(EVERY_KEY), Map.of(), LAPTOP);
+        final Path again = dir.resolve("again.toml");
+        Files.writeString(again, settings.toToml());
+        final CacheSettings reloaded = CacheSettings.load(again, Map.of(), LAPTOP);
+        assertEveryKey(reloaded);
+        final CacheSettings defaults = CacheSettings.load(null, Map.of(), LAPTOP);
+        Files.writeString(again, defaults.toToml());
+        assertEquals(defaults.toToml().replaceAll("#.*", ""), CacheSettings.load(again, Map.of(), LAPTOP).toToml().replaceAll("#.*", ""));
+    }
+
+    private void assertEveryKey(final CacheSettings settings)
+    {
+        assertEquals("train-cache", settings.name());
+        assertEquals(2 * GIB, settings.hostBytes());
+        assertEquals(20 * GIB, settings.fileBytes());
+        assertEquals(0.9, settings.evictionThreshold());
+        assertEquals(0.8, settings.evictionTarget(), 1e-12);
+        assertEquals(Duration.ofMinutes(10), settings.idleDemotion());
+        assertEquals(Duration.ofHours(1), settings.ttl());
+        assertFalse(settings.deviceEnabled());
+        assertEquals(1, settings.deviceOrdinal());
+        assertEquals(512 * MIB, settings.deviceBytes());
+        assertEquals(GIB, settings.vramLimitBytes());
+        assertEquals(0.3, settings.deviceHeadroom());
+        assertEquals("wtinylfu", settings.policy(Tier.DEVICE));
+        assertEquals(5, settings.promoteToDeviceAfter());
+        assertEquals(32 * MIB, settings.maxEntryBytes(Tier.DEVICE));
+        assertEquals("fifo", settings.policy(Tier.HOST));
+        assertEquals(3, settings.promoteToHostAfter());
+        assertEquals(128 * MIB, settings.maxEntryBytes(Tier.HOST));
+        assertEquals(1000, settings.maxItems());
+        assertEquals(Duration.ofMillis(500), settings.cleanupInterval());
+        assertEquals(dir.resolve("l3.bin"), settings.filePath());
+        assertFalse(settings.useMmap());
+        assertEquals("fifo", settings.policy(Tier.FILE));
+        assertEquals(16 * MIB, settings.maxEntryBytes(Tier.FILE));
+        assertEquals(32 * MIB, settings.fileRegionBytes());
+        assertFalse(settings.compression());
+        assertEquals(0.1, settings.minCompressionSavings());
+        assertFalse(settings.persistOnClose());
+    }
+
+    @Test
+    void aliases_readTheSameSetting() throws IOException
+    {
+        final CacheSettings settings = CacheSettings.load(toml("""
+            [cache]
+            vram_size = 256
+            max_items = 77
+            cleanup_interval = 2
+            [cache.memory]
+            size = "3GiB"
+            [cache.disk]
+            size = "1GB"
+            [cache.device]
+            promotion_threshold = 9
+            """), Map.of(), LAPTOP);
+        assertEquals(256 * MIB, settings.deviceBytes());
+        assertEquals(77, settings.maxItems());
+        assertEquals(Duration.ofSeconds(2), settings.cleanupInterval());
+        assertEquals(3 * GIB, settings.hostBytes());
+        assertEquals(GIB, settings.fileBytes());
+        assertEquals(9, settings.promoteToDeviceAfter());
+        assertEquals(java.util.List.of("CACHE_DEVICE_SIZE", "CACHE_VRAM_SIZE"), CacheSettings.environmentNames("cache.device.size"));
+    }
+
+    @Test
+    void precedence_builderOverEnvironmentOverFileOverProfile() throws IOException
+    {
+        final Path file = toml("[cache]\nmemory_size = \"1GB\"\npolicy = \"fifo\"\n");
+        final Map<String, String> env = Map.of("CACHE_MEMORY_SIZE", "2GB");
+
+        final CacheSettings all = CacheSettings.builder().file(file).environment(env).profile(LAPTOP).hostBytes(3 * GIB).build();
+        assertEquals(3 * GIB, all.hostBytes());
+        assertEquals("builder", all.sourceOf("cache.memory.size"));
+        assertEquals("fifo", all.policy(Tier.DEVICE), "what no higher source sets still comes from the file");
+        assertTrue(all.sourceOf("cache.device.policy").startsWith("file " + file + " line 3"), all.sourceOf("cache.device.policy"));
+
+        final CacheSettings noBuilder = CacheSettings.load(file, env, LAPTOP);
+        assertEquals(2 * GIB, noBuilder.hostBytes());
+        assertEquals("environment CACHE_MEMORY_SIZE", noBuilder.sourceOf("cache.memory_size"));
+
+        final CacheSettings fileOnly = CacheSettings.load(file, Map.of(), LAPTOP);
+        assertEquals(GIB, fileOnly.hostBytes());
+        assertEquals("file " + file + " line 2", fileOnly.sourceOf("cache.memory_size"));
+
+        final CacheSettings profileOnly = CacheSettings.load(null, null, LAPTOP);
+        assertEquals(LAPTOP.recommendedHostBytes(), profileOnly.hostBytes());
+
+        final CacheSettings set = CacheSettings.builder().environment(env).profile(LAPTOP).set("cache.memory_size", "512MB").build();
+        assertEquals(512 * MIB, set.hostBytes());
+    }
+
+    @Test
+    void deviceDefault_honoursTheConfiguredHeadroomAndLimit()
+    {
+        final CacheSettings settings = CacheSettings.load(null, Map.of("CACHE_DEVICE_VRAM_LIMIT", "600MB"), LAPTOP);
+        assertEquals(600 * MIB, settings.deviceBytes());
+        final CacheSettings headroom = CacheSettings.builder().profile(LAPTOP).deviceHeadroom(0.5).build();
+        assertEquals(960 * MIB, headroom.deviceBytes(), "1984 MiB free - 1024 MiB headroom");
+    }
+
+    @Test
+    void detectsTheProfileWhenNoneIsGiven()
+    {
+        final CacheSettings settings = CacheSettings.load(null, Map.of("CACHE_DISK_PATH", dir.toString()), null);
+        assertEquals(HardwareProfile.DETECTED, settings.profile().name());
+        assertTrue(settings.sourceOf("cache.memory_size").equals("profile detected"));
+    }
+
+    @ParameterizedTest(name = "{0} = {1}")
+    @CsvSource(delimiter = '|', value = {
+        "cache.memory.max_items | -3 | must be a positive integer",
+        "cache.memory.max_items | 0 | must be a positive integer",
+        "cache.memory.max_items | 1000000000 | at most 268435456",
+        "cache.memory.max_items | \"many\" | must be a positive integer",
+        "cache.memory_size | \"4XB\" | unknown unit 'XB'",
+        "cache.memory_size | \"-1GB\" | must not be negative",
+        "cache.memory_size | 0 | more than 0",
+        "cache.disk_size | \"lots\" | must be a size like",
+        "cache.eviction_threshold | 1.5 | must be a fraction in (0, 1]",
+        "cache.eviction_threshold | 0 | must be a fraction in (0, 1]",
+        "cache.device.headroom | 1 | must be a fraction in [0, 1)",
+        "cache.device.headroom | \"-5%\" | must be a fraction in [0, 1)",
+        "cache.ttl | \"soon\" | must be a duration like",
+        "cache.idle_demotion | -5 | must not be negative",
+        "cache.memory.cleanup_interval | 0 | more than 0",
+        "cache.disk.use_mmap | \"maybe\" | must be true or false",
+        "cache.policy | \"mru\" | must be one of [lru, fifo, wtinylfu, default]",
+        "cache.disk.policy | \"lru\" | must be fifo",
+        "cache.name | \"\" | must be a non-empty string"})
+    void badValue_inFile_namesKeyValueAllowedAndLine(final String key, final String value, final String allowed) throws IOException
+    {
+        final int dot = key.lastIndexOf('.');
+        final Path file = toml("# header\n[" + key.substring(0, dot) + "]\n" + key.substring(dot + 1) + " = " + value + "\n");
+        final SettingsException ex = assertThrows(SettingsException.class, () -> CacheSettings.load(file, Map.of(), LAPTOP));
+        assertTrue(ex.getMessage().startsWith(key + " = " + value + ": "), ex.getMessage());
+        assertTrue(ex.getMessage().contains(allowed), ex.getMessage());
+        assertTrue(ex.getMessage().endsWith("(file " + file + " line 3)"), ex.getMessage());
+        assertEquals(key, ex.key());
+        assertEquals(value, ex.value());
+    }
+
+    @Test
+    void badValue_exactMessage() throws IOException
+    {
+        final Path file = toml("[cache.memory]\nmax_items = -3\n");
+        final SettingsException ex = assertThrows(SettingsException.class, () -> CacheSettings.load(file, Map.of(), LAPTOP));
+        assertEquals("cache.memory.max_items = -3: must be a positive integer (file " + file + " line 2)", ex.getMessage());
+    }
+
+    @Test
+    void badValue_inEnvironment_namesTheVariable()
+    {
+        final SettingsException ex = assertThrows(SettingsException.class,
+            () -> CacheSettings.load(null, Map.of("CACHE_MEMORY_SIZE", "lots"), LAPTOP));
+        assertTrue(ex.getMessage().startsWith("cache.memory_size = lots: must be a size like"), ex.getMessage());
+        assertEquals("environment CACHE_MEMORY_SIZE", ex.source());
+        final SettingsException twice = assertThrows(SettingsException.class,
+            () -> CacheSettings.load(null, Map.of("CACHE_VRAM_SIZE", "1GB", "CACHE_DEVICE_SIZE", "2GB"), LAPTOP));
+        assertTrue(twice.getMessage().contains("contradicts environment CACHE_"), twice.getMessage());
+        assertEquals(GIB, CacheSettings.load(null, Map.of("CACHE_VRAM_SIZE", "1GB", "CACHE_DEVICE_SIZE", "1GB"), LAPTOP).deviceBytes());
+    }
+
+    @Test
+    void badValue_inBuilder_failsAtTheSetter()
+    {
+        final SettingsException negative = assertThrows(SettingsException.class, () -> CacheSettings.builder().hostBytes(-1));
+        assertEquals("cache.memory_size = -1: must be " + SettingsUnits.SIZE_FORMS + ", more than 0 (builder)", negative.getMessage());
+        assertThrows(SettingsException.class, () -> CacheSettings.builder().maxItems(0));
+        assertThrows(SettingsException.class, () -> CacheSettings.builder().policy(Tier.FILE, "lru"));
+        assertThrows(SettingsException.class, () -> CacheSettings.builder().ttl(Duration.ofSeconds(-1)));
+        final SettingsException unknown = assertThrows(SettingsException.class, () -> CacheSettings.builder().set("cache.memory.max_item", "5"));
+        assertTrue(unknown.getMessage().contains("did you mean cache.memory.max_items?"), unknown.getMessage());
+    }
+
+    @Test
+    void unknownKey_suggestsTheClosest() throws IOException
+    {
+        final Path file = toml("[cache.memroy]\nmax_items = 5\n");
+        final SettingsException ex = assertThrows(SettingsException.class, () -> CacheSettings.load(file, Map.of(), LAPTOP));
+        assertTrue(ex.getMessage().startsWith("cache.memroy.max_items = 5: unknown key; did you mean cache.memory.max_items?"), ex.getMessage());
+        final Path far = toml("[cache]\ncolour = \"blue\"\n");
+        final SettingsException none = assertThrows(SettingsException.class, () -> CacheSettings.load(far, Map.of(), LAPTOP));
+        assertTrue(none.getMessage().startsWith("cache.colour = \"blue\": unknown key Known keys: [cache.name,"), none.getMessage());
+    }
+
+    @Test
+    void sameSettingTwice_underTwoNames_isAnError() throws IOException
+    {
+        final Path file = toml("[cache]\nmemory_size = \"1GB\"\n[cache.memory]\nsize = \"2GB\"\n");
+        final SettingsException ex = assertThrows(SettingsException.class, () -> CacheSettings.load(file, Map.of(), LAPTOP));
+        assertTrue(ex.getMessage().contains("cache.memory.size = \"2GB\": the same setting as cache.memory_size"), ex.getMessage());
+    }
+
+    @Test
+    void contradictions_nameBothKeys()
+    {
+        assertContradiction(Map.of("CACHE_VRAM_SIZE", "2GB", "CACHE_DEVICE_VRAM_LIMIT", "1GB"),
+            "cache.device.size = 2GB: more than cache.device.vram_limit = 1GB (environment CACHE_DEVICE_VRAM_LIMIT)");
+        assertContradiction(Map.of("CACHE_EVICTION_THRESHOLD", "0.8", "CACHE_EVICTION_TARGET", "0.9"),
+            "cache.eviction_target = 0.9: must be at most cache.eviction_threshold = 0.8");
+        assertContradiction(Map.of("CACHE_MEMORY_SIZE", "100MB", "CACHE_MEMORY_MAX_ENTRY_SIZE", "200MB"),
+            "cache.memory.max_entry_size = 200MB: larger than the level (cache.memory_size = 100 MiB, environment CACHE_MEMORY_SIZE)");
+        assertContradiction(Map.of("CACHE_MEMORY_MAX_ENTRY_SIZE", "0"), "cache.memory.max_entry_size = 0: 0 only for a level that is off");
+        assertContradiction(Map.of("CACHE_DISK_REGION_SIZE", "1KB"), "cache.disk.region_size = 1KB: must be at least 4096 bytes");
+        assertContradiction(Map.of("CACHE_DISK_SIZE", "10MB"), "cache.disk_size = 10MB: smaller than one region (cache.disk.region_size = 64 MiB)");
+        assertContradiction(Map.of("CACHE_DISK_SIZE", "1GB", "CACHE_DISK_MAX_ENTRY_SIZE", "100MB"),
+            "cache.disk.max_entry_size = 100MB: larger than one region");
+        final CacheSettings lowThreshold = CacheSettings.load(null, Map.of("CACHE_EVICTION_THRESHOLD", "0.5"), LAPTOP);
+        assertEquals(0.5, lowThreshold.evictionTarget(), "the default target follows a lower threshold");
+    }
+
+    private static void assertContradiction(final Map<String, String> env, final String expectedStart)
+    {
+        final SettingsException ex = assertThrows(SettingsException.class, () -> CacheSettings.load(null, env, LAPTOP));
+        assertTrue(ex.getMessage().startsWith(expectedStart), ex.getMessage());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "[cache]\\nsizes = [1, 2] | arrays are not used",
+        "[cache]\\nx = { a = 1 } | inline tables are not used",
+        "[[cache]]\\n | arrays of tables",
+        "[cache]\\nname = \"open\\n | unterminated string",
+        "[cache]\\nname \"x\"\\n | expected '=' after the key cache.name",
+        "[cache]\\nname = \"a\"\\nname = \"b\"\\n | cache.name: is set twice",
+        "[cache]\\n[cache]\\n | table [cache] is defined twice",
+        "[cache]\\nname = \"\"\"x\"\"\"\\n | multi-line strings",
+        "[cache]\\nttl = 1979-05-27\\n | is not a TOML string, number or boolean",
+        "[cache]\\nname = \"a\" b\\n | expected the end of the line",
+        "[cache]\\nname = \"\\q\"\\n | unknown escape \\q",
+        "[cache\\n | expected ']' to close the table header"})
+    void tomlSyntaxErrors_nameTheLine(final String text, final String problem) throws IOException
+    {
+        final Path file = toml(text.replace("\\n", "\n"));
+        final SettingsException ex = assertThrows(SettingsException.class, () -> CacheSettings.load(file, Map.of(), LAPTOP));
+        assertTrue(ex.getMessage().contains(problem), ex.getMessage());
+        assertTrue(ex.getMessage().matches("(?s).*\\(file .* line \\d+\\)"), ex.getMessage());
+    }
+
+    @Test
+    void toml_stringsEscapesCommentsAndDottedKeys() throws IOException
+    {
+        final CacheSettings settings = CacheSettings.load(toml("""
+            # comment line
+            cache.name = "tab\\there \\u00e9 # not a comment" # a comment
+            [ cache . "memory" ]   # spaces around the parts
+            max_items = 1_000
+            """), Map.of(), LAPTOP);
+        assertEquals("tab\there \u00e9 # not a comment", settings.name());
+        assertEquals(1000, settings.maxItems());
+    }
+
+    @Test
+    void missingFile_saysSo()
+    {
+        final SettingsException ex = assertThrows(SettingsException.class,
+            () -> CacheSettings.load(dir.resolve("absent.toml"), Map.of(), LAPTOP));
+        assertTrue(ex.getMessage().startsWith("cannot read the settings file"), ex.getMessage());
+    }
+
+    private Path toml(final String text) throws IOException
+    {
+        final Path file = Files.createTempFile(dir, "settings", ".toml");
+        Files.writeString(file, text.replace("DIR", dir.toString()));
+        return file;
+    }
+}
