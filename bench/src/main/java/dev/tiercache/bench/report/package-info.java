@@ -1,0 +1,4 @@
+/**
+ * Turns JMH's JSON output into the Markdown report with the ratios the project tracks.
+ */
+package dev.tiercache.bench.report;
