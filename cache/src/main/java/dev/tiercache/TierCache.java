@@ -527,6 +527,12 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
                 leases.put(leaseKey, leases.get(leaseKey) + 1);
                 handle = null;
             }
+            else if (levelOf(slot) == Tier.FILE && destination.isNative() && EntryMetaDescriptor.partCount(metaOf(slot)) == 1)
+            {
+                // one part is the whole payload: read, verify and decompress straight into the caller's memory,
+                // under the lock so the region cannot be reclaimed under the read
+                return readFileInto(slot, destination);
+            }
             else
             {
                 handle = handleFor(slot);
@@ -574,6 +580,31 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         {
             releaseLease(leaseKey);
         }
+    }
+
+    private long readFileInto(final int slot, final MemorySegment destination)
+    {
+        final long length = index.rawLength(slot);
+        if (destination.byteSize() < length)
+        {
+            throw new IllegalArgumentException("destination of " + destination.byteSize() + " bytes < entry of " + length + " bytes");
+        }
+        final long location = index.location(slot);
+        final long read = file.read(location, destination.asSlice(0, length));
+        if (read != length)
+        {
+            corruptSkipped++;
+            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": L3 entry at " + location + " is corrupt; dropped");
+            removeSlot(slot);
+            return MISS;
+        }
+        hits++;
+        levelHits[Tier.FILE.ordinal()]++;
+        if (rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2))
+        {
+            requestPromotion(index.keyHash(slot));
+        }
+        return length;
     }
 
     private static long copyParts(final EntryHandle handle, final MemorySegment destination)
@@ -1151,14 +1182,25 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
     private long makeRoomForPromotion(final Tier tier, final long hash, final long length)
     {
         final long capacity = tier == Tier.DEVICE ? device.capacity() : host.capacity();
-        while (rule.isPastHighWaterMark(used(tier) + length, capacity))
+        final EvictionPolicy policy = policies[tier.ordinal()];
+        while (true)
         {
-            if (!evictOne(tier, hash, true))
+            if (!rule.isPastHighWaterMark(used(tier) + length, capacity))
+            {
+                final long offset = allocate(tier, length);
+                if (offset != SpaceAllocator.FULL)
+                {
+                    return offset;
+                }
+            }
+            final int victim = policy.selectVictim(evictable);
+            if (victim == EvictionPolicy.NONE || !policy.admitPromotion(hash, victim))
             {
                 return SpaceAllocator.FULL;
             }
+            evictions[tier.ordinal()]++;
+            demote(victim);
         }
-        return makeRoom(tier, hash, length);
     }
 
     private long allocate(final Tier tier, final long length)

@@ -86,6 +86,21 @@ public interface EvictionPolicy
     boolean admit(long candidateKeyHash, int victimSlot);
 
     /**
+     * Whether an entry moving up from a slower level should take the victim's place. Unlike a new
+     * key, such an entry is still cached below, so refusing costs a slower hit, not a miss, while
+     * admitting costs two copies; a policy with a recency window should therefore judge it by
+     * frequency alone. By default the same as {@link #admit}.
+     *
+     * @param candidateKeyHash the key moving up.
+     * @param victimSlot       the slot {@link #selectVictim} returned.
+     * @return {@code true} to evict the victim and take its place.
+     */
+    default boolean admitPromotion(final long candidateKeyHash, final int victimSlot)
+    {
+        return admit(candidateKeyHash, victimSlot);
+    }
+
+    /**
      * Slots the policy holds.
      *
      * @return the number of resident slots.

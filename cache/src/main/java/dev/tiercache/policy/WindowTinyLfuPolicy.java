@@ -228,6 +228,12 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     }
 
     @Override
+    public boolean admitPromotion(final long candidateKeyHash, final int victimSlot)
+    {
+        return prefers(candidateKeyHash, victimSlot);
+    }
+
+    @Override
     public int size()
     {
         return window.size() + probation.size() + protectedList.size();
