@@ -79,6 +79,7 @@ public class TierCacheBenchmark
     {
         private Arena arena;
         MemorySegment target;
+        MemorySegment nativeTarget;
         int cursor;
 
         /**
@@ -91,6 +92,7 @@ public class TierCacheBenchmark
         {
             arena = Arena.ofConfined();
             target = shared.level.equals("L1") ? arena.allocate(shared.size, 64) : MemorySegment.ofArray(new byte[shared.size]);
+            nativeTarget = arena.allocate(shared.size, 64);
         }
 
         /** Frees the destination. */
@@ -236,6 +238,27 @@ public class TierCacheBenchmark
             handle.copyTo(0, destination.target);
             return handle.byteSize();
         }
+    }
+
+    /**
+     * A hit copied out with {@code getInto} into off-heap memory: no lease object and no view, the
+     * path that allocates nothing for an L2 hit; an L3 hit is read, verified and decompressed
+     * straight into the destination. Compare with {@link MemoryCopyBenchmark} and
+     * {@link FileReadBenchmark}.
+     *
+     * @param destination this thread's buffers.
+     * @return bytes copied.
+     */
+    @Benchmark
+    public long getInto(final Destination destination)
+    {
+        final int key = nextKey(destination);
+        final long copied = cache.getInto(key, destination.nativeTarget);
+        if (copied != size)
+        {
+            throw new IllegalStateException("key=" + key + " copied " + copied + " bytes, not " + size);
+        }
+        return copied;
     }
 
     /**
