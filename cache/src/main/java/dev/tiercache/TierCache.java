@@ -71,7 +71,7 @@ import java.util.function.IntPredicate;
  * the last lease closes. Closing the cache frees everything; handles still open then become
  * invalid (host views throw {@link IllegalStateException}).
  */
-public final class TierCache implements AutoCloseable, TierCacheMXBean
+public final class TierCache implements AutoCloseable
 {
     /** {@link #getInto} result for a key that is not cached. */
     public static final long MISS = -1;
@@ -1754,108 +1754,13 @@ public final class TierCache implements AutoCloseable, TierCacheMXBean
         }
     }
 
-    @Override
-    public long getAccesses()
-    {
-        return stats().accesses();
-    }
-
-    @Override
-    public long getHits()
-    {
-        return stats().hits();
-    }
-
-    @Override
-    public double getHitRate()
-    {
-        return stats().hitRate();
-    }
-
-    @Override
-    public String[] getLevelSummaries()
-    {
-        return stats().levels().stream().map(LevelStats::toString).toArray(String[]::new);
-    }
-
-    @Override
-    public long[] getCapacityBytes()
-    {
-        return perLevel(LevelStats::capacityBytes);
-    }
-
-    @Override
-    public long[] getUsedBytes()
-    {
-        return perLevel(LevelStats::usedBytes);
-    }
-
-    @Override
-    public long[] getEntries()
-    {
-        return perLevel(LevelStats::entries);
-    }
-
-    @Override
-    public long[] getLevelHits()
-    {
-        return perLevel(LevelStats::hits);
-    }
-
-    @Override
-    public long[] getLevelAccesses()
-    {
-        return perLevel(LevelStats::accesses);
-    }
-
-    @Override
-    public long[] getEvictions()
-    {
-        return perLevel(LevelStats::evictions);
-    }
-
-    @Override
-    public long[] getPromotions()
-    {
-        return perLevel(LevelStats::promotions);
-    }
-
-    @Override
-    public long[] getDemotions()
-    {
-        return perLevel(LevelStats::demotions);
-    }
-
-    @Override
-    public long[] getBytesMovedUp()
-    {
-        return perLevel(LevelStats::bytesMovedUp);
-    }
-
-    @Override
-    public long[] getBytesMovedDown()
-    {
-        return perLevel(LevelStats::bytesMovedDown);
-    }
-
-    private long[] perLevel(final java.util.function.ToLongFunction<LevelStats> figure)
-    {
-        return stats().levels().stream().mapToLong(figure).toArray();
-    }
-
-    @Override
-    public long getCorruptSkipped()
-    {
-        return stats().level(Tier.FILE).corruptSkipped();
-    }
-
     private void registerMBean()
     {
         try
         {
             mbeanName = new ObjectName("dev.tiercache:type=TierCache,name=" + ObjectName.quote(name));
             ManagementFactory.getPlatformMBeanServer().registerMBean(
-                new javax.management.StandardMBean(this, TierCacheMXBean.class, true), mbeanName);
+                new javax.management.StandardMBean(new TierCacheStatsMXBean(this), TierCacheMXBean.class, true), mbeanName);
         }
         catch (final InstanceAlreadyExistsException ex)
         {

@@ -25,7 +25,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -177,8 +176,7 @@ public class TierCacheBenchmark
     public void tearDown()
     {
         System.out.println();
-        System.out.println("promotions " + Arrays.toString(cache.getPromotions()) + ", demotions "
-            + Arrays.toString(cache.getDemotions()) + ", evictions " + Arrays.toString(cache.getEvictions()));
+        System.out.println(cache.stats());
         cache.close();
         arena.close();
         BenchFiles.delete(dir);

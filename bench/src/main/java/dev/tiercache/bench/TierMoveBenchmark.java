@@ -22,7 +22,6 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -104,8 +103,7 @@ public class TierMoveBenchmark
     public void tearDown()
     {
         System.out.println();
-        System.out.println("promotions " + Arrays.toString(cache.getPromotions()) + ", demotions "
-            + Arrays.toString(cache.getDemotions()) + ", evictions " + Arrays.toString(cache.getEvictions()));
+        System.out.println(cache.stats());
         cache.close();
         BenchFiles.delete(dir);
     }
