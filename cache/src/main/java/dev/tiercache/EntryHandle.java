@@ -5,45 +5,81 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A lease on one entry's bytes, returned by {@link TierCache#get(long)}. While it is open, the
- * bytes it points at are neither freed nor moved: eviction skips the entry, a move waits for the
- * lease to end, and a {@code remove} or overwrite of the key defers the free until the last lease
- * on the old bytes closes. Close it promptly (try-with-resources); closing twice is a no-op.
+ * A lease on one entry's bytes, from {@link TierCache#get(long)}. While it is open, the bytes it
+ * points at are neither freed nor moved: eviction skips the entry, a move does not commit, and a
+ * {@code remove} or overwrite of the key defers the free until the last lease on the old bytes
+ * closes. Close it promptly (try-with-resources); closing twice is a no-op.
  *
  * <p>Where the bytes are depends on {@link #tier()}: a host view ({@link #segment}) for
  * {@link Tier#HOST} and {@link Tier#FILE} (an L3 hit is read, verified and decompressed into host
  * memory owned by the lease), a device address ({@link #devicePointer}) for {@link Tier#DEVICE}.
- * {@link #copyTo} and {@link #readAsFloat} work from every level.
+ * {@link #copyTo} and {@link #readAsFloat} work from every level. The part specs are read in place
+ * from the cache's meta records, which a lease also keeps alive.
+ *
+ * <h2>Reuse</h2>
+ * A handle made with {@link #EntryHandle()} and re-armed by {@link TierCache#get(long, EntryHandle)}
+ * after each close costs no allocation per lookup (an L2 or L1 hit; an L3 hit reads into memory it
+ * allocates). A closed handle is inert: every accessor throws {@link IllegalStateException}.
  *
  * <p>Not thread-safe: one thread uses a handle at a time.
  */
 public final class EntryHandle implements AutoCloseable
 {
-    private final TierCache cache;
-    private final Tier tier;
-    private final long leaseKey;
-    private final MemorySegment meta;
-    private final MemorySegment hostPayload;
-    private final long devicePayload;
-    private final Arena ownedArena;
-    private boolean closed;
+    private TierCache cache;
+    private Tier tier;
+    private long leaseKey;
+    private long metaLeaseKey;
+    private MemorySegment metaMemory;
+    private long metaBase;
+    private MemorySegment hostMemory;
+    private long hostBase;
+    private long devicePayload;
+    private Arena ownedArena;
+    private boolean closed = true;
 
-    EntryHandle(
+    /**
+     * An empty, closed handle to pass to {@link TierCache#get(long, EntryHandle)} again and again.
+     */
+    public EntryHandle()
+    {
+    }
+
+    /**
+     * Opens the handle on an entry; the caller has taken both leases.
+     */
+    void arm(
         final TierCache cache,
         final Tier tier,
         final long leaseKey,
-        final MemorySegment meta,
-        final MemorySegment hostPayload,
+        final long metaLeaseKey,
+        final MemorySegment metaMemory,
+        final long metaBase,
+        final MemorySegment hostMemory,
+        final long hostBase,
         final long devicePayload,
         final Arena ownedArena)
     {
         this.cache = cache;
         this.tier = tier;
         this.leaseKey = leaseKey;
-        this.meta = meta;
-        this.hostPayload = hostPayload;
+        this.metaLeaseKey = metaLeaseKey;
+        this.metaMemory = metaMemory;
+        this.metaBase = metaBase;
+        this.hostMemory = hostMemory;
+        this.hostBase = hostBase;
         this.devicePayload = devicePayload;
         this.ownedArena = ownedArena;
+        this.closed = false;
+    }
+
+    /**
+     * Whether the handle holds a lease.
+     *
+     * @return true between a successful get and {@link #close()}.
+     */
+    public boolean isOpen()
+    {
+        return !closed;
     }
 
     /**
@@ -53,6 +89,7 @@ public final class EntryHandle implements AutoCloseable
      */
     public Tier tier()
     {
+        checkOpen();
         return tier;
     }
 
@@ -64,7 +101,7 @@ public final class EntryHandle implements AutoCloseable
     public int partCount()
     {
         checkOpen();
-        return EntryMetaDescriptor.partCount(meta);
+        return EntryMetaDescriptor.partCount(metaMemory, metaBase);
     }
 
     /**
@@ -76,7 +113,7 @@ public final class EntryHandle implements AutoCloseable
     public TensorSpec spec(final int part)
     {
         checkPart(part);
-        return EntryMetaDescriptor.spec(meta, part);
+        return EntryMetaDescriptor.spec(metaMemory, metaBase, part);
     }
 
     /**
@@ -88,7 +125,7 @@ public final class EntryHandle implements AutoCloseable
     public long partByteSize(final int part)
     {
         checkPart(part);
-        return EntryMetaDescriptor.partLength(meta, part);
+        return EntryMetaDescriptor.partLength(metaMemory, metaBase, part);
     }
 
     /**
@@ -103,7 +140,7 @@ public final class EntryHandle implements AutoCloseable
         long total = 0;
         for (int i = 0; i < parts; i++)
         {
-            total += EntryMetaDescriptor.partLength(meta, i);
+            total += EntryMetaDescriptor.partLength(metaMemory, metaBase, i);
         }
         return total;
     }
@@ -118,12 +155,13 @@ public final class EntryHandle implements AutoCloseable
     public MemorySegment segment(final int part)
     {
         checkPart(part);
-        if (hostPayload == null)
+        if (hostMemory == null)
         {
             throw new IllegalStateException("the entry is in " + tier.label() + " (" + tier.medium() +
                 "): use devicePointer(part) or copyTo(part, destination)");
         }
-        return hostPayload.asSlice(EntryMetaDescriptor.partOffset(meta, part), EntryMetaDescriptor.partLength(meta, part)).asReadOnly();
+        return hostMemory.asSlice(hostBase + EntryMetaDescriptor.partOffset(metaMemory, metaBase, part),
+            EntryMetaDescriptor.partLength(metaMemory, metaBase, part)).asReadOnly();
     }
 
     /**
@@ -141,11 +179,11 @@ public final class EntryHandle implements AutoCloseable
             throw new IllegalStateException("the entry is in " + tier.label() + " (" + tier.medium() + "), not on the device: use segment(part)," +
                 " or TierCache.getOnDevice to bring it to L1");
         }
-        return devicePayload + EntryMetaDescriptor.partOffset(meta, part);
+        return devicePayload + EntryMetaDescriptor.partOffset(metaMemory, metaBase, part);
     }
 
     /**
-     * Copies a part into the caller's memory.
+     * Copies a part into the caller's memory; allocates nothing from L1 or L2 into native memory.
      *
      * @param part        index.
      * @param destination at least {@link #partByteSize} bytes; native or heap.
@@ -153,19 +191,19 @@ public final class EntryHandle implements AutoCloseable
     public void copyTo(final int part, final MemorySegment destination)
     {
         checkPart(part);
-        final long length = EntryMetaDescriptor.partLength(meta, part);
+        final long length = EntryMetaDescriptor.partLength(metaMemory, metaBase, part);
         if (destination.byteSize() < length)
         {
             throw new IllegalArgumentException("destination of " + destination.byteSize() + " bytes < part " + part + " of " + length + " bytes");
         }
-        final long offset = EntryMetaDescriptor.partOffset(meta, part);
-        if (hostPayload != null)
+        final long offset = EntryMetaDescriptor.partOffset(metaMemory, metaBase, part);
+        if (hostMemory != null)
         {
-            MemorySegment.copy(hostPayload, offset, destination, 0, length);
+            MemorySegment.copy(hostMemory, hostBase + offset, destination, 0, length);
         }
         else
         {
-            cache.copyFromDevice(devicePayload + offset, destination.asSlice(0, length));
+            cache.copyFromDevice(devicePayload + offset, destination.byteSize() == length ? destination : destination.asSlice(0, length));
         }
     }
 
@@ -180,26 +218,30 @@ public final class EntryHandle implements AutoCloseable
      */
     public void readAsFloat(final int part, final MemorySegment destination, final float scale, final float offset)
     {
-        final TensorSpec spec = spec(part);
-        if (spec.dtype() != DType.U8)
+        checkPart(part);
+        final long base = metaBase + EntryMetaDescriptor.PARTS_OFFSET + (long) EntryMetaDescriptor.PART_LENGTH * part;
+        if (metaMemory.get(ValueLayout.JAVA_INT_UNALIGNED, base + EntryMetaDescriptor.PART_DTYPE_OFFSET) != DType.U8.code())
         {
-            throw new IllegalArgumentException("part " + part + " is " + spec + ", readAsFloat needs u8");
+            throw new IllegalArgumentException("part " + part + " is " + spec(part) + ", readAsFloat needs u8");
         }
-        final long n = spec.elementCount();
+        final long n = EntryMetaDescriptor.partLength(metaMemory, metaBase, part);
         if (destination.byteSize() < n * Float.BYTES)
         {
             throw new IllegalArgumentException("destination of " + destination.byteSize() + " bytes < " + n + " floats");
         }
         final MemorySegment source;
+        final long from;
         Arena scratch = null;
-        if (hostPayload != null)
+        if (hostMemory != null)
         {
-            source = hostPayload.asSlice(EntryMetaDescriptor.partOffset(meta, part), n);
+            source = hostMemory;
+            from = hostBase + EntryMetaDescriptor.partOffset(metaMemory, metaBase, part);
         }
         else
         {
             scratch = Arena.ofConfined();
             source = scratch.allocate(n);
+            from = 0;
             copyTo(part, source);
         }
         try
@@ -207,7 +249,7 @@ public final class EntryHandle implements AutoCloseable
             for (long i = 0; i < n; i++)
             {
                 destination.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i,
-                    (source.get(ValueLayout.JAVA_BYTE, i) & 0xFF) * scale + offset);
+                    (source.get(ValueLayout.JAVA_BYTE, from + i) & 0xFF) * scale + offset);
             }
         }
         finally
@@ -222,7 +264,7 @@ public final class EntryHandle implements AutoCloseable
     private void checkPart(final int part)
     {
         checkOpen();
-        final int parts = EntryMetaDescriptor.partCount(meta);
+        final int parts = EntryMetaDescriptor.partCount(metaMemory, metaBase);
         if (part < 0 || part >= parts)
         {
             throw new IndexOutOfBoundsException("part=" + part + " is not in [0, " + parts + ")");
@@ -238,7 +280,8 @@ public final class EntryHandle implements AutoCloseable
     }
 
     /**
-     * Ends the lease.
+     * Ends the lease; the handle may then be passed to {@link TierCache#get(long, EntryHandle)}
+     * again.
      */
     @Override
     public void close()
@@ -248,15 +291,19 @@ public final class EntryHandle implements AutoCloseable
             return;
         }
         closed = true;
+        final Arena owned = ownedArena;
+        ownedArena = null;
+        hostMemory = null;
+        metaMemory = null;
         try
         {
-            cache.releaseLease(leaseKey);
+            cache.releaseLeases(leaseKey, metaLeaseKey);
         }
         finally
         {
-            if (ownedArena != null)
+            if (owned != null)
             {
-                ownedArena.close();
+                owned.close();
             }
         }
     }

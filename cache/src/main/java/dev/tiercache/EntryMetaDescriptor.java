@@ -154,14 +154,19 @@ final class EntryMetaDescriptor
 
     static TensorSpec spec(final MemorySegment meta, final int part)
     {
-        final long base = PARTS_OFFSET + (long) PART_LENGTH * part;
-        final int rank = meta.get(INT, base + PART_RANK_OFFSET);
+        return spec(meta, 0, part);
+    }
+
+    static TensorSpec spec(final MemorySegment memory, final long recordBase, final int part)
+    {
+        final long base = recordBase + PARTS_OFFSET + (long) PART_LENGTH * part;
+        final int rank = memory.get(INT, base + PART_RANK_OFFSET);
         final long[] shape = new long[rank];
         for (int d = 0; d < rank; d++)
         {
-            shape[d] = meta.get(LONG, base + PART_DIMS_OFFSET + (long) d * Long.BYTES);
+            shape[d] = memory.get(LONG, base + PART_DIMS_OFFSET + (long) d * Long.BYTES);
         }
-        return TensorSpec.of(DType.fromCode(meta.get(INT, base + PART_DTYPE_OFFSET)), shape);
+        return TensorSpec.of(DType.fromCode(memory.get(INT, base + PART_DTYPE_OFFSET)), shape);
     }
 
     static long partLength(final MemorySegment meta, final int part)

@@ -79,6 +79,8 @@ public final class TierCache implements AutoCloseable
     private static final System.Logger LOG = System.getLogger(TierCache.class.getName());
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     private static final long NOT_DEFERRED = 0;
+    /** Marks a lease key as one on a meta record (byte leases use bits 61 and 62 for the level). */
+    private static final long META_LEASE = 1L << 63;
     private static final long DEFERRED = 1;
     private static final byte FLAG_MOVING = 1;
     private static final int LEVELS = 3;
@@ -421,6 +423,34 @@ public final class TierCache implements AutoCloseable
     }
 
     /**
+     * Looks an entry up and leases it into a handle the caller reuses: no allocation for an L1 or
+     * L2 hit.
+     *
+     * @param key    the key.
+     * @param handle a closed handle ({@code new EntryHandle()}, or one closed after its last use).
+     * @return true on a hit (the handle is open and must be closed), false on a miss.
+     * @throws IllegalStateException when the handle still holds a lease.
+     */
+    public boolean get(final long key, final EntryHandle handle)
+    {
+        if (handle.isOpen())
+        {
+            throw new IllegalStateException("the handle still holds a lease: close it before reusing it");
+        }
+        lock.lock();
+        try
+        {
+            checkOpen();
+            final int slot = locate(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+            return slot != EntryIndex.NOT_FOUND && armHandle(slot, handle);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Looks an entry up by a String key.
      *
      * @param key the key.
@@ -535,8 +565,8 @@ public final class TierCache implements AutoCloseable
             }
             else
             {
-                handle = handleFor(slot);
-                if (handle == null)
+                handle = new EntryHandle();
+                if (!armHandle(slot, handle))
                 {
                     return MISS;
                 }
@@ -858,27 +888,41 @@ public final class TierCache implements AutoCloseable
     private EntryHandle lookup(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
     {
         final int slot = locate(hash, keyKind, keyBytes, longKey);
-        return slot == EntryIndex.NOT_FOUND ? null : handleFor(slot);
+        if (slot == EntryIndex.NOT_FOUND)
+        {
+            return null;
+        }
+        final EntryHandle handle = new EntryHandle();
+        return armHandle(slot, handle) ? handle : null;
     }
 
     /**
-     * Leases a hit found by {@link #locate}: an L3 hit is read into memory the lease owns.
+     * Leases a hit found by {@link #locate} into a handle: its bytes and its meta record. An L3
+     * hit is read into memory the lease owns.
+     *
+     * @return false when an L3 entry turned out corrupt (counted and dropped: a miss).
      */
-    private EntryHandle handleFor(final int slot)
+    private boolean armHandle(final int slot, final EntryHandle handle)
     {
         final Tier tier = levelOf(slot);
         if (tier == Tier.FILE)
         {
-            return readFromFile(slot);
+            return readFromFile(slot, handle);
         }
         final long location = index.location(slot);
-        final long length = index.rawLength(slot);
         final long leaseKey = leaseKey(tier, location);
-        leases.put(leaseKey, leases.get(leaseKey) + 1);
-        final MemorySegment meta = copyOfMeta(slot);
-        return tier == Tier.DEVICE ?
-            new EntryHandle(this, tier, leaseKey, meta, null, device.deviceAddress(location), null) :
-            new EntryHandle(this, tier, leaseKey, meta, host.view(location, length), 0, null);
+        final long metaOffset = index.meta(slot);
+        takeLease(leaseKey);
+        takeLease(META_LEASE | metaOffset);
+        if (tier == Tier.DEVICE)
+        {
+            handle.arm(this, tier, leaseKey, META_LEASE | metaOffset, metaStore.memory(), metaOffset, null, 0, device.deviceAddress(location), null);
+        }
+        else
+        {
+            handle.arm(this, tier, leaseKey, META_LEASE | metaOffset, metaStore.memory(), metaOffset, host.memory(), location, 0, null);
+        }
+        return true;
     }
 
     /**
@@ -959,7 +1003,7 @@ public final class TierCache implements AutoCloseable
         return costs == null || costs.promotionPays(from, to, index.rawLength(slot), index.accessCount(slot));
     }
 
-    private EntryHandle readFromFile(final int slot)
+    private boolean readFromFile(final int slot, final EntryHandle handle)
     {
         final long location = index.location(slot);
         final long length = index.rawLength(slot);
@@ -972,7 +1016,7 @@ public final class TierCache implements AutoCloseable
             corruptSkipped++;
             LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": L3 entry at " + location + " is corrupt; dropped");
             removeSlot(slot);
-            return null;
+            return false;
         }
         hits++;
         levelHits[Tier.FILE.ordinal()]++;
@@ -981,8 +1025,11 @@ public final class TierCache implements AutoCloseable
             requestPromotion(index.keyHash(slot));
         }
         final long leaseKey = leaseKey(Tier.FILE, location);
-        leases.put(leaseKey, leases.get(leaseKey) + 1);
-        return new EntryHandle(this, Tier.FILE, leaseKey, copyOfMeta(slot), target, 0, owned);
+        final long metaOffset = index.meta(slot);
+        takeLease(leaseKey);
+        takeLease(META_LEASE | metaOffset);
+        handle.arm(this, Tier.FILE, leaseKey, META_LEASE | metaOffset, metaStore.memory(), metaOffset, target, 0, 0, owned);
+        return true;
     }
 
     private boolean isExpired(final int slot, final long now)
@@ -1004,22 +1051,40 @@ public final class TierCache implements AutoCloseable
         lock.lock();
         try
         {
-            final long count = leases.get(leaseKey) - 1;
-            if (count > 0)
-            {
-                leases.put(leaseKey, count);
-                return;
-            }
-            leases.remove(leaseKey);
             if (!closed)
             {
-                freeDeferred(leaseKey);
+                releaseLeaseLocked(leaseKey);
             }
         }
         finally
         {
             lock.unlock();
         }
+    }
+
+    /**
+     * Ends a handle's two leases: on the bytes and on the meta record.
+     */
+    void releaseLeases(final long leaseKey, final long metaLeaseKey)
+    {
+        lock.lock();
+        try
+        {
+            if (!closed)
+            {
+                releaseLeaseLocked(leaseKey);
+                releaseLeaseLocked(metaLeaseKey);
+            }
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    private void takeLease(final long leaseKey)
+    {
+        leases.put(leaseKey, leases.get(leaseKey) + 1);
     }
 
     void copyFromDevice(final long deviceAddress, final MemorySegment destination)
@@ -1052,16 +1117,6 @@ public final class TierCache implements AutoCloseable
         final MemorySegment header = metaStore.view(offset, EntryMetaDescriptor.PARTS_OFFSET);
         final long length = EntryMetaDescriptor.metaLength(EntryMetaDescriptor.partCount(header), EntryMetaDescriptor.keyLength(header));
         return metaStore.view(offset, length);
-    }
-
-    /**
-     * A lease reads its own copy of the meta record: the record belongs to the entry, which may
-     * move or go while the lease still reads the bytes it was given.
-     */
-    private MemorySegment copyOfMeta(final int slot)
-    {
-        final MemorySegment meta = metaOf(slot);
-        return MemorySegment.ofArray(meta.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
     }
 
     private long allocateMeta(final long length)
@@ -1115,7 +1170,7 @@ public final class TierCache implements AutoCloseable
         policies[tier.ordinal()].onRemove(slot);
         index.remove(slot);
         levelEntries[tier.ordinal()]--;
-        metaStore.free(metaOffset);
+        freeMetaOrDefer(metaOffset);
         freeBytesOrDefer(tier, location);
     }
 
@@ -1339,7 +1394,7 @@ public final class TierCache implements AutoCloseable
             policies[Tier.FILE.ordinal()].onRemove(slot);
             index.remove(slot);
             levelEntries[Tier.FILE.ordinal()]--;
-            metaStore.free(metaOffset);
+            freeMetaOrDefer(metaOffset);
         }
     }
 
@@ -1566,7 +1621,30 @@ public final class TierCache implements AutoCloseable
     {
         if (deferredFrees.remove(leaseKey) == DEFERRED)
         {
-            freeBytes(tierOfLease(leaseKey), locationOfLease(leaseKey));
+            if ((leaseKey & META_LEASE) != 0)
+            {
+                metaStore.free(leaseKey & ~META_LEASE);
+            }
+            else
+            {
+                freeBytes(tierOfLease(leaseKey), locationOfLease(leaseKey));
+            }
+        }
+    }
+
+    /**
+     * Frees a meta record now, or when the last handle reading it closes.
+     */
+    private void freeMetaOrDefer(final long metaOffset)
+    {
+        final long key = META_LEASE | metaOffset;
+        if (leases.get(key) > 0)
+        {
+            deferredFrees.put(key, DEFERRED);
+        }
+        else
+        {
+            metaStore.free(metaOffset);
         }
     }
 

@@ -52,6 +52,51 @@ class TierCacheAllocationTest
         }
     }
 
+    @Test
+    void reusedHandleOnAnL2Hit_allocatesNothingWhenWarm() throws Exception
+    {
+        CudaLibrary.location();
+        SimulatedCuda.current().reset(SimulatedDeviceProfile.MX250);
+        try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(8 << 20).maxEntries(1024).build();
+             Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment value = arena.allocate(4096);
+            final MemorySegment out = arena.allocate(4096);
+            for (long k = 0; k < 64; k++)
+            {
+                cache.put(k, value);
+            }
+            final EntryHandle handle = new EntryHandle();
+            long sink = 0;
+            for (int i = 0; i < 200_000; i++)
+            {
+                sink += readThrough(cache, handle, i & 63, out);
+            }
+            final int n = 100_000;
+            final long before = threadAllocatedBytes();
+            for (int i = 0; i < n; i++)
+            {
+                sink += readThrough(cache, handle, i & 63, out);
+            }
+            final long allocated = threadAllocatedBytes() - before;
+            System.out.println("get(key, handle) L2 hit: " + allocated + " bytes allocated over " + n + " calls (sink " + sink + ")");
+            assertTrue(allocated < n / 10, "allocated " + allocated + " bytes over " + n + " hits");
+        }
+    }
+
+    private static long readThrough(final TierCache cache, final EntryHandle handle, final long key, final MemorySegment out)
+    {
+        if (!cache.get(key, handle))
+        {
+            return 0;
+        }
+        try (handle)
+        {
+            handle.copyTo(0, out);
+            return handle.partByteSize(0);
+        }
+    }
+
     /** Through the platform MBean server: the module does not read {@code jdk.management}. */
     private static long threadAllocatedBytes() throws Exception
     {

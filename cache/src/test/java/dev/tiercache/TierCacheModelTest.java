@@ -166,6 +166,7 @@ class TierCacheModelTest
         final Map<String, Expected> model = new HashMap<>();
         final List<EntryHandle> held = new ArrayList<>();
         final List<MemorySegment> heldCopies = new ArrayList<>();
+        final EntryHandle reusable = new EntryHandle();
         TierCache cache = open(file);
         try
         {
@@ -204,6 +205,11 @@ class TierCacheModelTest
                                 onDevice = cache.get(op.key());
                             }
                             handle = onDevice;
+                        }
+                        else if (!op.stringKey() && (op.value() & 1) == 0)
+                        {
+                            // the reusable handle path
+                            handle = cache.get(op.key(), reusable) ? reusable : null;
                         }
                         else
                         {

@@ -79,6 +79,7 @@ public class TierCacheBenchmark
         private Arena arena;
         MemorySegment target;
         MemorySegment nativeTarget;
+        final EntryHandle handle = new EntryHandle();
         int cursor;
 
         /**
@@ -212,6 +213,33 @@ public class TierCacheBenchmark
     public long getView(final Destination destination)
     {
         try (EntryHandle handle = hit(nextKey(destination)))
+        {
+            if (expected == Tier.DEVICE)
+            {
+                return handle.devicePointer(0);
+            }
+            final MemorySegment view = handle.segment(0);
+            return view.get(ValueLayout.JAVA_BYTE, 0) + view.get(ValueLayout.JAVA_BYTE, size - 1);
+        }
+    }
+
+    /**
+     * {@link #getView} with a handle this thread reuses ({@code get(key, handle)}): the lease and
+     * the view without allocating a handle per lookup.
+     *
+     * @param destination this thread's cursor and handle.
+     * @return what was read.
+     */
+    @Benchmark
+    public long getViewReused(final Destination destination)
+    {
+        final int key = nextKey(destination);
+        final EntryHandle handle = destination.handle;
+        if (!cache.get(key, handle))
+        {
+            throw new IllegalStateException("key=" + key + " missed");
+        }
+        try (handle)
         {
             if (expected == Tier.DEVICE)
             {

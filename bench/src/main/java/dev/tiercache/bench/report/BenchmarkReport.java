@@ -152,6 +152,11 @@ public final class BenchmarkReport
     private static final List<Check> CHECKS = List.of(
         new Check("L2 view hit ≤ 100 ns", "TierCacheBenchmark.getView", Map.of("level", "L2"), Metric.NS_PER_OP, 100, true),
         new Check("L2 view hit 0 B/op", "TierCacheBenchmark.getView", Map.of("level", "L2"), Metric.BYTES_PER_OP, 1, true),
+        new Check("L2 view hit, reused handle ≤ 100 ns", "TierCacheBenchmark.getViewReused", Map.of("level", "L2"), Metric.NS_PER_OP, 100,
+            true),
+        new Check("L2 view hit, reused handle 0 B/op", "TierCacheBenchmark.getViewReused", Map.of("level", "L2"), Metric.BYTES_PER_OP, 1,
+            true),
+        new Check("L2 getInto 0 B/op", "TierCacheBenchmark.getInto", Map.of("level", "L2"), Metric.BYTES_PER_OP, 1, true),
         new Check("L2 store view ≤ 100 ns (no index)", "HostStoreBenchmark.view", Map.of(), Metric.NS_PER_OP, 100, true),
         new Check("L2 store view 0 B/op (no index)", "HostStoreBenchmark.view", Map.of(), Metric.BYTES_PER_OP, 1, true),
         new Check("index hit ≤ 60 ns at 10^6", "EntryIndexBenchmark.hit", Map.of("entries", "1000000"), Metric.NS_PER_OP,
