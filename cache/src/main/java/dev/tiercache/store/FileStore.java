@@ -22,6 +22,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.zip.CRC32C;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -78,6 +79,9 @@ public final class FileStore implements AutoCloseable
 
     /** Read result: the entry's header or payload failed its checksum or checks (counted). */
     public static final long CORRUPT = -2;
+
+    /** Bytes copied and summed at a time by a raw read: well inside a core's L2 cache. */
+    private static final long VERIFY_CHUNK_BYTES = 64 * 1024;
 
     /** Read result: no current entry starts at the location (removed, or reclaimed since). */
     public static final long NO_ENTRY = -3;
@@ -613,19 +617,18 @@ public final class FileStore implements AutoCloseable
                 throw new IllegalArgumentException(
                     "dst.byteSize()=" + dst.byteSize() + " < rawLength=" + rawLength + " at location=" + location);
             }
-            if (EntryHeaderDescriptor.payloadChecksum(file, location) != EntryHeaderDescriptor.computePayloadChecksum(file, location))
-            {
-                corruptReads.incrementAndGet();
-                return CORRUPT;
-            }
             final long storedOffset = location + EntryHeaderDescriptor.storedOffset(
                 EntryHeaderDescriptor.keyLength(file, location), EntryHeaderDescriptor.metaLength(file, location));
             final long storedLength = EntryHeaderDescriptor.storedLength(file, location);
             final int codecId = EntryHeaderDescriptor.codecId(file, location);
             if (codecId == EntryHeaderDescriptor.RAW_CODEC_ID)
             {
-                MemorySegment.copy(file, storedOffset, dst, 0, rawLength);
-                return rawLength;
+                return copyVerified(location, storedOffset, rawLength, dst);
+            }
+            if (EntryHeaderDescriptor.payloadChecksum(file, location) != EntryHeaderDescriptor.computePayloadChecksum(file, location))
+            {
+                corruptReads.incrementAndGet();
+                return CORRUPT;
             }
             final Codec codec = config.codec(codecId);
             if (codec == null)
@@ -644,6 +647,32 @@ public final class FileStore implements AutoCloseable
         {
             lock.readLock().unlock();
         }
+    }
+
+    /**
+     * Copies a raw entry into {@code dst} and checks its payload checksum on the way, a chunk at a
+     * time, so each chunk is summed while it is still in the CPU's cache rather than read twice
+     * from the page cache. On a mismatch {@code dst} holds unverified bytes and the result says so.
+     *
+     * @return {@code rawLength}, or {@link #CORRUPT}.
+     */
+    private long copyVerified(final long location, final long storedOffset, final long rawLength, final MemorySegment dst)
+    {
+        final CRC32C crc = new CRC32C();
+        final long headerEnd = location + EntryHeaderDescriptor.LENGTH;
+        crc.update(file.asSlice(headerEnd, storedOffset - headerEnd).asByteBuffer());
+        for (long done = 0; done < rawLength; done += VERIFY_CHUNK_BYTES)
+        {
+            final long n = Math.min(VERIFY_CHUNK_BYTES, rawLength - done);
+            MemorySegment.copy(file, storedOffset + done, dst, done, n);
+            crc.update(dst.asSlice(done, n).asByteBuffer());
+        }
+        if ((int)crc.getValue() != EntryHeaderDescriptor.payloadChecksum(file, location))
+        {
+            corruptReads.incrementAndGet();
+            return CORRUPT;
+        }
+        return rawLength;
     }
 
     /**
