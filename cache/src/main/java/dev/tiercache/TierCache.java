@@ -85,6 +85,7 @@ public final class TierCache implements AutoCloseable
     private static final byte FLAG_MOVING = 1;
     private static final int LEVELS = 3;
     private static final Tier[] TIERS = Tier.values();
+    private static final ThreadLocal<EntryHandle> SCRATCH_HANDLE = ThreadLocal.withInitial(EntryHandle::new);
     private static final ThreadLocal<long[]> PART_LAYOUT = ThreadLocal.withInitial(() -> new long[2 * EntryMetaDescriptor.MAX_PARTS]);
 
     private final Builder config;
@@ -565,7 +566,8 @@ public final class TierCache implements AutoCloseable
             }
             else
             {
-                handle = new EntryHandle();
+                // a per-thread handle: getInto arms and closes it before returning
+                handle = SCRATCH_HANDLE.get();
                 if (!armHandle(slot, handle))
                 {
                     return MISS;
