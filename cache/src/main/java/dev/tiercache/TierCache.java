@@ -49,11 +49,20 @@ import java.util.function.IntPredicate;
  * mover also demotes entries idle for {@link Builder#demoteAfterIdleNanos}, drops expired ones
  * (optional TTL) and trims a level that passes its high-water mark down to its low-water mark.
  *
+ * <p>A promotion takes free space only below the target's high-water mark; past it the entry must
+ * win its policy's {@code admitPromotion} (frequency, ties to the resident) against a victim. A hit
+ * in a lower level counts as a miss for the levels above it, so their admission learns how often a
+ * key is asked for. Together these keep a stable resident set on shuffled training epochs instead
+ * of trading entries between levels on every pass. With a hardware profile, a promotion must also
+ * pay for its copy by the profile's transfer-cost model.
+ *
  * <h2>Concurrency</h2>
  * Any number of threads may call any method. One lock guards the index, the policies, the
- * allocators' bookkeeping, the lease table and the statistics ({@code @GuardedBy("lock")} on those
- * fields). A hit takes the lock only to find the slot and take a lease; reading the bytes through
- * the returned {@link EntryHandle} happens outside it. The mover copies promotions outside the lock
+ * allocators' bookkeeping, the lease table and the statistics (the fields marked
+ * {@code @GuardedBy("lock")} below). A hit takes the lock only to find the slot and take a lease;
+ * reading the bytes through the returned {@link EntryHandle}, or {@code getInto}'s copy of an L2
+ * hit, happens outside it. An L3 hit is read and verified under the lock, because a put may reclaim
+ * the region it lives in. The mover copies promotions outside the lock
  * too: it takes a lease on the source, copies into space reserved at the target, then switches the
  * slot under the lock only if the entry is still where it was and nobody else holds a lease; else
  * it gives the target back. A {@code get} therefore never waits for a move. Evictions made to fit
@@ -66,9 +75,9 @@ import java.util.function.IntPredicate;
  * rejected with {@link IllegalArgumentException}, naming the sizes.
  *
  * <h2>Leases</h2>
- * The lease table maps (level, location) to open handles. Eviction and moves skip leased
- * entries; removing a leased entry unmaps its key at once but frees its bytes and meta record when
- * the last lease closes. Closing the cache frees everything; handles still open then become
+ * The lease table counts open handles per (level, location) of the bytes and per meta record.
+ * Eviction and moves skip leased bytes; removing or moving a leased entry unmaps or relinks it at
+ * once but frees its old bytes and its meta record when the last lease on them closes. Closing the cache frees everything; handles still open then become
  * invalid (host views throw {@link IllegalStateException}).
  */
 public final class TierCache implements AutoCloseable
