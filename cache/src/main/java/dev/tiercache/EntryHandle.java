@@ -11,8 +11,8 @@ import java.lang.foreign.ValueLayout;
  * closes. Close it promptly (try-with-resources); closing twice is a no-op.
  *
  * <p>Where the bytes are depends on {@link #tier()}: a host view ({@link #segment}) for
- * {@link Tier#HOST} and {@link Tier#FILE} (an L3 hit is read, verified and decompressed into host
- * memory owned by the lease), a device address ({@link #devicePointer}) for {@link Tier#DEVICE}.
+ * {@link Tier#HOST} and {@link Tier#FILE} (an L3 hit is read, verified and decompressed into a
+ * block of L2's arena, or other host memory, that the lease holds), a device address ({@link #devicePointer}) for {@link Tier#DEVICE}.
  * {@link #copyTo} and {@link #readAsFloat} work from every level. The part specs are read in place
  * from the cache's meta records, which a lease also keeps alive.
  *
@@ -25,6 +25,9 @@ import java.lang.foreign.ValueLayout;
  */
 public final class EntryHandle implements AutoCloseable
 {
+    /** No L2 block holds this handle's bytes for it. */
+    static final long NO_STAGING = -1;
+
     private TierCache cache;
     private Tier tier;
     private long leaseKey;
@@ -35,6 +38,7 @@ public final class EntryHandle implements AutoCloseable
     private long hostBase;
     private long devicePayload;
     private Arena ownedArena;
+    private long stagingOffset = NO_STAGING;
     private boolean closed = true;
 
     /**
@@ -57,7 +61,8 @@ public final class EntryHandle implements AutoCloseable
         final MemorySegment hostMemory,
         final long hostBase,
         final long devicePayload,
-        final Arena ownedArena)
+        final Arena ownedArena,
+        final long stagingOffset)
     {
         this.cache = cache;
         this.tier = tier;
@@ -69,6 +74,7 @@ public final class EntryHandle implements AutoCloseable
         this.hostBase = hostBase;
         this.devicePayload = devicePayload;
         this.ownedArena = ownedArena;
+        this.stagingOffset = stagingOffset;
         this.closed = false;
     }
 
@@ -293,11 +299,13 @@ public final class EntryHandle implements AutoCloseable
         closed = true;
         final Arena owned = ownedArena;
         ownedArena = null;
+        final long staging = stagingOffset;
+        stagingOffset = NO_STAGING;
         hostMemory = null;
         metaMemory = null;
         try
         {
-            cache.releaseLeases(leaseKey, metaLeaseKey);
+            cache.releaseLeases(leaseKey, metaLeaseKey, staging);
         }
         finally
         {

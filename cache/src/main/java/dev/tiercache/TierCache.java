@@ -927,11 +927,13 @@ public final class TierCache implements AutoCloseable
         takeLease(META_LEASE | metaOffset);
         if (tier == Tier.DEVICE)
         {
-            handle.arm(this, tier, leaseKey, META_LEASE | metaOffset, metaStore.memory(), metaOffset, null, 0, device.deviceAddress(location), null);
+            handle.arm(this, tier, leaseKey, META_LEASE | metaOffset, metaStore.memory(), metaOffset, null, 0, device.deviceAddress(location), null,
+                EntryHandle.NO_STAGING);
         }
         else
         {
-            handle.arm(this, tier, leaseKey, META_LEASE | metaOffset, metaStore.memory(), metaOffset, host.memory(), location, 0, null);
+            handle.arm(this, tier, leaseKey, META_LEASE | metaOffset, metaStore.memory(), metaOffset, host.memory(), location, 0, null,
+                EntryHandle.NO_STAGING);
         }
         return true;
     }
@@ -1018,12 +1020,23 @@ public final class TierCache implements AutoCloseable
     {
         final long location = index.location(slot);
         final long length = index.rawLength(slot);
-        final Arena owned = Arena.ofShared();
-        final MemorySegment target = owned.allocate(Math.max(1, length), EntryMetaDescriptor.PART_ALIGNMENT).asSlice(0, length);
-        final long read = file.read(location, target);
+        // the read lands in a block of L2's arena when there is room (no native allocation, no arena
+        // handshake at close); otherwise in memory the lease owns
+        final long staging = host.allocate(Math.max(1, length));
+        final Arena owned = staging == SpaceAllocator.FULL ? Arena.ofShared() : null;
+        final MemorySegment memory = owned == null ? host.memory() : owned.allocate(Math.max(1, length), EntryMetaDescriptor.PART_ALIGNMENT);
+        final long base = owned == null ? staging : 0;
+        final long read = file.read(location, memory.asSlice(base, length));
         if (read != length)
         {
-            owned.close();
+            if (owned != null)
+            {
+                owned.close();
+            }
+            else
+            {
+                host.free(staging);
+            }
             corruptSkipped++;
             LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": L3 entry at " + location + " is corrupt; dropped");
             removeSlot(slot);
@@ -1039,7 +1052,8 @@ public final class TierCache implements AutoCloseable
         final long metaOffset = index.meta(slot);
         takeLease(leaseKey);
         takeLease(META_LEASE | metaOffset);
-        handle.arm(this, Tier.FILE, leaseKey, META_LEASE | metaOffset, metaStore.memory(), metaOffset, target, 0, 0, owned);
+        handle.arm(this, Tier.FILE, leaseKey, META_LEASE | metaOffset, metaStore.memory(), metaOffset, memory, base, 0, owned,
+            owned == null ? staging : EntryHandle.NO_STAGING);
         return true;
     }
 
@@ -1076,7 +1090,7 @@ public final class TierCache implements AutoCloseable
     /**
      * Ends a handle's two leases: on the bytes and on the meta record.
      */
-    void releaseLeases(final long leaseKey, final long metaLeaseKey)
+    void releaseLeases(final long leaseKey, final long metaLeaseKey, final long stagingOffset)
     {
         lock.lock();
         try
@@ -1085,6 +1099,10 @@ public final class TierCache implements AutoCloseable
             {
                 releaseLeaseLocked(leaseKey);
                 releaseLeaseLocked(metaLeaseKey);
+                if (stagingOffset != EntryHandle.NO_STAGING)
+                {
+                    host.free(stagingOffset);
+                }
             }
         }
         finally
