@@ -201,9 +201,9 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
         final int mainVictim = mainVictim(evictable);
         if (windowFraction == 0 || window.size() < windowMax())
         {
-            return mainVictim != NONE ? mainVictim : LruPolicy.coldestEvictable(window, evictable);
+            return mainVictim != NONE ? mainVictim : SingleListPolicy.coldestEvictable(window, evictable);
         }
-        final int candidate = LruPolicy.coldestEvictable(window, evictable);
+        final int candidate = SingleListPolicy.coldestEvictable(window, evictable);
         if (candidate == NONE)
         {
             return mainVictim;
@@ -297,8 +297,8 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
 
     private int mainVictim(final IntPredicate evictable)
     {
-        final int victim = LruPolicy.coldestEvictable(probation, evictable);
-        return victim != NONE ? victim : LruPolicy.coldestEvictable(protectedList, evictable);
+        final int victim = SingleListPolicy.coldestEvictable(probation, evictable);
+        return victim != NONE ? victim : SingleListPolicy.coldestEvictable(protectedList, evictable);
     }
 
     private int windowMax()
