@@ -140,6 +140,7 @@ public final class TierCache implements AutoCloseable
     private final long[] bytesUp = new long[LEVELS];
     private final long[] bytesDown = new long[LEVELS];
     private long corruptSkipped;
+    private long movesAborted;
 
     private TierCache(final Builder config)
     {
@@ -1613,6 +1614,7 @@ public final class TierCache implements AutoCloseable
             else if (!closed)
             {
                 device.free(target);
+                movesAborted++;
             }
             if (commit)
             {
@@ -1854,6 +1856,42 @@ public final class TierCache implements AutoCloseable
                     demotions[l], bytesUp[l], bytesDown[l], tier == Tier.FILE ? corruptSkipped : 0));
             }
             return new CacheStats(levels, accesses, hits, puts, rejected);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Moves started by the mover that gave their target back instead of committing (for tests).
+     *
+     * @return aborted moves since open.
+     */
+    long movesAborted()
+    {
+        lock.lock();
+        try
+        {
+            return movesAborted;
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * L3 regions reclaimed since open (for tests).
+     *
+     * @return regions reclaimed, 0 without L3.
+     */
+    long fileRegionsReclaimed()
+    {
+        lock.lock();
+        try
+        {
+            return file == null || closed ? 0 : file.stats().reclaimedRegions();
         }
         finally
         {
