@@ -6,9 +6,9 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * A lease on one entry's bytes, from {@link TierCache#get(long)}. While it is open, the bytes it
- * points at are neither freed nor moved: eviction skips the entry, a move does not commit, and a
- * {@code remove} or overwrite of the key defers the free until the last lease on the old bytes
- * closes. Close it promptly (try-with-resources); closing twice is a no-op.
+ * points at are neither freed nor reused: it pins the entry's index slot, eviction skips the entry,
+ * and a move, a {@code remove} or an overwrite of the key leaves the pinned bytes in place until
+ * the last lease on them closes. Close it promptly (try-with-resources); closing twice is a no-op.
  *
  * <p>Where the bytes are depends on {@link #tier()}: a host view ({@link #segment}) for
  * {@link Tier#HOST} and {@link Tier#FILE} (an L3 hit is read, verified and decompressed into a
@@ -28,10 +28,12 @@ public final class EntryHandle implements AutoCloseable
     /** No L2 block holds this handle's bytes for it. */
     static final long NO_STAGING = -1;
 
+    private static final System.Logger LOG = System.getLogger(EntryHandle.class.getName());
+
     private TierCache cache;
     private Tier tier;
-    private long leaseKey;
-    private long metaLeaseKey;
+    private int slot;
+    private Arena viewScope;
     private MemorySegment metaMemory;
     private long metaBase;
     private MemorySegment hostMemory;
@@ -49,13 +51,12 @@ public final class EntryHandle implements AutoCloseable
     }
 
     /**
-     * Opens the handle on an entry; the caller has taken both leases.
+     * Opens the handle on an entry; the caller has pinned its slot, and the handle now owns the pin.
      */
     void arm(
         final TierCache cache,
         final Tier tier,
-        final long leaseKey,
-        final long metaLeaseKey,
+        final int slot,
         final MemorySegment metaMemory,
         final long metaBase,
         final MemorySegment hostMemory,
@@ -66,8 +67,8 @@ public final class EntryHandle implements AutoCloseable
     {
         this.cache = cache;
         this.tier = tier;
-        this.leaseKey = leaseKey;
-        this.metaLeaseKey = metaLeaseKey;
+        this.slot = slot;
+        this.viewScope = null;
         this.metaMemory = metaMemory;
         this.metaBase = metaBase;
         this.hostMemory = hostMemory;
@@ -152,7 +153,12 @@ public final class EntryHandle implements AutoCloseable
     }
 
     /**
-     * A part's bytes as a read-only host view; no copy.
+     * A part's bytes as a read-only host view; no copy. The view lives in a scope of this lease:
+     * once the handle closes, any access through it throws {@link IllegalStateException}, so it
+     * can never read bytes the cache has since given to another entry. The scope is confined to
+     * the thread that first asks for a view of this lease; close the handle on that thread (a
+     * handle closed elsewhere keeps its entry's bytes pinned until the cache closes, since the view
+     * cannot be ended from there). The first view of a lease allocates its scope.
      *
      * @param part index.
      * @return the view, valid until {@link #close()}.
@@ -166,8 +172,14 @@ public final class EntryHandle implements AutoCloseable
             throw new IllegalStateException("the entry is in " + tier.label() + " (" + tier.medium() +
                 "): use devicePointer(part) or copyTo(part, destination)");
         }
-        return hostMemory.asSlice(hostBase + EntryMetaDescriptor.partOffset(metaMemory, metaBase, part),
-            EntryMetaDescriptor.partLength(metaMemory, metaBase, part)).asReadOnly();
+        if (viewScope == null)
+        {
+            viewScope = Arena.ofConfined();
+            cache.viewOpened();
+        }
+        final MemorySegment bytes = hostMemory.asSlice(hostBase + EntryMetaDescriptor.partOffset(metaMemory, metaBase, part),
+            EntryMetaDescriptor.partLength(metaMemory, metaBase, part));
+        return bytes.reinterpret(viewScope, null).asReadOnly();
     }
 
     /**
@@ -297,6 +309,24 @@ public final class EntryHandle implements AutoCloseable
             return;
         }
         closed = true;
+        if (viewScope != null)
+        {
+            try
+            {
+                viewScope.close();
+            }
+            catch (final WrongThreadException ex)
+            {
+                // a view made on another thread cannot be ended here: keep the bytes pinned for it
+                LOG.log(System.Logger.Level.WARNING, "EntryHandle closed on a thread other than its view's: the entry stays pinned " +
+                    "until the cache closes; close handles on the thread that read their views");
+                hostMemory = null;
+                metaMemory = null;
+                return;
+            }
+            viewScope = null;
+            cache.viewClosed();
+        }
         final Arena owned = ownedArena;
         ownedArena = null;
         final long staging = stagingOffset;
@@ -305,7 +335,7 @@ public final class EntryHandle implements AutoCloseable
         metaMemory = null;
         try
         {
-            cache.releaseLeases(leaseKey, metaLeaseKey, staging);
+            cache.releasePin(slot, staging);
         }
         finally
         {

@@ -4,7 +4,7 @@ import org.agrona.concurrent.Agent;
 
 /**
  * The mover: runs on its own thread (an Agrona {@code AgentRunner}) and does the work that must not
- * slow a caller down: promotions requested by hits, and every cleanup interval the idle demotions,
+ * slow a caller down: applying the accesses readers buffered, promotions requested by hits, and every cleanup interval the idle demotions,
  * TTL expiry and high-water trimming. Each unit of work is one call into the cache, which takes and
  * drops its lock around the bookkeeping and copies outside it.
  */
@@ -26,7 +26,7 @@ final class Mover implements Agent
     @Override
     public int doWork()
     {
-        int work = 0;
+        int work = cache.drain();
         for (int i = 0; i < PROMOTIONS_PER_DUTY_CYCLE; i++)
         {
             final int done = cache.moveOne();

@@ -17,7 +17,6 @@ import dev.tiercache.store.HostStore;
 import dev.tiercache.store.RecoveredEntry;
 import dev.tiercache.store.SpaceAllocator;
 import dev.tiercache.store.Transfers;
-import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
@@ -33,6 +32,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntPredicate;
+import java.util.function.LongConsumer;
 
 /**
  * A three-level cache for tensors and blobs: L1 GPU memory, L2 pinned host memory, L3 a
@@ -42,43 +42,48 @@ import java.util.function.IntPredicate;
  * Levels are exclusive: an entry's bytes live in exactly one level (plus the copy in flight during
  * a move). A {@code put} lands in L2 (in L3 when it is larger than L2 may hold, or when L2's
  * admission policy keeps its residents instead). Each {@code get} counts an access; once an entry
- * in L3 has been read {@link Builder#promoteToHostAfter} times it is read into L2, and once an L2
- * entry reaches {@link Builder#promoteToDeviceAfter} accesses (the seeds' {@code cache_hit_threshold})
- * the mover copies it to L1, off the caller's thread. A full level evicts by its policy: L1 victims
- * move to L2, L2 victims to L3, and L3 reclaims its oldest region whole, dropping what it held. The
- * mover also demotes entries idle for {@link Builder#demoteAfterIdleNanos}, drops expired ones
- * (optional TTL) and trims a level that passes its high-water mark down to its low-water mark.
+ * in L3 has been read {@link Builder#promoteToHostAfter} times the mover reads it into L2, and once
+ * an L2 entry reaches {@link Builder#promoteToDeviceAfter} accesses the mover copies it to L1, off
+ * the caller's thread. A full level evicts by its policy: L1 victims move to L2, L2 victims to L3,
+ * and L3 reclaims its oldest region whole, dropping what it held. The mover also demotes entries
+ * idle for {@link Builder#demoteAfterIdleNanos}, drops expired ones (optional TTL) and trims a
+ * level that passes its high-water mark down to its low-water mark.
  *
  * <p>A promotion takes free space only below the target's high-water mark; past it the entry must
  * win its policy's {@code admitPromotion} (frequency, ties to the resident) against a victim. A hit
  * in a lower level counts as a miss for the levels above it, so their admission learns how often a
- * key is asked for. Together these keep a stable resident set on shuffled training epochs instead
- * of trading entries between levels on every pass. With a hardware profile, a promotion must also
- * pay for its copy by the profile's transfer-cost model.
+ * key is asked for. With a hardware profile, a promotion must also pay for its copy by the
+ * profile's transfer-cost model.
  *
  * <h2>Concurrency</h2>
- * Any number of threads may call any method. One lock guards the index, the policies, the
- * allocators' bookkeeping, the lease table and the statistics (the fields marked
- * {@code @GuardedBy("lock")} below). A hit takes the lock only to find the slot and take a lease;
- * reading the bytes through the returned {@link EntryHandle}, or {@code getInto}'s copy of an L2
- * hit, happens outside it. An L3 hit is read and verified under the lock, because a put may reclaim
- * the region it lives in. The mover copies promotions outside the lock
- * too: it takes a lease on the source, copies into space reserved at the target, then switches the
- * slot under the lock only if the entry is still where it was and nobody else holds a lease; else
- * it gives the target back. A {@code get} therefore never waits for a move. Evictions made to fit
- * a {@code put} copy under the lock (a put may wait; a write path can afford it).
+ * Reads take no cache-wide lock. A lookup probes the index's key table without a lock, pins the
+ * slot it found with one compare-and-set on the slot's pin word, checks the slot's key under the
+ * pin and reads the bytes (an L1 copy, an L2 copy or view, an L3 read that verifies the entry's
+ * sequence number, checksum and codec) on the caller's thread. A slot's location never changes
+ * while it is published: a move or a replacing put fills a new slot, points the key at it and
+ * retires the old one, whose bytes and meta record are freed by whoever drops its last pin. The
+ * protocol and its memory ordering are in {@link EntryIndex}; decision record 0010 says why.
+ *
+ * <p>What a read learns for the policies (which entry, which missed key) goes into striped, lossy
+ * {@link AccessBuffer}s; statistics are striped counters ({@link CacheCounters}). One lock, the
+ * writer lock, serializes everything that changes placement: puts, removals, evictions, the mover's
+ * commits, and the drain that applies the buffered accesses to the policies. A reader takes it only
+ * to drain a full buffer ({@code tryLock}, never waiting), to report a corrupt L3 entry, and as a
+ * fallback after a few optimistic lookups lost races with writers. The mover copies promotions
+ * outside the lock with the source pinned, and commits even while readers hold the source pinned:
+ * their pins keep the old bytes alive until they are done.
  *
  * <h2>Failure</h2>
  * A full level is a result, not an exception: the entry goes one level down. A CUDA error during a
- * promotion leaves the entry where it was (counted in the log, nothing leaked). A corrupt L3 entry
- * is counted, dropped and reported as a miss, never returned. An entry larger than every level is
- * rejected with {@link IllegalArgumentException}, naming the sizes.
+ * move leaves the entry where it was and gives back what the move reserved. A corrupt L3 entry is
+ * counted, dropped and reported as a miss, never returned. A put that fails (too large for every
+ * level, or no room) leaves the key's previous entry as it was.
  *
  * <h2>Leases</h2>
- * The lease table counts open handles per (level, location) of the bytes and per meta record.
- * Eviction and moves skip leased bytes; removing or moving a leased entry unmaps or relinks it at
- * once but frees its old bytes and its meta record when the last lease on them closes. Closing the cache frees everything; handles still open then become
- * invalid (host views throw {@link IllegalStateException}).
+ * An {@link EntryHandle} holds a pin on its slot: the bytes it reads are neither freed nor reused
+ * until it closes, whatever happens to the key meanwhile. A host view ({@link EntryHandle#segment})
+ * lives in a scope of the handle and dies when the handle closes. Closing the cache frees
+ * everything; handles still open then become invalid.
  */
 public final class TierCache implements AutoCloseable
 {
@@ -87,15 +92,16 @@ public final class TierCache implements AutoCloseable
 
     private static final System.Logger LOG = System.getLogger(TierCache.class.getName());
     private static final AtomicInteger INSTANCES = new AtomicInteger();
-    private static final long NOT_DEFERRED = 0;
-    /** Marks a lease key as one on a meta record (byte leases use bits 61 and 62 for the level). */
-    private static final long META_LEASE = 1L << 63;
-    private static final long DEFERRED = 1;
+    /** The mover copies this slot's bytes now; it must not be evicted or moved by anyone else. */
     private static final byte FLAG_MOVING = 1;
-    private static final int LEVELS = 3;
+    private static final int LEVELS = CacheCounters.LEVELS;
     private static final Tier[] TIERS = Tier.values();
+    /** Lock-free lookups tried before a reader falls back to the writer lock. */
+    private static final int OPTIMISTIC_ATTEMPTS = 8;
+    /** Pinned-slot lookup result: no entry. */
+    private static final long NOT_PINNED = -1;
+    private static final int NO_SLOT = -1;
     private static final ThreadLocal<EntryHandle> SCRATCH_HANDLE = ThreadLocal.withInitial(EntryHandle::new);
-    private static final ThreadLocal<long[]> PART_LAYOUT = ThreadLocal.withInitial(() -> new long[2 * EntryMetaDescriptor.MAX_PARTS]);
 
     private final Builder config;
     private final PromotionRule rule;
@@ -103,14 +109,26 @@ public final class TierCache implements AutoCloseable
     private final String name;
     private final ReentrantLock lock = new ReentrantLock();
 
-    // @GuardedBy("lock") from here to the statistics
+    // @GuardedBy("lock"): the policies, the placement fields of the index, the promotion queue
     private final EntryIndex index;
     private final EvictionPolicy[] policies = new EvictionPolicy[LEVELS];
-    private final Long2LongHashMap leases = new Long2LongHashMap(0);
-    private final Long2LongHashMap deferredFrees = new Long2LongHashMap(NOT_DEFERRED);
     private final long[] pendingPromotions;
     private int pendingHead;
     private int pendingSize;
+    private int protectedSlot = NO_SLOT;
+
+    // read without the lock
+    private final AccessBuffer accessEvents = new AccessBuffer();
+    private final AccessBuffer missEvents = new AccessBuffer();
+    private final LongConsumer applyAccess = this::applyAccess;
+    private final LongConsumer applyMiss = this::applyMiss;
+    /** Treiber stack of retired slots whose last pin a reader dropped; {@link #reclaimNext} links it. */
+    private final AtomicInteger reclaimHead = new AtomicInteger(NO_SLOT);
+    private final int[] reclaimNext;
+    private final CacheCounters counters = new CacheCounters();
+    private final AtomicInteger openViews = new AtomicInteger();
+    private volatile boolean closed;
+    private boolean storesClosed;
 
     private final HostStore metaStore;
     private final HostStore host;
@@ -124,23 +142,6 @@ public final class TierCache implements AutoCloseable
     private final AgentRunner moverRunner;
     private final IntPredicate evictable = this::isEvictable;
     private ObjectName mbeanName;
-    private boolean closed;
-
-    // statistics, @GuardedBy("lock")
-    private long accesses;
-    private long hits;
-    private long puts;
-    private long rejected;
-    private final long[] levelAccesses = new long[LEVELS];
-    private final long[] levelHits = new long[LEVELS];
-    private final long[] levelEntries = new long[LEVELS];
-    private final long[] evictions = new long[LEVELS];
-    private final long[] promotions = new long[LEVELS];
-    private final long[] demotions = new long[LEVELS];
-    private final long[] bytesUp = new long[LEVELS];
-    private final long[] bytesDown = new long[LEVELS];
-    private long corruptSkipped;
-    private long movesAborted;
 
     private TierCache(final Builder config)
     {
@@ -148,7 +149,10 @@ public final class TierCache implements AutoCloseable
         this.rule = config.promotionRule();
         this.costs = config.profile == null ? null : config.profile.transferCosts();
         this.name = config.name != null ? config.name : "tiercache-" + INSTANCES.incrementAndGet();
-        this.index = new EntryIndex(config.maxEntries);
+        // slack beyond maxEntries: retired slots wait there for their readers' last pins
+        final int slots = (int)Math.min(IndexSlotDescriptor.MAX_CAPACITY, config.maxEntries + Math.max(64L, config.maxEntries / 8L));
+        this.index = new EntryIndex(slots);
+        this.reclaimNext = new int[slots];
         this.pendingPromotions = new long[Math.max(64, Math.min(config.maxEntries, 1 << 16))];
         final List<AutoCloseable> opened = new ArrayList<>();
         try
@@ -264,12 +268,14 @@ public final class TierCache implements AutoCloseable
     // ------------------------------------------------------------------------------------------
 
     /**
-     * Stores an entry under a {@code long} key, replacing any entry of that key.
+     * Stores an entry under a {@code long} key, replacing any entry of that key. A put that throws
+     * leaves the previous entry as it was.
      *
      * @param key   the key.
      * @param parts one or more parts; their bytes are copied.
      * @return the level the entry landed in.
-     * @throws IllegalArgumentException when the entry is larger than every level can hold.
+     * @throws IllegalArgumentException when the entry is larger than every level can hold, or finds
+     *                                  no room.
      */
     public Tier put(final long key, final Part... parts)
     {
@@ -333,41 +339,77 @@ public final class TierCache implements AutoCloseable
                 EntryMetaDescriptor.align(payloadLength + parts[i].spec().byteSize(), EntryMetaDescriptor.PART_ALIGNMENT) :
                 payloadLength + parts[i].spec().byteSize();
         }
-        final boolean fitsHost = payloadLength > 0 && payloadLength <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L2), host.capacity());
-        final boolean fitsFile = file != null && payloadLength <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw());
+        final boolean fitsHost = payloadLength > 0 && payloadLength <= hostMaxEntry();
+        final boolean fitsFile = file != null && payloadLength <= fileMaxEntry();
         lock.lock();
         try
         {
             checkOpen();
+            drainLocked();
             if (!fitsHost && !fitsFile)
             {
-                rejected++;
+                counters.rejected++;
                 throw new IllegalArgumentException("entry of " + payloadLength + " bytes is larger than every level: L2 holds entries up to " +
-                    Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L2), host.capacity()) + " bytes, L3 " +
-                    (file == null ? "is off (" + fileOffReason + ")" : "up to " + Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw()) + " bytes"));
+                    hostMaxEntry() + " bytes, L3 " + (file == null ? "is off (" + fileOffReason + ")" : "up to " + fileMaxEntry() + " bytes"));
             }
+            // the old entry stays readable, and is kept out of eviction, until the new one is in place
             final int existing = index.find(hash);
-            if (existing != EntryIndex.NOT_FOUND)
+            protectedSlot = existing;
+            try
             {
-                removeSlot(existing);
+                return placeLocked(hash, keyKind, key, parts, metaLength, payloadLength, fitsHost, fitsFile, existing);
             }
-            final long metaOffset = allocateMeta(metaLength);
-            final MemorySegment meta = metaStore.view(metaOffset, metaLength);
-            EntryMetaDescriptor.write(meta, keyKind, key, parts);
-
-            if (fitsHost)
+            finally
             {
-                final long offset = makeRoom(Tier.HOST, hash, payloadLength);
-                if (offset != SpaceAllocator.FULL)
+                protectedSlot = NO_SLOT;
+            }
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    private Tier placeLocked(
+        final long hash, final int keyKind, final MemorySegment key, final Part[] parts, final long metaLength, final long payloadLength,
+        final boolean fitsHost, final boolean fitsFile, final int existing)
+    {
+        if (existing == EntryIndex.NOT_FOUND)
+        {
+            while (index.size() >= config.maxEntries)
+            {
+                if (!evictAnyFileEntry() && !evictOne(Tier.HOST, hash, false) && !evictOne(Tier.DEVICE, hash, false))
                 {
-                    final MemorySegment target = host.view(offset, payloadLength);
-                    copyParts(parts, meta, target);
-                    insertSlot(hash, Tier.HOST, offset, payloadLength, metaOffset);
-                    puts++;
-                    return Tier.HOST;
+                    counters.rejected++;
+                    throw new IllegalStateException("the index is full (maxEntries=" + config.maxEntries + ") of leased entries");
                 }
             }
-            if (fitsFile)
+        }
+        final int slot = allocateSlot(hash);
+        if (slot == EntryIndex.FULL)
+        {
+            counters.rejected++;
+            throw new IllegalStateException("every index slot is live or held by a lease (maxEntries=" + config.maxEntries + ")");
+        }
+        long metaOffset = SpaceAllocator.FULL;
+        try
+        {
+            metaOffset = allocateMeta(metaLength);
+            final MemorySegment meta = metaStore.view(metaOffset, metaLength);
+            EntryMetaDescriptor.write(meta, keyKind, key, parts);
+            Tier landed = null;
+            long location = SpaceAllocator.FULL;
+            long sequence = 0;
+            if (fitsHost)
+            {
+                location = makeRoom(Tier.HOST, hash, payloadLength);
+                if (location != SpaceAllocator.FULL)
+                {
+                    copyParts(parts, meta, host.view(location, payloadLength));
+                    landed = Tier.HOST;
+                }
+            }
+            if (landed == null && fitsFile)
             {
                 try (Arena arena = Arena.ofConfined())
                 {
@@ -381,22 +423,52 @@ public final class TierCache implements AutoCloseable
                         payload = arena.allocate(payloadLength, EntryMetaDescriptor.PART_ALIGNMENT);
                         copyParts(parts, meta, payload);
                     }
-                    final long location = appendToFile(hash, meta, payload);
+                    location = appendToFile(hash, meta, payload);
                     if (location != FileStore.FULL)
                     {
-                        insertSlot(hash, Tier.FILE, location, payloadLength, metaOffset);
-                        puts++;
-                        return Tier.FILE;
+                        sequence = file.sequence(location);
+                        landed = Tier.FILE;
                     }
                 }
             }
-            metaStore.free(metaOffset);
-            rejected++;
-            throw new IllegalArgumentException("entry of " + payloadLength + " bytes found no room: every candidate level is full of leased entries");
+            if (landed == null)
+            {
+                counters.rejected++;
+                throw new IllegalArgumentException("entry of " + payloadLength + " bytes found no room: every candidate level is full of leased entries");
+            }
+            fillSlot(slot, landed, location, payloadLength, metaOffset, sequence, rule.expiresAtNanos(System.nanoTime()), 0);
+            metaOffset = SpaceAllocator.FULL;
+            index.publish(slot);
+            // evictions above may have moved or dropped the old entry: look it up again
+            final int current = index.find(hash);
+            if (current != EntryIndex.NOT_FOUND)
+            {
+                final Tier old = levelOf(current);
+                policies[old.ordinal()].onRemove(current);
+                counters.levelEntries[old.ordinal()]--;
+                index.relink(current, slot);
+                retireLocked(current);
+            }
+            else
+            {
+                index.link(slot);
+            }
+            policies[landed.ordinal()].onInsert(slot);
+            counters.levelEntries[landed.ordinal()]++;
+            counters.puts++;
+            return landed;
         }
-        finally
+        catch (final RuntimeException | Error ex)
         {
-            lock.unlock();
+            if (index.state(slot) == IndexSlotDescriptor.STATE_RESERVED)
+            {
+                if (metaOffset != SpaceAllocator.FULL)
+                {
+                    metaStore.free(metaOffset);
+                }
+                abandonReserved(slot);
+            }
+            throw ex;
         }
     }
 
@@ -410,7 +482,7 @@ public final class TierCache implements AutoCloseable
     }
 
     // ------------------------------------------------------------------------------------------
-    // get
+    // get: lock-free lookups
     // ------------------------------------------------------------------------------------------
 
     /**
@@ -421,21 +493,13 @@ public final class TierCache implements AutoCloseable
      */
     public EntryHandle get(final long key)
     {
-        lock.lock();
-        try
-        {
-            checkOpen();
-            return lookup(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
-        }
-        finally
-        {
-            lock.unlock();
-        }
+        final EntryHandle handle = new EntryHandle();
+        return lookupInto(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle) ? handle : null;
     }
 
     /**
      * Looks an entry up and leases it into a handle the caller reuses: no allocation for an L1 or
-     * L2 hit.
+     * L2 hit, and no cache-wide lock.
      *
      * @param key    the key.
      * @param handle a closed handle ({@code new EntryHandle()}, or one closed after its last use).
@@ -448,17 +512,7 @@ public final class TierCache implements AutoCloseable
         {
             throw new IllegalStateException("the handle still holds a lease: close it before reusing it");
         }
-        lock.lock();
-        try
-        {
-            checkOpen();
-            final int slot = locate(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
-            return slot != EntryIndex.NOT_FOUND && armHandle(slot, handle);
-        }
-        finally
-        {
-            lock.unlock();
-        }
+        return lookupInto(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle);
     }
 
     /**
@@ -470,17 +524,8 @@ public final class TierCache implements AutoCloseable
     public EntryHandle get(final String key)
     {
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
-        final long hash = KeyHashing.hash(keyBytes);
-        lock.lock();
-        try
-        {
-            checkOpen();
-            return lookup(hash, EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0);
-        }
-        finally
-        {
-            lock.unlock();
-        }
+        final EntryHandle handle = new EntryHandle();
+        return lookupInto(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0, handle) ? handle : null;
     }
 
     /**
@@ -492,17 +537,8 @@ public final class TierCache implements AutoCloseable
     public EntryHandle get(final byte[] key)
     {
         final MemorySegment keyBytes = MemorySegment.ofArray(key);
-        final long hash = KeyHashing.hash(keyBytes);
-        lock.lock();
-        try
-        {
-            checkOpen();
-            return lookup(hash, EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0);
-        }
-        finally
-        {
-            lock.unlock();
-        }
+        final EntryHandle handle = new EntryHandle();
+        return lookupInto(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0, handle) ? handle : null;
     }
 
     /**
@@ -530,7 +566,9 @@ public final class TierCache implements AutoCloseable
     }
 
     /**
-     * Copies an entry's parts, back to back, into the caller's memory.
+     * Copies an entry's parts, back to back, into the caller's memory. An L1 or L2 hit takes no
+     * cache-wide lock and allocates nothing; an L3 hit of one part into native memory is read,
+     * verified and decompressed straight into {@code destination} on the caller's thread.
      *
      * @param key         the key.
      * @param destination at least the entry's {@link EntryHandle#byteSize()}.
@@ -538,92 +576,102 @@ public final class TierCache implements AutoCloseable
      */
     public long getInto(final long key, final MemorySegment destination)
     {
-        final long[] layout = PART_LAYOUT.get();
-        final EntryHandle handle;
-        final long leaseKey;
-        final long base;
-        final int parts;
-        lock.lock();
-        try
+        checkOpen();
+        for (int round = 0; round < OPTIMISTIC_ATTEMPTS; round++)
         {
-            checkOpen();
-            final int slot = locate(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
-            if (slot == EntryIndex.NOT_FOUND)
+            final long pinned = acquire(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+            if (pinned == NOT_PINNED)
             {
                 return MISS;
             }
-            if (levelOf(slot) == Tier.HOST)
+            final int slot = (int) pinned;
+            final Tier tier = levelOf(slot);
+            if (tier == Tier.HOST)
             {
-                // the fast path: the part layout goes into a per-thread array, the copy runs outside the lock under a lease
-                final MemorySegment memory = metaStore.memory();
-                final long record = index.meta(slot);
-                parts = EntryMetaDescriptor.partCount(memory, record);
-                for (int i = 0; i < parts; i++)
+                final long copied;
+                try
                 {
-                    layout[2 * i] = EntryMetaDescriptor.partOffset(memory, record, i);
-                    layout[2 * i + 1] = EntryMetaDescriptor.partLength(memory, record, i);
+                    copied = copyHostParts(slot, destination);
                 }
-                base = index.location(slot);
-                leaseKey = leaseKey(Tier.HOST, base);
-                leases.put(leaseKey, leases.get(leaseKey) + 1);
-                handle = null;
-            }
-            else if (levelOf(slot) == Tier.FILE && destination.isNative() && EntryMetaDescriptor.partCount(metaOf(slot)) == 1)
-            {
-                // one part is the whole payload: read, verify and decompress straight into the caller's memory,
-                // under the lock so the region cannot be reclaimed under the read
-                return readFileInto(slot, destination);
-            }
-            else
-            {
-                // a per-thread handle: getInto arms and closes it before returning
-                handle = SCRATCH_HANDLE.get();
-                if (!armHandle(slot, handle))
+                finally
                 {
+                    unpin(slot);
+                }
+                hit(pinned, Tier.HOST);
+                return copied;
+            }
+            if (tier == Tier.FILE && destination.isNative() && EntryMetaDescriptor.partCount(metaStore.memory(), index.meta(slot)) == 1)
+            {
+                final long read;
+                try
+                {
+                    read = readFileInto(slot, destination);
+                }
+                finally
+                {
+                    unpin(slot);
+                }
+                if (read >= 0)
+                {
+                    hit(pinned, Tier.FILE);
+                    return read;
+                }
+                if (read == FileStore.CORRUPT)
+                {
+                    onCorrupt(pinned);
                     return MISS;
                 }
-                leaseKey = 0;
-                base = 0;
-                parts = 0;
+                continue; // the entry moved or its region was reclaimed under the read: look again
             }
-        }
-        finally
-        {
-            lock.unlock();
-        }
-        if (handle != null)
-        {
-            try (handle)
+            final EntryHandle handle = SCRATCH_HANDLE.get();
+            final int armed = armPinned(pinned, handle);
+            if (armed == ARMED)
             {
-                return copyParts(handle, destination);
+                try (handle)
+                {
+                    return copyParts(handle, destination);
+                }
+            }
+            if (armed == ARM_CORRUPT)
+            {
+                return MISS;
             }
         }
-        try
-        {
-            long total = 0;
-            for (int i = 0; i < parts; i++)
-            {
-                total += layout[2 * i + 1];
-            }
-            if (destination.byteSize() < total)
-            {
-                throw new IllegalArgumentException("destination of " + destination.byteSize() + " bytes < entry of " + total + " bytes");
-            }
-            final MemorySegment memory = host.memory();
-            long at = 0;
-            for (int i = 0; i < parts; i++)
-            {
-                MemorySegment.copy(memory, base + layout[2 * i], destination, at, layout[2 * i + 1]);
-                at += layout[2 * i + 1];
-            }
-            return total;
-        }
-        finally
-        {
-            releaseLease(leaseKey);
-        }
+        counters.miss();
+        return MISS;
     }
 
+    private long copyHostParts(final int slot, final MemorySegment destination)
+    {
+        final MemorySegment meta = metaStore.memory();
+        final long record = index.meta(slot);
+        final int parts = EntryMetaDescriptor.partCount(meta, record);
+        long total = 0;
+        for (int i = 0; i < parts; i++)
+        {
+            total += EntryMetaDescriptor.partLength(meta, record, i);
+        }
+        if (destination.byteSize() < total)
+        {
+            throw new IllegalArgumentException("destination of " + destination.byteSize() + " bytes < entry of " + total + " bytes");
+        }
+        final MemorySegment memory = host.memory();
+        final long base = index.location(slot);
+        long at = 0;
+        for (int i = 0; i < parts; i++)
+        {
+            final long length = EntryMetaDescriptor.partLength(meta, record, i);
+            MemorySegment.copy(memory, base + EntryMetaDescriptor.partOffset(meta, record, i), destination, at, length);
+            at += length;
+        }
+        return total;
+    }
+
+    /**
+     * Reads a pinned one-part L3 entry into the caller's memory, proving its identity by sequence.
+     *
+     * @return the length, {@link FileStore#CORRUPT}, or another negative result (look again).
+     */
     private long readFileInto(final int slot, final MemorySegment destination)
     {
         final long length = index.rawLength(slot);
@@ -631,22 +679,7 @@ public final class TierCache implements AutoCloseable
         {
             throw new IllegalArgumentException("destination of " + destination.byteSize() + " bytes < entry of " + length + " bytes");
         }
-        final long location = index.location(slot);
-        final long read = file.read(location, destination.asSlice(0, length));
-        if (read != length)
-        {
-            corruptSkipped++;
-            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": L3 entry at " + location + " is corrupt; dropped");
-            removeSlot(slot);
-            return MISS;
-        }
-        hits++;
-        levelHits[Tier.FILE.ordinal()]++;
-        if (rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2))
-        {
-            requestPromotion(index.keyHash(slot));
-        }
-        return length;
+        return file.read(index.location(slot), index.fileSequence(slot), destination.asSlice(0, length));
     }
 
     private static long copyParts(final EntryHandle handle, final MemorySegment destination)
@@ -666,12 +699,243 @@ public final class TierCache implements AutoCloseable
         return total;
     }
 
+    private static final int ARMED = 0;
+    private static final int ARM_CORRUPT = 1;
+    private static final int ARM_AGAIN = 2;
+
+    /**
+     * Looks up, pins and arms a handle, retrying when an L3 entry moved under its read.
+     */
+    private boolean lookupInto(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey, final EntryHandle handle)
+    {
+        checkOpen();
+        for (int round = 0; round < OPTIMISTIC_ATTEMPTS; round++)
+        {
+            final long pinned = acquire(hash, keyKind, keyBytes, longKey);
+            if (pinned == NOT_PINNED)
+            {
+                return false;
+            }
+            final int armed = armPinned(pinned, handle);
+            if (armed == ARMED)
+            {
+                return true;
+            }
+            if (armed == ARM_CORRUPT)
+            {
+                return false;
+            }
+        }
+        counters.miss();
+        return false;
+    }
+
+    /**
+     * Arms a handle on a pinned slot; the handle then owns the pin. An L3 entry is read into memory
+     * the handle owns (a block of L2's arena when there is room).
+     *
+     * @return {@link #ARMED}; {@link #ARM_CORRUPT} (counted, the pin dropped, a miss); or
+     *         {@link #ARM_AGAIN} (the L3 entry moved under the read; the pin dropped).
+     */
+    private int armPinned(final long pinned, final EntryHandle handle)
+    {
+        final int slot = (int) pinned;
+        final Tier tier = levelOf(slot);
+        final long metaOffset = index.meta(slot);
+        if (tier == Tier.DEVICE)
+        {
+            handle.arm(this, tier, slot, metaStore.memory(), metaOffset, null, 0, device.deviceAddress(index.location(slot)), null,
+                EntryHandle.NO_STAGING);
+            hit(pinned, tier);
+            return ARMED;
+        }
+        if (tier == Tier.HOST)
+        {
+            handle.arm(this, tier, slot, metaStore.memory(), metaOffset, host.memory(), index.location(slot), 0, null, EntryHandle.NO_STAGING);
+            hit(pinned, tier);
+            return ARMED;
+        }
+        final long length = index.rawLength(slot);
+        final long staging = host.allocate(Math.max(1, length));
+        final Arena owned = staging == SpaceAllocator.FULL ? Arena.ofShared() : null;
+        final long read;
+        final MemorySegment memory;
+        final long base;
+        try
+        {
+            memory = owned == null ? host.memory() : owned.allocate(Math.max(1, length), EntryMetaDescriptor.PART_ALIGNMENT);
+            base = owned == null ? staging : 0;
+            read = file.read(index.location(slot), index.fileSequence(slot), memory.asSlice(base, length));
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            releaseStaging(owned, staging);
+            unpin(slot);
+            throw ex;
+        }
+        if (read != length)
+        {
+            releaseStaging(owned, staging);
+            unpin(slot);
+            if (read == FileStore.CORRUPT)
+            {
+                onCorrupt(pinned);
+                return ARM_CORRUPT;
+            }
+            return ARM_AGAIN;
+        }
+        handle.arm(this, Tier.FILE, slot, metaStore.memory(), metaOffset, memory, base, 0, owned, owned == null ? staging : EntryHandle.NO_STAGING);
+        hit(pinned, Tier.FILE);
+        return ARMED;
+    }
+
+    private void releaseStaging(final Arena owned, final long staging)
+    {
+        if (owned != null)
+        {
+            owned.close();
+        }
+        else
+        {
+            host.free(staging);
+        }
+    }
+
+    /**
+     * Finds a key and pins its slot: lock-free while the optimistic lookups win, under the writer
+     * lock after {@link #OPTIMISTIC_ATTEMPTS} lost races. A miss and an expired entry are counted
+     * and reported to the policies here; a hit is counted by the caller once it has read the bytes.
+     *
+     * @return {@code incarnation << 32 | slot} of the pinned slot, or {@link #NOT_PINNED}.
+     */
+    private long acquire(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
+    {
+        for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++)
+        {
+            final int slot = index.findConcurrent(hash);
+            if (slot == EntryIndex.NOT_FOUND)
+            {
+                return missed(hash);
+            }
+            if (slot == EntryIndex.RETRY)
+            {
+                Thread.onSpinWait();
+                continue;
+            }
+            final long word = index.tryPin(slot);
+            if (word == EntryIndex.PIN_FAILED)
+            {
+                continue;
+            }
+            if (index.keyHash(slot) != hash)
+            {
+                unpin(slot); // a stale probe: the slot was reused for another key
+                continue;
+            }
+            return checkPinned(slot, word, hash, keyKind, keyBytes, longKey);
+        }
+        lock.lock();
+        try
+        {
+            checkOpen();
+            final int slot = index.find(hash);
+            if (slot == EntryIndex.NOT_FOUND)
+            {
+                return missed(hash);
+            }
+            final long word = index.tryPin(slot);
+            if (word == EntryIndex.PIN_FAILED)
+            {
+                throw new IllegalStateException("slot=" + slot + " of keyHash=" + hash + " is live but cannot be pinned");
+            }
+            return checkPinned(slot, word, hash, keyKind, keyBytes, longKey);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The pinned slot holds {@code hash}: compare the full key (a collision is a miss) and the expiry.
+     */
+    private long checkPinned(final int slot, final long word, final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
+    {
+        final long pinned = ((word >>> 32) << 32) | slot;
+        if (!keyMatches(slot, keyKind, keyBytes, longKey))
+        {
+            unpin(slot);
+            return missed(hash);
+        }
+        final long expiresAt = index.expiresAtNanos(slot);
+        if (expiresAt != 0 && System.nanoTime() - expiresAt >= 0)
+        {
+            unpin(slot);
+            record(accessEvents, pinned); // the drain removes it
+            counters.miss();
+            return NOT_PINNED;
+        }
+        return pinned;
+    }
+
+    private boolean keyMatches(final int slot, final int keyKind, final MemorySegment keyBytes, final long longKey)
+    {
+        final MemorySegment memory = metaStore.memory();
+        final long base = index.meta(slot);
+        if (EntryMetaDescriptor.keyKind(memory, base) != keyKind)
+        {
+            return false;
+        }
+        if (keyKind == EntryMetaDescriptor.KEY_KIND_LONG)
+        {
+            return EntryMetaDescriptor.longKey(memory, base) == longKey;
+        }
+        return EntryMetaDescriptor.key(metaOf(slot)).mismatch(keyBytes) == -1;
+    }
+
+    private long missed(final long hash)
+    {
+        counters.miss();
+        record(missEvents, hash);
+        return NOT_PINNED;
+    }
+
+    private void hit(final long pinned, final Tier tier)
+    {
+        counters.hit(tier.ordinal());
+        record(accessEvents, pinned);
+    }
+
+    /**
+     * Buffers a policy event; a full stripe is drained at once when the writer lock is free, so a
+     * single thread never loses one, and dropped otherwise.
+     */
+    private void record(final AccessBuffer buffer, final long event)
+    {
+        if (buffer.offer(event) == AccessBuffer.FULL && lock.tryLock())
+        {
+            try
+            {
+                if (!closed)
+                {
+                    drainLocked();
+                }
+            }
+            finally
+            {
+                lock.unlock();
+            }
+            buffer.offer(event);
+        }
+    }
+
     /**
      * Brings an entry to L1 (synchronously) and leases it there.
      *
      * @param key the key.
      * @return a lease with {@link Tier#DEVICE}, or {@code null} on a miss.
-     * @throws IllegalStateException when there is no usable GPU level, with the reason.
+     * @throws IllegalStateException when there is no usable GPU level (with the reason), or the
+     *                               entry cannot be brought there (with what stopped it).
      * @throws IllegalArgumentException when the entry is larger than L1 may hold.
      */
     public EntryHandle getOnDevice(final long key)
@@ -680,31 +944,78 @@ public final class TierCache implements AutoCloseable
         {
             throw new IllegalStateException("no L1 (device) level: " + deviceOffReason);
         }
+        checkOpen();
+        final long fast = acquire(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+        if (fast == NOT_PINNED)
+        {
+            return null;
+        }
+        if (levelOf((int) fast) == Tier.DEVICE)
+        {
+            final EntryHandle handle = new EntryHandle();
+            armPinned(fast, handle);
+            return handle;
+        }
+        unpin((int) fast);
+        long pinned;
         lock.lock();
         try
         {
             checkOpen();
-            final int slot = findLong(key);
+            drainLocked();
+            final int slot = findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
             if (slot == EntryIndex.NOT_FOUND)
             {
-                accesses++;
-                levelAccesses[0]++;
                 return null;
             }
+            int target = slot;
             if (levelOf(slot) != Tier.DEVICE)
             {
                 final long length = index.rawLength(slot);
-                if (length > Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L1), device.capacity()))
+                if (length > deviceMaxEntry())
                 {
-                    throw new IllegalArgumentException("entry of " + length + " bytes is larger than L1 holds (" +
-                        Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L1), device.capacity()) + ")");
+                    throw new IllegalArgumentException("entry of " + length + " bytes is larger than L1 holds (" + deviceMaxEntry() + ")");
                 }
-                if (!promoteToDeviceLocked(slot))
-                {
-                    throw new IllegalStateException("L1 has no room for key=" + key + ": every resident entry is leased");
-                }
+                target = promoteToDeviceLocked(slot, key);
             }
-            return lookup(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+            final long word = index.tryPin(target);
+            pinned = ((word >>> 32) << 32) | target;
+        }
+        finally
+        {
+            lock.unlock();
+        }
+        final EntryHandle handle = new EntryHandle();
+        armPinned(pinned, handle);
+        return handle;
+    }
+
+    /**
+     * Raises an L3 entry into L2 now, on the caller's thread (a prefetch: the entry is about to be
+     * read). Gets only ask the mover for this; a caller that knows the future asks directly. The
+     * entry must still win L2's admission when L2 is past its high-water mark.
+     *
+     * @param key the key.
+     * @return the level the entry is in afterwards, or {@code null} when it is not cached.
+     */
+    public Tier promoteToHost(final long key)
+    {
+        lock.lock();
+        try
+        {
+            checkOpen();
+            drainLocked();
+            final int slot = findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+            if (slot == EntryIndex.NOT_FOUND)
+            {
+                return null;
+            }
+            if (levelOf(slot) == Tier.FILE && (index.flags(slot) & FLAG_MOVING) == 0)
+            {
+                promoteFileToHostLocked(slot);
+            }
+            final int now = findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+            return now == EntryIndex.NOT_FOUND ? null : levelOf(now);
         }
         finally
         {
@@ -713,27 +1024,18 @@ public final class TierCache implements AutoCloseable
     }
 
     /**
-     * Whether a key is cached (no access is counted).
+     * Whether a key is cached and not expired (no access is counted).
      *
      * @param key the key.
      * @return true when present.
      */
     public boolean contains(final long key)
     {
-        lock.lock();
-        try
-        {
-            checkOpen();
-            return findLong(key) != EntryIndex.NOT_FOUND;
-        }
-        finally
-        {
-            lock.unlock();
-        }
+        return containsKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
     }
 
     /**
-     * Whether a String key is cached.
+     * Whether a String key is cached and not expired.
      *
      * @param key the key.
      * @return true when present.
@@ -741,11 +1043,17 @@ public final class TierCache implements AutoCloseable
     public boolean contains(final String key)
     {
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
+        return containsKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0);
+    }
+
+    private boolean containsKey(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
+    {
         lock.lock();
         try
         {
             checkOpen();
-            return findKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0) != EntryIndex.NOT_FOUND;
+            final int slot = findKey(hash, keyKind, keyBytes, longKey);
+            return slot != EntryIndex.NOT_FOUND && !rule.isExpired(index, slot, System.nanoTime());
         }
         finally
         {
@@ -761,22 +1069,7 @@ public final class TierCache implements AutoCloseable
      */
     public boolean remove(final long key)
     {
-        lock.lock();
-        try
-        {
-            checkOpen();
-            final int slot = findLong(key);
-            if (slot == EntryIndex.NOT_FOUND)
-            {
-                return false;
-            }
-            removeSlot(slot);
-            return true;
-        }
-        finally
-        {
-            lock.unlock();
-        }
+        return removeKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
     }
 
     /**
@@ -788,11 +1081,17 @@ public final class TierCache implements AutoCloseable
     public boolean remove(final String key)
     {
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
+        return removeKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0);
+    }
+
+    private boolean removeKey(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
+    {
         lock.lock();
         try
         {
             checkOpen();
-            final int slot = findKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0);
+            drainLocked();
+            final int slot = findKey(hash, keyKind, keyBytes, longKey);
             if (slot == EntryIndex.NOT_FOUND)
             {
                 return false;
@@ -815,9 +1114,10 @@ public final class TierCache implements AutoCloseable
         try
         {
             checkOpen();
+            drainLocked();
             for (int slot = 0; slot < index.capacity(); slot++)
             {
-                if (index.isLive(slot))
+                if (index.state(slot) == IndexSlotDescriptor.STATE_LIVE)
                 {
                     removeSlot(slot);
                 }
@@ -840,7 +1140,7 @@ public final class TierCache implements AutoCloseable
         lock.lock();
         try
         {
-            return index.size();
+            return closed ? 0 : index.size();
         }
         finally
         {
@@ -869,252 +1169,61 @@ public final class TierCache implements AutoCloseable
     }
 
     // ------------------------------------------------------------------------------------------
-    // lookup internals (all under the lock)
+    // pins, handles and views (any thread)
     // ------------------------------------------------------------------------------------------
 
-    private int findLong(final long key)
-    {
-        return findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
-    }
-
-    private int findKey(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
-    {
-        final int slot = index.find(hash);
-        if (slot == EntryIndex.NOT_FOUND)
-        {
-            return slot;
-        }
-        final MemorySegment memory = metaStore.memory();
-        final long base = index.meta(slot);
-        if (EntryMetaDescriptor.keyKind(memory, base) != keyKind)
-        {
-            return EntryIndex.NOT_FOUND;
-        }
-        if (keyKind == EntryMetaDescriptor.KEY_KIND_LONG)
-        {
-            return EntryMetaDescriptor.longKey(memory, base) == longKey ? slot : EntryIndex.NOT_FOUND;
-        }
-        return EntryMetaDescriptor.key(metaOf(slot)).mismatch(keyBytes) == -1 ? slot : EntryIndex.NOT_FOUND;
-    }
-
-    private EntryHandle lookup(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
-    {
-        final int slot = locate(hash, keyKind, keyBytes, longKey);
-        if (slot == EntryIndex.NOT_FOUND)
-        {
-            return null;
-        }
-        final EntryHandle handle = new EntryHandle();
-        return armHandle(slot, handle) ? handle : null;
-    }
-
     /**
-     * Leases a hit found by {@link #locate} into a handle: its bytes and its meta record. An L3
-     * hit is read into memory the lease owns.
-     *
-     * @return false when an L3 entry turned out corrupt (counted and dropped: a miss).
+     * Drops a reader's pin; the last pin of a retired slot hands it to the writer for reclamation.
      */
-    private boolean armHandle(final int slot, final EntryHandle handle)
+    private void unpin(final int slot)
     {
-        final Tier tier = levelOf(slot);
-        if (tier == Tier.FILE)
+        if (index.unpin(slot))
         {
-            return readFromFile(slot, handle);
-        }
-        final long location = index.location(slot);
-        final long leaseKey = leaseKey(tier, location);
-        final long metaOffset = index.meta(slot);
-        takeLease(leaseKey);
-        takeLease(META_LEASE | metaOffset);
-        if (tier == Tier.DEVICE)
-        {
-            handle.arm(this, tier, leaseKey, META_LEASE | metaOffset, metaStore.memory(), metaOffset, null, 0, device.deviceAddress(location), null,
-                EntryHandle.NO_STAGING);
-        }
-        else
-        {
-            handle.arm(this, tier, leaseKey, META_LEASE | metaOffset, metaStore.memory(), metaOffset, host.memory(), location, 0, null,
-                EntryHandle.NO_STAGING);
-        }
-        return true;
-    }
-
-    /**
-     * Finds a key and does the bookkeeping of an access: statistics, the policy's order, expiry,
-     * promotion requests, and the read of an L3 entry into L2 once it is due. Allocates nothing.
-     *
-     * @return the slot of a hit (an L3 slot means: serve it by reading the file), or
-     *         {@link EntryIndex#NOT_FOUND}.
-     */
-    private int locate(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
-    {
-        accesses++;
-        levelAccesses[0]++;
-        final int slot = findKey(hash, keyKind, keyBytes, longKey);
-        if (slot == EntryIndex.NOT_FOUND)
-        {
-            levelAccesses[1]++;
-            levelAccesses[2]++;
-            policyMiss(hash);
-            return EntryIndex.NOT_FOUND;
-        }
-        final long now = System.nanoTime();
-        if (isExpired(slot, now))
-        {
-            levelAccesses[1]++;
-            levelAccesses[2]++;
-            removeSlot(slot);
-            return EntryIndex.NOT_FOUND;
-        }
-        index.recordAccess(slot, now);
-        Tier tier = levelOf(slot);
-        for (int l = 1; l <= tier.ordinal(); l++)
-        {
-            levelAccesses[l]++;
-        }
-        // a hit below is a miss above: the upper levels' admission learns how often the key is asked for
-        if (tier != Tier.DEVICE)
-        {
-            if (device != null)
+            int head;
+            do
             {
-                policies[Tier.DEVICE.ordinal()].onMiss(hash);
+                head = reclaimHead.get();
+                reclaimNext[slot] = head;
             }
-            if (tier == Tier.FILE)
-            {
-                policies[Tier.HOST.ordinal()].onMiss(hash);
-            }
-        }
-        if (tier == Tier.FILE)
-        {
-            if (!rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2) || !promoteFileToHostLocked(slot))
-            {
-                return slot;
-            }
-            tier = Tier.HOST;
-        }
-        else
-        {
-            policies[tier.ordinal()].onAccess(slot);
-        }
-        hits++;
-        levelHits[tier.ordinal()]++;
-        if (tier == Tier.HOST && device != null && rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L1) &&
-            index.rawLength(slot) <= device.capacity() && promotionPays(slot, Tier.HOST, Tier.DEVICE))
-        {
-            requestPromotion(index.keyHash(slot));
-        }
-        return slot;
-    }
-
-    /**
-     * With a hardware profile, a promotion must also pay for itself: the entry's past accesses
-     * stand for its future hits, and the link costs (latency plus bytes over bandwidth) of the
-     * profile price the copy and the victim it displaces. On the target laptop the GPU link is about
-     * as slow as the disk, so a large entry read twice does not earn a move to L1 there.
-     */
-    private boolean promotionPays(final int slot, final Tier from, final Tier to)
-    {
-        return costs == null || costs.promotionPays(from, to, index.rawLength(slot), index.accessCount(slot));
-    }
-
-    private boolean readFromFile(final int slot, final EntryHandle handle)
-    {
-        final long location = index.location(slot);
-        final long length = index.rawLength(slot);
-        // the read lands in a block of L2's arena when there is room (no native allocation, no arena
-        // handshake at close); otherwise in memory the lease owns
-        final long staging = host.allocate(Math.max(1, length));
-        final Arena owned = staging == SpaceAllocator.FULL ? Arena.ofShared() : null;
-        final MemorySegment memory = owned == null ? host.memory() : owned.allocate(Math.max(1, length), EntryMetaDescriptor.PART_ALIGNMENT);
-        final long base = owned == null ? staging : 0;
-        final long read = file.read(location, memory.asSlice(base, length));
-        if (read != length)
-        {
-            if (owned != null)
-            {
-                owned.close();
-            }
-            else
-            {
-                host.free(staging);
-            }
-            corruptSkipped++;
-            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": L3 entry at " + location + " is corrupt; dropped");
-            removeSlot(slot);
-            return false;
-        }
-        hits++;
-        levelHits[Tier.FILE.ordinal()]++;
-        if (rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2))
-        {
-            requestPromotion(index.keyHash(slot));
-        }
-        final long leaseKey = leaseKey(Tier.FILE, location);
-        final long metaOffset = index.meta(slot);
-        takeLease(leaseKey);
-        takeLease(META_LEASE | metaOffset);
-        handle.arm(this, Tier.FILE, leaseKey, META_LEASE | metaOffset, metaStore.memory(), metaOffset, memory, base, 0, owned,
-            owned == null ? staging : EntryHandle.NO_STAGING);
-        return true;
-    }
-
-    private boolean isExpired(final int slot, final long now)
-    {
-        return rule.isExpired(index, slot, now);
-    }
-
-    private void policyMiss(final long hash)
-    {
-        policies[Tier.HOST.ordinal()].onMiss(hash);
-        if (device != null)
-        {
-            policies[Tier.DEVICE.ordinal()].onMiss(hash);
-        }
-    }
-
-    void releaseLease(final long leaseKey)
-    {
-        lock.lock();
-        try
-        {
-            if (!closed)
-            {
-                releaseLeaseLocked(leaseKey);
-            }
-        }
-        finally
-        {
-            lock.unlock();
+            while (!reclaimHead.compareAndSet(head, slot));
         }
     }
 
     /**
-     * Ends a handle's two leases: on the bytes and on the meta record.
+     * Ends a handle's lease: its pin, and its L2 staging block for an L3 hit.
      */
-    void releaseLeases(final long leaseKey, final long metaLeaseKey, final long stagingOffset)
+    void releasePin(final int slot, final long stagingOffset)
     {
-        lock.lock();
-        try
+        if (closed)
         {
-            if (!closed)
-            {
-                releaseLeaseLocked(leaseKey);
-                releaseLeaseLocked(metaLeaseKey);
-                if (stagingOffset != EntryHandle.NO_STAGING)
-                {
-                    host.free(stagingOffset);
-                }
-            }
+            return; // everything was freed with the cache
         }
-        finally
+        if (stagingOffset != EntryHandle.NO_STAGING)
         {
-            lock.unlock();
+            host.free(stagingOffset);
         }
+        unpin(slot);
     }
 
-    private void takeLease(final long leaseKey)
+    void viewOpened()
     {
-        leases.put(leaseKey, leases.get(leaseKey) + 1);
+        openViews.incrementAndGet();
+    }
+
+    void viewClosed()
+    {
+        if (openViews.decrementAndGet() == 0 && closed)
+        {
+            lock.lock();
+            try
+            {
+                closeStoresLocked();
+            }
+            finally
+            {
+                lock.unlock();
+            }
+        }
     }
 
     void copyFromDevice(final long deviceAddress, final MemorySegment destination)
@@ -1132,9 +1241,159 @@ public final class TierCache implements AutoCloseable
         }
     }
 
+    /**
+     * A reader found the L3 entry of a pinned slot corrupt: count it and drop the entry, if it is
+     * still the one the reader saw (it may be gone or replaced already).
+     */
+    private void onCorrupt(final long pinned)
+    {
+        counters.corruptSkipped.increment();
+        counters.miss();
+        final int slot = (int) pinned;
+        lock.lock();
+        try
+        {
+            if (!closed && isCurrent(slot, (int) (pinned >>> 32)))
+            {
+                LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": L3 entry at " + index.location(slot) + " is corrupt; dropped");
+                removeSlot(slot);
+            }
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
     // ------------------------------------------------------------------------------------------
-    // slots, space and moves (all under the lock)
+    // the writer's side (all under the lock)
     // ------------------------------------------------------------------------------------------
+
+    /**
+     * Applies what readers buffered (accesses, misses) and reclaims retired slots whose last pin
+     * readers dropped. Every writer operation starts with it.
+     */
+    void drainLocked()
+    {
+        accessEvents.drain(applyAccess);
+        missEvents.drain(applyMiss);
+        reclaimRetired();
+    }
+
+    /**
+     * Drains the buffers for the mover (a duty-cycle step).
+     *
+     * @return events applied.
+     */
+    int drain()
+    {
+        if (!accessEvents.hasEvents() && !missEvents.hasEvents() && reclaimHead.get() == NO_SLOT)
+        {
+            return 0;
+        }
+        lock.lock();
+        try
+        {
+            if (closed)
+            {
+                return 0;
+            }
+            final int applied = accessEvents.drain(applyAccess) + missEvents.drain(applyMiss);
+            reclaimRetired();
+            return applied + 1;
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    private void applyAccess(final long event)
+    {
+        final int slot = (int) event;
+        if (!isCurrent(slot, (int) (event >>> 32)))
+        {
+            return;
+        }
+        final long now = System.nanoTime();
+        if (rule.isExpired(index, slot, now))
+        {
+            removeSlot(slot);
+            return;
+        }
+        index.recordAccess(slot, now);
+        final Tier tier = levelOf(slot);
+        final long hash = index.keyHash(slot);
+        // a hit below is a miss above: the upper levels' admission learns how often the key is asked for
+        if (tier != Tier.DEVICE && device != null)
+        {
+            policies[Tier.DEVICE.ordinal()].onMiss(hash);
+        }
+        if (tier == Tier.FILE)
+        {
+            policies[Tier.HOST.ordinal()].onMiss(hash);
+            if (rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2))
+            {
+                requestPromotion(hash);
+            }
+            return;
+        }
+        policies[tier.ordinal()].onAccess(slot);
+        if (tier == Tier.HOST && device != null && rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L1) &&
+            index.rawLength(slot) <= device.capacity() && promotionPays(slot, Tier.HOST, Tier.DEVICE))
+        {
+            requestPromotion(hash);
+        }
+    }
+
+    private void applyMiss(final long hash)
+    {
+        policies[Tier.HOST.ordinal()].onMiss(hash);
+        if (device != null)
+        {
+            policies[Tier.DEVICE.ordinal()].onMiss(hash);
+        }
+    }
+
+    private void reclaimRetired()
+    {
+        int slot = reclaimHead.getAndSet(NO_SLOT);
+        while (slot != NO_SLOT)
+        {
+            final int next = reclaimNext[slot];
+            freeRetired(slot);
+            slot = next;
+        }
+    }
+
+    /**
+     * Whether a slot is still the live slot of its key in the incarnation a reader or a move saw.
+     */
+    private boolean isCurrent(final int slot, final int incarnation)
+    {
+        return index.state(slot) == IndexSlotDescriptor.STATE_LIVE && index.incarnation(slot) == incarnation;
+    }
+
+    /**
+     * With a hardware profile, a promotion must also pay for itself: the entry's past accesses
+     * stand for its future hits, and the link costs (latency plus bytes over bandwidth) of the
+     * profile price the copy and the victim it displaces. On the target laptop the GPU link is about
+     * as slow as the disk, so a large entry read twice does not earn a move to L1 there.
+     */
+    private boolean promotionPays(final int slot, final Tier from, final Tier to)
+    {
+        return costs == null || costs.promotionPays(from, to, index.rawLength(slot), index.accessCount(slot));
+    }
+
+    private int findKey(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
+    {
+        final int slot = index.find(hash);
+        if (slot == EntryIndex.NOT_FOUND)
+        {
+            return slot;
+        }
+        return keyMatches(slot, keyKind, keyBytes, longKey) ? slot : EntryIndex.NOT_FOUND;
+    }
 
     private Tier levelOf(final int slot)
     {
@@ -1149,12 +1408,29 @@ public final class TierCache implements AutoCloseable
         return metaStore.view(offset, length);
     }
 
+    private long hostMaxEntry()
+    {
+        return Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L2), host.capacity());
+    }
+
+    private long deviceMaxEntry()
+    {
+        return Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L1), device.capacity());
+    }
+
+    private long fileMaxEntry()
+    {
+        return Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw());
+    }
+
     private long allocateMeta(final long length)
     {
         long offset = metaStore.allocate(length);
         while (offset == SpaceAllocator.FULL)
         {
-            if (!evictAnyFileEntry())
+            reclaimRetired();
+            offset = metaStore.allocate(length);
+            if (offset == SpaceAllocator.FULL && !evictAnyFileEntry())
             {
                 throw new IllegalStateException("the key/spec arena of " + config.metaBytes() + " bytes is full; raise maxEntries");
             }
@@ -1163,77 +1439,122 @@ public final class TierCache implements AutoCloseable
         return offset;
     }
 
-    private void insertSlot(final long hash, final Tier tier, final long location, final long length, final long metaOffset)
+    /**
+     * Takes a free index slot, reclaiming retired ones first when none is free.
+     *
+     * @return the slot (reserved), or {@link EntryIndex#FULL}.
+     */
+    private int allocateSlot(final long hash)
     {
-        int slot = index.insert(hash);
-        while (slot == EntryIndex.FULL)
+        int slot = index.allocate(hash);
+        if (slot == EntryIndex.FULL)
         {
-            if (!evictAnyFileEntry() && !evictOne(Tier.HOST, hash, false))
-            {
-                freeBytes(tier, location);
-                metaStore.free(metaOffset);
-                throw new IllegalStateException("the index is full (maxEntries=" + config.maxEntries + ") of leased entries");
-            }
-            slot = index.insert(hash);
+            reclaimRetired();
+            slot = index.allocate(hash);
         }
+        return slot;
+    }
+
+    private void fillSlot(
+        final int slot, final Tier tier, final long location, final long length, final long metaOffset, final long sequence,
+        final long expiresAt, final int accessCount)
+    {
         index.level(slot, (byte) tier.ordinal());
         index.location(slot, location);
         index.rawLength(slot, length);
         index.storedLength(slot, length);
         index.meta(slot, metaOffset);
-        index.accessCount(slot, 0);
+        index.fileSequence(slot, sequence);
+        index.accessCount(slot, accessCount);
         index.lastAccessNanos(slot, System.nanoTime());
-        index.expiresAtNanos(slot, rule.expiresAtNanos(System.nanoTime()));
+        index.expiresAtNanos(slot, expiresAt);
         index.flags(slot, (byte) 0);
-        policies[tier.ordinal()].onInsert(slot);
-        levelEntries[tier.ordinal()]++;
     }
 
     /**
-     * Unlinks a slot and frees its bytes and meta now, or when the last lease on them closes.
+     * Gives back a reserved slot that never entered the key table.
+     */
+    private void abandonReserved(final int slot)
+    {
+        index.publish(slot);
+        index.retire(slot);
+        index.free(slot);
+    }
+
+    /**
+     * Replaces a live slot by a new one holding the same entry at another level and location: the
+     * readers that pinned the old slot go on reading the old bytes, which are freed with it.
+     *
+     * @return the new slot, or {@link EntryIndex#FULL} when no slot or meta record was free (nothing changed).
+     */
+    private int replaceSlot(final int slot, final Tier to, final long location, final long sequence)
+    {
+        final long hash = index.keyHash(slot);
+        final int next = allocateSlot(hash);
+        if (next == EntryIndex.FULL)
+        {
+            return EntryIndex.FULL;
+        }
+        final MemorySegment meta = metaOf(slot);
+        final long metaOffset = metaStore.allocate(meta.byteSize());
+        if (metaOffset == SpaceAllocator.FULL)
+        {
+            abandonReserved(next);
+            return EntryIndex.FULL;
+        }
+        MemorySegment.copy(meta, 0, metaStore.view(metaOffset, meta.byteSize()), 0, meta.byteSize());
+        fillSlot(next, to, location, index.rawLength(slot), metaOffset, sequence, index.expiresAtNanos(slot), index.accessCount(slot));
+        index.lastAccessNanos(next, index.lastAccessNanos(slot));
+        index.publish(next);
+        final Tier from = levelOf(slot);
+        policies[from.ordinal()].onRemove(slot);
+        counters.levelEntries[from.ordinal()]--;
+        index.relink(slot, next);
+        retireLocked(slot);
+        policies[to.ordinal()].onInsert(next);
+        counters.levelEntries[to.ordinal()]++;
+        return next;
+    }
+
+    /**
+     * Takes a live slot out of the index and frees its bytes and meta now, or when its last pin goes.
      */
     private void removeSlot(final int slot)
     {
         final Tier tier = levelOf(slot);
-        final long location = index.location(slot);
-        final long metaOffset = index.meta(slot);
         policies[tier.ordinal()].onRemove(slot);
-        index.remove(slot);
-        levelEntries[tier.ordinal()]--;
-        freeMetaOrDefer(metaOffset);
-        freeBytesOrDefer(tier, location);
+        counters.levelEntries[tier.ordinal()]--;
+        index.unlink(slot);
+        retireLocked(slot);
+    }
+
+    private void retireLocked(final int slot)
+    {
+        if (index.retire(slot))
+        {
+            freeRetired(slot);
+        }
     }
 
     /**
-     * Frees the bytes an entry just moved away from, or, while a lease still reads them, when that
-     * lease closes.
+     * Frees what a retired slot with no pins held: its bytes in its level, its meta record, the slot.
      */
-    private void freeBytesOrDefer(final Tier tier, final long location)
+    private void freeRetired(final int slot)
     {
-        final long leaseKey = leaseKey(tier, location);
-        if (tier != Tier.FILE && leases.get(leaseKey) > 0)
-        {
-            deferredFrees.put(leaseKey, DEFERRED);
-        }
-        else
-        {
-            freeBytes(tier, location);
-        }
-    }
-
-    private void freeBytes(final Tier tier, final long location)
-    {
-        switch (tier)
+        final long location = index.location(slot);
+        switch (levelOf(slot))
         {
             case DEVICE -> device.free(location);
             case HOST -> host.free(location);
-            case FILE -> file.remove(location);
+            case FILE -> file.remove(location, index.fileSequence(slot));
         }
+        metaStore.free(index.meta(slot));
+        index.free(slot);
     }
 
     private boolean isEvictable(final int slot)
     {
-        return (index.flags(slot) & FLAG_MOVING) == 0 && leases.get(leaseKey(levelOf(slot), index.location(slot))) == 0;
+        return slot != protectedSlot && (index.flags(slot) & FLAG_MOVING) == 0 && index.pins(slot) == 0;
     }
 
     /**
@@ -1283,7 +1604,7 @@ public final class TierCache implements AutoCloseable
             {
                 return SpaceAllocator.FULL;
             }
-            evictions[tier.ordinal()]++;
+            counters.evictions[tier.ordinal()]++;
             demote(victim);
         }
     }
@@ -1291,6 +1612,18 @@ public final class TierCache implements AutoCloseable
     private long allocate(final Tier tier, final long length)
     {
         return tier == Tier.DEVICE ? device.allocate(length) : host.allocate(length);
+    }
+
+    private void free(final Tier tier, final long offset)
+    {
+        if (tier == Tier.DEVICE)
+        {
+            device.free(offset);
+        }
+        else
+        {
+            host.free(offset);
+        }
     }
 
     /**
@@ -1301,63 +1634,120 @@ public final class TierCache implements AutoCloseable
      */
     private boolean evictOne(final Tier tier, final long hash, final boolean admission)
     {
+        if (tier == Tier.DEVICE && device == null)
+        {
+            return false;
+        }
         final EvictionPolicy policy = policies[tier.ordinal()];
         final int victim = policy.selectVictim(evictable);
         if (victim == EvictionPolicy.NONE || (admission && !policy.admit(hash, victim)))
         {
             return false;
         }
-        evictions[tier.ordinal()]++;
+        counters.evictions[tier.ordinal()]++;
         demote(victim);
         return true;
     }
 
     /**
-     * Moves a slot one level down, or drops it when there is no level below that takes it.
+     * Moves a slot one level down, or drops it when there is no level below that takes it. Every
+     * step that can evict is followed by a check that the slot is still the one it was.
      */
     private void demote(final int slot)
     {
         final Tier from = levelOf(slot);
         final long length = index.rawLength(slot);
         final long location = index.location(slot);
-        if (from == Tier.DEVICE)
+        final long hash = index.keyHash(slot);
+        final int incarnation = index.incarnation(slot);
+        index.flags(slot, (byte) (index.flags(slot) | FLAG_MOVING));
+        try
         {
-            final long target = makeRoom(Tier.HOST, index.keyHash(slot), length);
-            if (target != SpaceAllocator.FULL)
+            if (from == Tier.DEVICE)
             {
-                transfers.deviceToHost(device, location, host.view(target, length));
-                relevel(slot, Tier.HOST, target);
-                device.free(location);
-                demotions[Tier.DEVICE.ordinal()]++;
-                bytesDown[Tier.DEVICE.ordinal()] += length;
-                return;
+                final long target = makeRoom(Tier.HOST, hash, length);
+                if (target != SpaceAllocator.FULL)
+                {
+                    if (isCurrent(slot, incarnation) && copyDown(location, host.view(target, length)) &&
+                        replaceSlot(slot, Tier.HOST, target, 0) != EntryIndex.FULL)
+                    {
+                        movedDown(Tier.DEVICE, length);
+                        return;
+                    }
+                    host.free(target);
+                }
+                else if (file != null && length <= fileMaxEntry() && isCurrent(slot, incarnation))
+                {
+                    final long fileLocation = deviceToFile(slot, location, length);
+                    if (fileLocation >= 0 && commitToFile(slot, incarnation, fileLocation))
+                    {
+                        movedDown(Tier.DEVICE, length);
+                        return;
+                    }
+                }
             }
-            final long fileLocation = file == null ? FileStore.FULL : deviceToFile(slot, location, length);
-            if (fileLocation != FileStore.FULL)
+            else if (from == Tier.HOST && file != null && length <= fileMaxEntry())
             {
-                relevel(slot, Tier.FILE, fileLocation);
-                device.free(location);
-                demotions[Tier.DEVICE.ordinal()]++;
-                bytesDown[Tier.DEVICE.ordinal()] += length;
-                return;
+                final long fileLocation = appendToFile(hash, metaOf(slot), host.view(location, length));
+                if (fileLocation != FileStore.FULL && commitToFile(slot, incarnation, fileLocation))
+                {
+                    movedDown(Tier.HOST, length);
+                    return;
+                }
+            }
+            if (isCurrent(slot, incarnation))
+            {
+                removeSlot(slot);
             }
         }
-        else if (from == Tier.HOST && file != null && length <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw()))
+        finally
         {
-            final long fileLocation = appendToFile(index.keyHash(slot), metaOf(slot), host.view(location, length));
-            if (fileLocation != FileStore.FULL && index.isLive(slot) && levelOf(slot) == Tier.HOST)
+            if (isCurrent(slot, incarnation))
             {
-                relevel(slot, Tier.FILE, fileLocation);
-                host.free(location);
-                demotions[Tier.HOST.ordinal()]++;
-                bytesDown[Tier.HOST.ordinal()] += length;
-                return;
+                index.flags(slot, (byte) (index.flags(slot) & ~FLAG_MOVING));
             }
         }
-        if (index.isLive(slot))
+    }
+
+    private void movedDown(final Tier from, final long length)
+    {
+        counters.demotions[from.ordinal()]++;
+        counters.bytesDown[from.ordinal()] += length;
+    }
+
+    /**
+     * Device to host for a demotion; a CUDA failure is logged and reported as false.
+     */
+    private boolean copyDown(final long deviceOffset, final MemorySegment target)
+    {
+        try
         {
-            removeSlot(slot);
+            transfers.deviceToHost(device, deviceOffset, target);
+            return true;
         }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": copy out of L1 failed; the entry is dropped", ex);
+            return false;
+        }
+    }
+
+    /**
+     * Points a slot at its new L3 copy, if the slot is still the one that was copied; otherwise
+     * the copy is removed again.
+     */
+    private boolean commitToFile(final int slot, final int incarnation, final long fileLocation)
+    {
+        final long sequence = file.sequence(fileLocation);
+        if (sequence >= 0 && isCurrent(slot, incarnation) && replaceSlot(slot, Tier.FILE, fileLocation, sequence) != EntryIndex.FULL)
+        {
+            return true;
+        }
+        if (sequence >= 0)
+        {
+            file.remove(fileLocation, sequence);
+        }
+        return false;
     }
 
     /**
@@ -1369,12 +1759,18 @@ public final class TierCache implements AutoCloseable
         return file.config().regionSizeBytes() - 4096;
     }
 
+    /**
+     * @return the L3 location, or a negative value when the copy failed or L3 had no room.
+     */
     private long deviceToFile(final int slot, final long location, final long length)
     {
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment staging = arena.allocate(length, EntryMetaDescriptor.PART_ALIGNMENT);
-            transfers.deviceToHost(device, location, staging);
+            if (!copyDown(location, staging))
+            {
+                return FileStore.FULL;
+            }
             return appendToFile(index.keyHash(slot), metaOf(slot), staging);
         }
     }
@@ -1384,17 +1780,6 @@ public final class TierCache implements AutoCloseable
         return file.append(hash, EntryMetaDescriptor.key(meta), meta, payload, codec);
     }
 
-    private void relevel(final int slot, final Tier to, final long location)
-    {
-        final Tier from = levelOf(slot);
-        policies[from.ordinal()].onRemove(slot);
-        levelEntries[from.ordinal()]--;
-        index.level(slot, (byte) to.ordinal());
-        index.location(slot, location);
-        policies[to.ordinal()].onInsert(slot);
-        levelEntries[to.ordinal()]++;
-    }
-
     private boolean evictAnyFileEntry()
     {
         if (file != null)
@@ -1402,7 +1787,7 @@ public final class TierCache implements AutoCloseable
             final int victim = policies[Tier.FILE.ordinal()].selectVictim(evictable);
             if (victim != EvictionPolicy.NONE)
             {
-                evictions[Tier.FILE.ordinal()]++;
+                counters.evictions[Tier.FILE.ordinal()]++;
                 removeSlot(victim);
                 return true;
             }
@@ -1412,105 +1797,179 @@ public final class TierCache implements AutoCloseable
 
     /**
      * Called by the file store, inside {@code append} (so under our lock), before it overwrites
-     * the oldest region: every live entry there leaves the index.
+     * the oldest region: every live entry there leaves the index. A reader that pinned one of them
+     * before finds the sequence changed and looks again.
      */
     private void onFileRegionReclaimed(final long location, final long keyHash)
     {
         final int slot = index.find(keyHash);
         if (slot != EntryIndex.NOT_FOUND && levelOf(slot) == Tier.FILE && index.location(slot) == location)
         {
-            evictions[Tier.FILE.ordinal()]++;
-            final long metaOffset = index.meta(slot);
-            policies[Tier.FILE.ordinal()].onRemove(slot);
-            index.remove(slot);
-            levelEntries[Tier.FILE.ordinal()]--;
-            freeMetaOrDefer(metaOffset);
+            counters.evictions[Tier.FILE.ordinal()]++;
+            removeSlot(slot);
         }
     }
 
-    private boolean promoteFileToHostLocked(final int slot)
+    /**
+     * The mover's L3 to L2 promotion. The read runs under the lock (it is the mover's thread, and
+     * the region must not be reclaimed under it); readers of the entry meanwhile keep reading L3.
+     */
+    private void promoteFileToHostLocked(final int slot)
     {
         final long length = index.rawLength(slot);
-        if (length > Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L2), host.capacity()))
+        if (length > hostMaxEntry())
         {
-            return false;
+            return;
         }
         final long hash = index.keyHash(slot);
-        final long target = makeRoomForPromotion(Tier.HOST, hash, length);
-        if (target == SpaceAllocator.FULL || !index.isLive(slot) || levelOf(slot) != Tier.FILE)
+        final int incarnation = index.incarnation(slot);
+        index.flags(slot, (byte) (index.flags(slot) | FLAG_MOVING));
+        long target = SpaceAllocator.FULL;
+        try
+        {
+            target = makeRoomForPromotion(Tier.HOST, hash, length);
+            // making room demotes L2 victims into L3, which may reclaim this entry's own region
+            if (target == SpaceAllocator.FULL || !isCurrent(slot, incarnation))
+            {
+                if (target != SpaceAllocator.FULL)
+                {
+                    counters.movesAborted++;
+                }
+                return;
+            }
+            final long location = index.location(slot);
+            final long read = file.read(location, index.fileSequence(slot), host.view(target, length));
+            if (read != length)
+            {
+                if (read == FileStore.CORRUPT)
+                {
+                    counters.corruptSkipped.increment();
+                    LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": L3 entry at " + location + " is corrupt; dropped");
+                }
+                removeSlot(slot);
+                return;
+            }
+            if (replaceSlot(slot, Tier.HOST, target, 0) == EntryIndex.FULL)
+            {
+                counters.movesAborted++;
+                return;
+            }
+            target = SpaceAllocator.FULL;
+            file.adviseDontNeed(location);
+            counters.promotions[Tier.FILE.ordinal()]++;
+            counters.bytesUp[Tier.FILE.ordinal()] += length;
+        }
+        finally
         {
             if (target != SpaceAllocator.FULL)
             {
                 host.free(target);
             }
-            return false;
+            if (isCurrent(slot, incarnation))
+            {
+                index.flags(slot, (byte) (index.flags(slot) & ~FLAG_MOVING));
+            }
         }
-        final long location = index.location(slot);
-        final long read = file.read(location, host.view(target, length));
-        if (read != length)
-        {
-            host.free(target);
-            corruptSkipped++;
-            removeSlot(slot);
-            return false;
-        }
-        relevel(slot, Tier.HOST, target);
-        file.adviseDontNeed(location);
-        freeBytesOrDefer(Tier.FILE, location);
-        promotions[Tier.FILE.ordinal()]++;
-        bytesUp[Tier.FILE.ordinal()] += length;
-        return true;
     }
 
     /**
      * Synchronous promotion to L1 for {@link #getOnDevice}: a caller that asks for device memory
      * waits for it by definition.
+     *
+     * @return the entry's new slot in L1.
+     * @throws IllegalStateException saying what stopped it.
      */
-    private boolean promoteToDeviceLocked(final int slot)
+    private int promoteToDeviceLocked(final int slot, final long key)
     {
         final long length = index.rawLength(slot);
         final long hash = index.keyHash(slot);
-        final long target = makeRoom(Tier.DEVICE, hash, length);
-        if (target == SpaceAllocator.FULL)
-        {
-            return false;
-        }
-        if (!index.isLive(slot))
-        {
-            device.free(target);
-            return false;
-        }
+        final int incarnation = index.incarnation(slot);
         final Tier from = levelOf(slot);
-        final long location = index.location(slot);
+        index.flags(slot, (byte) (index.flags(slot) | FLAG_MOVING));
+        long target = SpaceAllocator.FULL;
         try
         {
-            if (from == Tier.HOST)
+            target = makeRoom(Tier.DEVICE, hash, length);
+            if (target == SpaceAllocator.FULL)
             {
-                transfers.hostToDevice(host.view(location, length), device, target);
+                throw new IllegalStateException("L1 has no room for key=" + key + " (" + length + " bytes): " + deviceRoomReason());
             }
-            else
+            if (!isCurrent(slot, incarnation))
             {
-                final long read = transfers.fileToDevice(file, location, length, host, device, target);
-                if (read != length)
+                throw new IllegalStateException("key=" + key + " left the cache while L1 made room for it");
+            }
+            final long location = index.location(slot);
+            try
+            {
+                if (from == Tier.HOST)
                 {
-                    device.free(target);
-                    corruptSkipped++;
-                    removeSlot(slot);
-                    return false;
+                    transfers.hostToDevice(host.view(location, length), device, target);
+                }
+                else
+                {
+                    final long read = transfers.fileToDevice(file, location, index.fileSequence(slot), length, host, device, target);
+                    if (read != length)
+                    {
+                        if (read == FileStore.CORRUPT)
+                        {
+                            counters.corruptSkipped.increment();
+                        }
+                        removeSlot(slot);
+                        throw new IllegalStateException("key=" + key + ": its L3 entry is " + (read == FileStore.CORRUPT ? "corrupt" : "gone") +
+                            "; dropped");
+                    }
                 }
             }
+            catch (final dev.tiercache.cuda.CudaException ex)
+            {
+                throw new IllegalStateException("key=" + key + ": copy to L1 failed, the entry stays in " + from.label() + ": " + ex.getMessage(), ex);
+            }
+            final int next = replaceSlot(slot, Tier.DEVICE, target, 0);
+            if (next == EntryIndex.FULL)
+            {
+                throw new IllegalStateException("key=" + key + ": no free index slot or meta record for the move to L1");
+            }
+            target = SpaceAllocator.FULL;
+            counters.promotions[from.ordinal()]++;
+            counters.bytesUp[from.ordinal()] += length;
+            return next;
         }
-        catch (final RuntimeException ex)
+        finally
         {
-            device.free(target);
-            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": promotion to L1 failed, entry stays in " + from.label(), ex);
-            return false;
+            if (target != SpaceAllocator.FULL)
+            {
+                device.free(target);
+            }
+            if (isCurrent(slot, incarnation))
+            {
+                index.flags(slot, (byte) (index.flags(slot) & ~FLAG_MOVING));
+            }
         }
-        relevel(slot, Tier.DEVICE, target);
-        freeBytesOrDefer(from, location);
-        promotions[from.ordinal()]++;
-        bytesUp[from.ordinal()] += length;
-        return true;
+    }
+
+    private String deviceRoomReason()
+    {
+        int pinned = 0;
+        int moving = 0;
+        int resident = 0;
+        int retired = 0;
+        for (int slot = 0; slot < index.capacity(); slot++)
+        {
+            final byte state = index.state(slot);
+            if (state == IndexSlotDescriptor.STATE_LIVE && levelOf(slot) == Tier.DEVICE)
+            {
+                resident++;
+                pinned += index.pins(slot) > 0 ? 1 : 0;
+                moving += (index.flags(slot) & FLAG_MOVING) != 0 ? 1 : 0;
+            }
+            else if (state == IndexSlotDescriptor.STATE_RETIRED && levelOf(slot) == Tier.DEVICE)
+            {
+                retired++;
+            }
+        }
+        return resident + " entries resident in " + device.usedBytes() + " of " + device.capacity() + " bytes, " + pinned +
+            " of them leased, " + moving + " being moved, " + retired + " replaced or removed ones still leased; the policy kept them" +
+            " or the free space is fragmented";
     }
 
     private void requestPromotion(final long hash)
@@ -1524,7 +1983,10 @@ public final class TierCache implements AutoCloseable
     }
 
     /**
-     * One unit of the mover's work: the next promotion request, copied outside the lock.
+     * One unit of the mover's work: the next promotion request. An L2 to L1 copy runs outside the
+     * lock with the source pinned and commits even while readers hold it pinned (their pins keep
+     * the old bytes until they finish); the move's mark is cleared on every path, by the slot's
+     * incarnation, so an abandoned move never leaves it behind.
      *
      * @return 1 when something was done, else 0.
      */
@@ -1532,12 +1994,10 @@ public final class TierCache implements AutoCloseable
     {
         final long hash;
         final int slot;
-        final Tier from;
+        final int incarnation;
         final long location;
         final long length;
         final long target;
-        final Tier to;
-        final long sourceLease;
         lock.lock();
         try
         {
@@ -1545,6 +2005,7 @@ public final class TierCache implements AutoCloseable
             {
                 return 0;
             }
+            drainLocked();
             hash = pendingPromotions[pendingHead];
             pendingHead = (pendingHead + 1) % pendingPromotions.length;
             pendingSize--;
@@ -1553,31 +2014,35 @@ public final class TierCache implements AutoCloseable
             {
                 return 1;
             }
-            from = levelOf(slot);
+            final Tier from = levelOf(slot);
             length = index.rawLength(slot);
             if (from == Tier.FILE)
             {
                 promoteFileToHostLocked(slot);
                 return 1;
             }
-            if (from != Tier.HOST || device == null || length > Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L1), device.capacity()))
+            if (from != Tier.HOST || device == null || length > deviceMaxEntry())
             {
                 return 1;
             }
-            to = Tier.DEVICE;
-            target = makeRoomForPromotion(to, hash, length);
-            if (target == SpaceAllocator.FULL || !index.isLive(slot) || levelOf(slot) != from)
+            incarnation = index.incarnation(slot);
+            index.flags(slot, (byte) (index.flags(slot) | FLAG_MOVING));
+            target = makeRoomForPromotion(Tier.DEVICE, hash, length);
+            if (target == SpaceAllocator.FULL || !isCurrent(slot, incarnation))
             {
                 if (target != SpaceAllocator.FULL)
                 {
                     device.free(target);
+                    counters.movesAborted++;
+                }
+                if (isCurrent(slot, incarnation))
+                {
+                    index.flags(slot, (byte) (index.flags(slot) & ~FLAG_MOVING));
                 }
                 return 1;
             }
             location = index.location(slot);
-            sourceLease = leaseKey(from, location);
-            leases.put(sourceLease, leases.get(sourceLease) + 1);
-            index.flags(slot, (byte) (index.flags(slot) | FLAG_MOVING));
+            index.tryPin(slot);
         }
         finally
         {
@@ -1598,35 +2063,28 @@ public final class TierCache implements AutoCloseable
         lock.lock();
         try
         {
-            final int now = index.find(hash);
-            final boolean same = now == slot && index.isLive(slot) && levelOf(slot) == from && index.location(slot) == location;
-            if (same)
+            if (closed)
+            {
+                return 1;
+            }
+            final boolean current = isCurrent(slot, incarnation);
+            if (current)
             {
                 index.flags(slot, (byte) (index.flags(slot) & ~FLAG_MOVING));
             }
-            final boolean commit = copied && same && leases.get(sourceLease) == 1;
-            if (commit && !closed)
+            if (copied && current && replaceSlot(slot, Tier.DEVICE, target, 0) != EntryIndex.FULL)
             {
-                relevel(slot, to, target);
-                promotions[from.ordinal()]++;
-                bytesUp[from.ordinal()] += length;
+                counters.promotions[Tier.HOST.ordinal()]++;
+                counters.bytesUp[Tier.HOST.ordinal()] += length;
             }
-            else if (!closed)
+            else
             {
                 device.free(target);
-                movesAborted++;
+                counters.movesAborted++;
             }
-            if (commit)
+            if (index.unpin(slot))
             {
-                leases.remove(sourceLease);
-                if (!closed)
-                {
-                    host.free(location);
-                }
-            }
-            else if (!closed)
-            {
-                releaseLeaseLocked(sourceLease);
+                freeRetired(slot);
             }
         }
         finally
@@ -1634,49 +2092,6 @@ public final class TierCache implements AutoCloseable
             lock.unlock();
         }
         return 1;
-    }
-
-    private void releaseLeaseLocked(final long leaseKey)
-    {
-        final long count = leases.get(leaseKey) - 1;
-        if (count > 0)
-        {
-            leases.put(leaseKey, count);
-            return;
-        }
-        leases.remove(leaseKey);
-        freeDeferred(leaseKey);
-    }
-
-    private void freeDeferred(final long leaseKey)
-    {
-        if (deferredFrees.remove(leaseKey) == DEFERRED)
-        {
-            if ((leaseKey & META_LEASE) != 0)
-            {
-                metaStore.free(leaseKey & ~META_LEASE);
-            }
-            else
-            {
-                freeBytes(tierOfLease(leaseKey), locationOfLease(leaseKey));
-            }
-        }
-    }
-
-    /**
-     * Frees a meta record now, or when the last handle reading it closes.
-     */
-    private void freeMetaOrDefer(final long metaOffset)
-    {
-        final long key = META_LEASE | metaOffset;
-        if (leases.get(key) > 0)
-        {
-            deferredFrees.put(key, DEFERRED);
-        }
-        else
-        {
-            metaStore.free(metaOffset);
-        }
     }
 
     /**
@@ -1694,15 +2109,16 @@ public final class TierCache implements AutoCloseable
             {
                 return 0;
             }
+            drainLocked();
             final long now = System.nanoTime();
             int work = 0;
             for (int slot = 0; slot < index.capacity(); slot++)
             {
-                if (!index.isLive(slot) || !evictable.test(slot))
+                if (index.state(slot) != IndexSlotDescriptor.STATE_LIVE || !evictable.test(slot))
                 {
                     continue;
                 }
-                if (isExpired(slot, now))
+                if (rule.isExpired(index, slot, now))
                 {
                     removeSlot(slot);
                     work++;
@@ -1761,8 +2177,8 @@ public final class TierCache implements AutoCloseable
             final MemorySegment meta = entry.meta();
             if (EntryMetaDescriptor.validate(meta, entry.rawLength()) != null)
             {
-                corruptSkipped++;
-                file.remove(entry.location());
+                counters.corruptSkipped.increment();
+                file.remove(entry.location(), entry.sequence());
                 continue;
             }
             final int existing = index.find(entry.keyHash());
@@ -1770,47 +2186,34 @@ public final class TierCache implements AutoCloseable
             {
                 removeSlot(existing);
             }
+            if (index.size() >= config.maxEntries)
+            {
+                break;
+            }
             final long metaOffset = metaStore.allocate(meta.byteSize());
             if (metaOffset == SpaceAllocator.FULL)
             {
                 break;
             }
-            MemorySegment.copy(meta, 0, metaStore.view(metaOffset, meta.byteSize()), 0, meta.byteSize());
-            final int slot = index.insert(entry.keyHash());
+            final int slot = index.allocate(entry.keyHash());
             if (slot == EntryIndex.FULL)
             {
                 metaStore.free(metaOffset);
                 break;
             }
-            index.level(slot, (byte) Tier.FILE.ordinal());
-            index.location(slot, entry.location());
-            index.rawLength(slot, entry.rawLength());
-            index.storedLength(slot, entry.rawLength());
-            index.meta(slot, metaOffset);
-            index.lastAccessNanos(slot, System.nanoTime());
-            index.expiresAtNanos(slot, 0);
-            index.flags(slot, (byte) 0);
+            MemorySegment.copy(meta, 0, metaStore.view(metaOffset, meta.byteSize()), 0, meta.byteSize());
+            fillSlot(slot, Tier.FILE, entry.location(), entry.rawLength(), metaOffset, entry.sequence(), 0, 0);
+            index.publish(slot);
+            index.link(slot);
             policies[Tier.FILE.ordinal()].onInsert(slot);
-            levelEntries[Tier.FILE.ordinal()]++;
+            counters.levelEntries[Tier.FILE.ordinal()]++;
             restored++;
         }
-        corruptSkipped += file.corruptEntriesSkipped();
+        for (long i = file.corruptEntriesSkipped(); i > 0; i--)
+        {
+            counters.corruptSkipped.increment();
+        }
         LOG.log(System.Logger.Level.INFO, "tiercache " + name + ": recovered " + restored + " entries from L3");
-    }
-
-    private static long leaseKey(final Tier tier, final long location)
-    {
-        return ((long) tier.ordinal() << 61) | location;
-    }
-
-    private static Tier tierOfLease(final long leaseKey)
-    {
-        return TIERS[(int) (leaseKey >>> 61)];
-    }
-
-    private static long locationOfLease(final long leaseKey)
-    {
-        return leaseKey & ((1L << 61) - 1);
     }
 
     private void checkOpen()
@@ -1831,7 +2234,8 @@ public final class TierCache implements AutoCloseable
     // ------------------------------------------------------------------------------------------
 
     /**
-     * A consistent snapshot of every figure.
+     * A snapshot of every figure: the placement figures (entries, usage, moves) are consistent
+     * with each other; the access counters are each exact at some moment during the call.
      *
      * @return the statistics.
      */
@@ -1852,10 +2256,11 @@ public final class TierCache implements AutoCloseable
                     case FILE -> file == null ? 0 : file.capacityBytes();
                 };
                 levels.add(new LevelStats(tier, enabled, enabled ? null : tier == Tier.DEVICE ? deviceOffReason : fileOffReason,
-                    capacity, closed ? 0 : used(tier), levelEntries[l], levelAccesses[l], levelHits[l], evictions[l], promotions[l],
-                    demotions[l], bytesUp[l], bytesDown[l], tier == Tier.FILE ? corruptSkipped : 0));
+                    capacity, closed ? 0 : used(tier), counters.levelEntries[l], counters.levelAccesses[l].sum(), counters.levelHits[l].sum(),
+                    counters.evictions[l], counters.promotions[l], counters.demotions[l], counters.bytesUp[l], counters.bytesDown[l],
+                    tier == Tier.FILE ? counters.corruptSkipped.sum() : 0));
             }
-            return new CacheStats(levels, accesses, hits, puts, rejected);
+            return new CacheStats(levels, counters.accesses.sum(), counters.hits.sum(), counters.puts, counters.rejected);
         }
         finally
         {
@@ -1873,7 +2278,7 @@ public final class TierCache implements AutoCloseable
         lock.lock();
         try
         {
-            return movesAborted;
+            return counters.movesAborted;
         }
         finally
         {
@@ -1892,6 +2297,49 @@ public final class TierCache implements AutoCloseable
         try
         {
             return file == null || closed ? 0 : file.stats().reclaimedRegions();
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Runs an action while no L3 read, append or removal runs (for tests that corrupt the file).
+     *
+     * @param action what to run.
+     */
+    void runWithFileExclusive(final Runnable action)
+    {
+        if (file == null)
+        {
+            action.run();
+        }
+        else
+        {
+            file.runExclusively(action);
+        }
+    }
+
+    /**
+     * Live slots flagged as being moved (for tests: a finished or abandoned move leaves none).
+     *
+     * @return slots with the move mark.
+     */
+    int slotsMarkedMoving()
+    {
+        lock.lock();
+        try
+        {
+            int marked = 0;
+            for (int slot = 0; !closed && slot < index.capacity(); slot++)
+            {
+                if (index.state(slot) == IndexSlotDescriptor.STATE_LIVE && (index.flags(slot) & FLAG_MOVING) != 0)
+                {
+                    marked++;
+                }
+            }
+            return marked;
         }
         finally
         {
@@ -1925,7 +2373,9 @@ public final class TierCache implements AutoCloseable
 
     /**
      * Stops the mover, writes L1 and L2 entries back to L3 when {@link Builder#persistOnClose} (so
-     * the next open starts warm), and frees every native allocation. Idempotent.
+     * the next open starts warm), and frees every native allocation. Host memory that an open view
+     * ({@link EntryHandle#segment}) still reads is freed when the last such view's handle closes.
+     * Idempotent.
      */
     @Override
     public void close()
@@ -1937,6 +2387,7 @@ public final class TierCache implements AutoCloseable
             {
                 return;
             }
+            drainLocked();
             if (file != null && config.persistOnClose)
             {
                 writeBack();
@@ -1965,9 +2416,10 @@ public final class TierCache implements AutoCloseable
             closeQuietly(file);
             closeQuietly(transfers);
             closeQuietly(device);
-            closeQuietly(host);
-            closeQuietly(metaStore);
-            index.close();
+            if (openViews.get() == 0)
+            {
+                closeStoresLocked();
+            }
         }
         finally
         {
@@ -1975,25 +2427,49 @@ public final class TierCache implements AutoCloseable
         }
     }
 
+    private void closeStoresLocked()
+    {
+        if (!storesClosed)
+        {
+            storesClosed = true;
+            closeQuietly(host);
+            closeQuietly(metaStore);
+            index.close();
+        }
+    }
+
     private void writeBack()
     {
+        int failed = 0;
         for (int slot = 0; slot < index.capacity(); slot++)
         {
-            if (index.isLive(slot) && levelOf(slot) != Tier.FILE)
+            if (index.state(slot) == IndexSlotDescriptor.STATE_LIVE && levelOf(slot) != Tier.FILE)
             {
                 final long length = index.rawLength(slot);
-                if (length <= Math.min(rule.maxEntryBytes(IndexSlotDescriptor.LEVEL_L3), fileMaxRaw()))
+                if (length <= fileMaxEntry())
                 {
-                    if (levelOf(slot) == Tier.DEVICE)
+                    try
                     {
-                        deviceToFile(slot, index.location(slot), length);
+                        if (levelOf(slot) == Tier.DEVICE)
+                        {
+                            deviceToFile(slot, index.location(slot), length);
+                        }
+                        else
+                        {
+                            appendToFile(index.keyHash(slot), metaOf(slot), host.view(index.location(slot), length));
+                        }
                     }
-                    else
+                    catch (final RuntimeException ex)
                     {
-                        appendToFile(index.keyHash(slot), metaOf(slot), host.view(index.location(slot), length));
+                        failed++;
+                        LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": write-back of an entry of " + length + " bytes failed", ex);
                     }
                 }
             }
+        }
+        if (failed > 0)
+        {
+            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": " + failed + " entries could not be written back to L3");
         }
         file.force();
     }

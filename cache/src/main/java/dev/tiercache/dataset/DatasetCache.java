@@ -45,9 +45,8 @@ import java.util.concurrent.Future;
  * <h2>Prefetch</h2>
  * {@link #prefetch} hands the next batch's keys to one background thread, which raises each entry
  * to the target level: with {@link TierCache#getOnDevice} for L1 (synchronous on that thread, so the
- * training thread's next {@code get} is an L1 hit), and by reading it (which counts accesses; the
- * cache promotes an L3 entry into L2 once it has been read {@code promoteToHostAfter} times) for L2.
- * Prefetch reads count as accesses in the statistics.
+ * training thread's next {@code get} is an L1 hit), and with {@link TierCache#promoteToHost} for L2
+ * (an L3 entry is read into L2 at once, if L2's admission takes it). Neither counts as an access.
  *
  * <h2>Concurrency</h2>
  * One training thread calls the batch methods and the stats reporter; the prefetch thread only
@@ -55,8 +54,6 @@ import java.util.concurrent.Future;
  */
 public final class DatasetCache implements AutoCloseable
 {
-    /** Largest number of reads a prefetch spends to raise one entry from L3 to L2. */
-    static final int MAX_RAISE_READS = 8;
 
     private static final int RAISED = 0;
     private static final int MISSING = 1;
@@ -576,21 +573,12 @@ public final class DatasetCache implements AutoCloseable
 
     private int raiseToHost(final long key)
     {
-        for (int read = 0; read < MAX_RAISE_READS; read++)
+        final Tier tier = cache.promoteToHost(key);
+        if (tier == null)
         {
-            try (EntryHandle handle = cache.get(key))
-            {
-                if (handle == null)
-                {
-                    return MISSING;
-                }
-                if (handle.tier() != Tier.FILE)
-                {
-                    return RAISED;
-                }
-            }
+            return MISSING;
         }
-        return NOT_RAISED;
+        return tier == Tier.FILE ? NOT_RAISED : RAISED;
     }
 
     /**

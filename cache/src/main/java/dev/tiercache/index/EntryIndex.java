@@ -3,11 +3,14 @@ package dev.tiercache.index;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.tiercache.index.IndexSlotDescriptor.ACCESS_COUNT_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.CHECKSUM_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.EXPIRES_AT_NANOS_OFFSET;
+import static dev.tiercache.index.IndexSlotDescriptor.FILE_SEQUENCE_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.FLAGS_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.KEY_HASH_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.LAST_ACCESS_NANOS_OFFSET;
@@ -20,12 +23,15 @@ import static dev.tiercache.index.IndexSlotDescriptor.META_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.NEXT_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.NIL;
 import static dev.tiercache.index.IndexSlotDescriptor.NO_LIST;
+import static dev.tiercache.index.IndexSlotDescriptor.PIN_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.PREV_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.RAW_LENGTH_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.SLOT_ALIGNMENT;
 import static dev.tiercache.index.IndexSlotDescriptor.SLOT_LENGTH;
 import static dev.tiercache.index.IndexSlotDescriptor.STATE_FREE;
 import static dev.tiercache.index.IndexSlotDescriptor.STATE_LIVE;
+import static dev.tiercache.index.IndexSlotDescriptor.STATE_RESERVED;
+import static dev.tiercache.index.IndexSlotDescriptor.STATE_RETIRED;
 import static dev.tiercache.index.IndexSlotDescriptor.STATE_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.STORED_LENGTH_OFFSET;
 
@@ -57,9 +63,35 @@ import static dev.tiercache.index.IndexSlotDescriptor.STORED_LENGTH_OFFSET;
  * list first, so a removed slot can never be reached through a list.
  *
  * <h2>Concurrency</h2>
- * Not thread-safe. The cache serializes every mutation (insert, remove, field writes, list
- * operations) under its own lock; readers that run outside that lock must not use this class.
- * {@link #close()} must not race with any other call.
+ * One writer at a time: the cache serializes every mutation (allocate, link, relink, unlink,
+ * retire, free, field writes, list operations) under its own lock. Readers run without that lock,
+ * through three methods only: {@link #findConcurrent}, {@link #tryPin} and {@link #unpin}, and
+ * the fields of a slot they hold pinned. The protocol, and the memory ordering each step relies on:
+ * <ol>
+ *   <li><b>Immutable while published.</b> A slot's key hash, level, location, lengths, meta,
+ *       expiry and file sequence are written while the slot is {@link IndexSlotDescriptor#STATE_RESERVED}
+ *       and never again until it is freed. A move or a replacing put does not edit a slot in place:
+ *       it fills a new slot and {@link #relink}s the key to it, then retires the old one.</li>
+ *   <li><b>Publication.</b> {@link #publish} stores the pin word with release semantics after the
+ *       fields; {@link #link}/{@link #relink} store the key table's slot cell with release semantics
+ *       after that. A reader's {@link #tryPin} is a volatile compare-and-set, so every field it
+ *       reads after a successful pin is the one written before publication.</li>
+ *   <li><b>Pins.</b> The pin word is {@code incarnation << 32 | RETIRED | PINNABLE | pins}. A pin
+ *       succeeds only on a {@code PINNABLE} word without {@code RETIRED}; {@link #retire} sets
+ *       {@code RETIRED} with an atomic OR. The two are ordered by the word itself: either the pin
+ *       came first (the retiring writer sees {@code pins > 0} and must defer the free) or the
+ *       retire did (the pin fails). Whoever brings the count of a retired slot to zero (the writer
+ *       at retire, or the last {@link #unpin}) owns its reclamation, exactly once.</li>
+ *   <li><b>Lookups.</b> A reader's probe may race a writer's backward shift. Every hit it reports is
+ *       checked by the caller after pinning (the slot's key hash and full key, under the pin); a miss
+ *       is trusted only when the table's version, made odd by the writer around every structural
+ *       change ({@link #link}, {@link #unlink}, {@link #insert}, {@link #remove}), is even and the
+ *       same before and after the probe (a seqlock: the writer's version steps are volatile
+ *       read-modify-writes, the reader loads the version with acquire and re-reads it after a
+ *       load-load fence). Otherwise the result is {@link #RETRY}.</li>
+ * </ol>
+ * A reader never frees or writes anything but the pin word. {@link #close()} must not race with
+ * the writer; a reader racing it gets {@link IllegalStateException} from the closed segment.
  *
  * <h2>Failure</h2>
  * A miss is {@link #NOT_FOUND} and a full index is {@link #FULL}: expected outcomes, returned.
@@ -75,6 +107,24 @@ public final class EntryIndex implements AutoCloseable
     /** {@link #insert} result: every slot is in use. */
     public static final int FULL = -2;
 
+    /** {@link #findConcurrent} result: a writer changed the table during the probe; probe again. */
+    public static final int RETRY = -3;
+
+    /** {@link #tryPin} result: the slot is not pinnable (free, being filled, or retired). */
+    public static final long PIN_FAILED = -1;
+
+    /** Pin word: the count of pins, in the low 24 bits. */
+    static final long PINS_MASK = (1L << 24) - 1;
+
+    /** Pin word: set by {@link #publish}; only a pinnable slot can be pinned. */
+    static final long PINNABLE = 1L << 24;
+
+    /** Pin word: set by {@link #retire}; a retired slot can no longer be pinned. */
+    static final long RETIRED = 1L << 25;
+
+    private static final VarHandle PIN_WORD = ValueLayout.JAVA_LONG.varHandle();
+    private static final VarHandle CELL_SLOT = ValueLayout.JAVA_LONG.varHandle();
+
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
@@ -87,6 +137,7 @@ public final class EntryIndex implements AutoCloseable
     private final int capacity;
     private final int tableMask;
 
+    private final AtomicLong tableVersion = new AtomicLong();
     private int size;
     private int freeHead = NIL;
     private int neverUsed;
@@ -159,6 +210,42 @@ public final class EntryIndex implements AutoCloseable
     }
 
     /**
+     * Looks a key up without the writer's lock (see the class essay, "Lookups"). A slot returned
+     * may have been reused for another key by the time the caller reads it: pin it with
+     * {@link #tryPin}, then check its key. Allocates nothing.
+     *
+     * @param keyHash the 64-bit key hash.
+     * @return a candidate slot, {@link #NOT_FOUND} (a validated miss) or {@link #RETRY}.
+     */
+    public int findConcurrent(final long keyHash)
+    {
+        final long version = tableVersion.getAcquire();
+        if ((version & 1) != 0)
+        {
+            return RETRY;
+        }
+        int cell = (int)mix(keyHash) & tableMask;
+        for (int probes = 0; probes <= tableMask; probes++)
+        {
+            final long at = cell * CELL_LENGTH;
+            final long slotPlusOne = table.get(LONG, at + CELL_SLOT_OFFSET);
+            if (slotPlusOne == 0)
+            {
+                break;
+            }
+            if (table.get(LONG, at) == keyHash)
+            {
+                final long slot = slotPlusOne - 1;
+                return slot < capacity ? (int)slot : RETRY;
+            }
+            cell = (cell + 1) & tableMask;
+        }
+        // the probe's loads must complete before the version is read again
+        VarHandle.loadLoadFence();
+        return tableVersion.getAcquire() == version ? NOT_FOUND : RETRY;
+    }
+
+    /**
      * Takes a free slot for a key that is not in the index. The slot starts with every field zero
      * except {@code keyHash}, level {@link IndexSlotDescriptor#LEVEL_EMPTY}, links {@link IndexSlotDescriptor#NIL}
      * and no list; the caller sets the rest. Allocates nothing.
@@ -184,25 +271,41 @@ public final class EntryIndex implements AutoCloseable
             }
             cell = (cell + 1) & tableMask;
         }
-        if (size == capacity)
+        final int slot = allocate(keyHash);
+        if (slot == FULL)
         {
             return FULL;
         }
+        publish(slot);
+        link(slot);
+        return slot;
+    }
 
+    /**
+     * Takes a free slot for {@code keyHash} without putting it in the key table: the writer fills
+     * its fields, then {@link #publish}es it and {@link #link}s or {@link #relink}s it. The slot
+     * starts with every field zero except {@code keyHash}, level {@link IndexSlotDescriptor#LEVEL_EMPTY},
+     * links {@link IndexSlotDescriptor#NIL} and no list. Allocates nothing.
+     *
+     * @param keyHash the 64-bit key hash.
+     * @return the slot, or {@link #FULL} when every slot is in use (live, being filled or retired).
+     */
+    public int allocate(final long keyHash)
+    {
         final int slot;
         if (freeHead != NIL)
         {
             slot = freeHead;
             freeHead = slots.get(INT, offset(slot) + NEXT_OFFSET);
         }
-        else
+        else if (neverUsed < capacity)
         {
             slot = neverUsed++;
         }
-        table.set(LONG, cell * CELL_LENGTH, keyHash);
-        table.set(LONG, cell * CELL_LENGTH + CELL_SLOT_OFFSET, slot + 1L);
-        size++;
-
+        else
+        {
+            return FULL;
+        }
         final long base = offset(slot);
         slots.set(LONG, base + KEY_HASH_OFFSET, keyHash);
         slots.set(LONG, base + LOCATION_OFFSET, 0L);
@@ -218,9 +321,244 @@ public final class EntryIndex implements AutoCloseable
         slots.set(BYTE, base + LEVEL_OFFSET, LEVEL_EMPTY);
         slots.set(BYTE, base + FLAGS_OFFSET, (byte)0);
         slots.set(BYTE, base + LIST_ID_OFFSET, NO_LIST);
-        slots.set(BYTE, base + STATE_OFFSET, STATE_LIVE);
+        slots.set(BYTE, base + STATE_OFFSET, STATE_RESERVED);
         slots.set(LONG, base + META_OFFSET, 0L);
+        slots.set(LONG, base + FILE_SEQUENCE_OFFSET, 0L);
         return slot;
+    }
+
+    /**
+     * Makes a filled slot pinnable under a new incarnation; every field written before this call
+     * is visible to a reader that pins it (release store).
+     *
+     * @param slot a slot from {@link #allocate}.
+     */
+    public void publish(final int slot)
+    {
+        checkState(slot, STATE_RESERVED);
+        final long at = offset(slot) + PIN_OFFSET;
+        final long word = (long)PIN_WORD.getVolatile(slots, at);
+        final long incarnation = ((word >>> 32) + 1) & Integer.MAX_VALUE;
+        PIN_WORD.setRelease(slots, at, (incarnation << 32) | PINNABLE);
+    }
+
+    /**
+     * Puts a published slot in the key table (its key must not be there).
+     *
+     * @param slot a slot from {@link #allocate}, published.
+     * @throws IllegalArgumentException when the key is already in the table.
+     */
+    public void link(final int slot)
+    {
+        checkState(slot, STATE_RESERVED);
+        final long keyHash = keyHash(slot);
+        int cell = (int)mix(keyHash) & tableMask;
+        while (true)
+        {
+            final long at = cell * CELL_LENGTH;
+            final long slotPlusOne = table.get(LONG, at + CELL_SLOT_OFFSET);
+            if (slotPlusOne == 0)
+            {
+                break;
+            }
+            if (table.get(LONG, at) == keyHash)
+            {
+                throw new IllegalArgumentException("keyHash=" + keyHash + " already in slot=" + (slotPlusOne - 1));
+            }
+            cell = (cell + 1) & tableMask;
+        }
+        tableVersion.getAndIncrement();
+        table.set(LONG, cell * CELL_LENGTH, keyHash);
+        table.set(LONG, cell * CELL_LENGTH + CELL_SLOT_OFFSET, slot + 1L);
+        tableVersion.getAndIncrement();
+        slots.set(BYTE, offset(slot) + STATE_OFFSET, STATE_LIVE);
+        size++;
+    }
+
+    /**
+     * Points the key of a live slot at a published replacement (same key hash) in one store, and
+     * takes the old slot out of the table: it is {@link IndexSlotDescriptor#STATE_RETIRED} afterwards
+     * only once the caller {@link #retire}s it, which it must do next. Not a structural change: a
+     * reader sees either slot, and the old one fails its pin once retired.
+     *
+     * @param oldSlot     a live slot, off every list.
+     * @param replacement a published slot from {@link #allocate} with the same key hash.
+     */
+    public void relink(final int oldSlot, final int replacement)
+    {
+        checkLive(oldSlot);
+        checkState(replacement, STATE_RESERVED);
+        final long keyHash = keyHash(oldSlot);
+        if (keyHash(replacement) != keyHash)
+        {
+            throw new IllegalArgumentException("replacement slot=" + replacement + " has keyHash=" + keyHash(replacement) +
+                ", not " + keyHash);
+        }
+        final long cell = cellOf(oldSlot, keyHash);
+        CELL_SLOT.setRelease(table, cell * CELL_LENGTH + CELL_SLOT_OFFSET, replacement + 1L);
+        slots.set(BYTE, offset(replacement) + STATE_OFFSET, STATE_LIVE);
+        slots.set(BYTE, offset(oldSlot) + STATE_OFFSET, STATE_RETIRED);
+    }
+
+    /**
+     * Takes a live slot out of the key table (a structural change) and off its list; the caller
+     * {@link #retire}s it next.
+     *
+     * @param slot a live slot.
+     */
+    public void unlink(final int slot)
+    {
+        checkLive(slot);
+        final long base = offset(slot);
+        final byte listId = slots.get(BYTE, base + LIST_ID_OFFSET);
+        if (listId != NO_LIST)
+        {
+            unlink(listId, slot);
+        }
+        tableVersion.getAndIncrement();
+        removeFromTable(slot, slots.get(LONG, base + KEY_HASH_OFFSET));
+        tableVersion.getAndIncrement();
+        slots.set(BYTE, base + STATE_OFFSET, STATE_RETIRED);
+        size--;
+    }
+
+    /**
+     * Marks a slot that left the key table ({@link #unlink} or {@link #relink}) retired: no new pin
+     * succeeds. Also works on a published slot that never entered the table.
+     *
+     * @param slot the slot.
+     * @return true when no pin is held: the caller frees the slot's resources and the slot now;
+     *         false when the last {@link #unpin} will report it.
+     */
+    public boolean retire(final int slot)
+    {
+        final long base = offset(slot);
+        final byte state = slots.get(BYTE, base + STATE_OFFSET);
+        if (state == STATE_LIVE || state == STATE_FREE)
+        {
+            throw new IllegalStateException("slot=" + slot + " is " + (state == STATE_LIVE ? "in the key table" : "free") + ", cannot retire");
+        }
+        slots.set(BYTE, base + STATE_OFFSET, STATE_RETIRED);
+        final long before = (long)PIN_WORD.getAndBitwiseOr(slots, base + PIN_OFFSET, RETIRED);
+        return (before & PINS_MASK) == 0;
+    }
+
+    /**
+     * Returns a retired slot with no pins to the free list.
+     *
+     * @param slot a retired slot whose pins are gone.
+     */
+    public void free(final int slot)
+    {
+        final long base = offset(slot);
+        checkState(slot, STATE_RETIRED);
+        final long word = (long)PIN_WORD.getVolatile(slots, base + PIN_OFFSET);
+        if ((word & PINS_MASK) != 0)
+        {
+            throw new IllegalStateException("slot=" + slot + " still has pins=" + (word & PINS_MASK));
+        }
+        PIN_WORD.setRelease(slots, base + PIN_OFFSET, word & ~(PINS_MASK | PINNABLE | RETIRED));
+        slots.set(BYTE, base + LEVEL_OFFSET, LEVEL_EMPTY);
+        slots.set(LONG, base + LOCATION_OFFSET, 0L);
+        slots.set(BYTE, base + STATE_OFFSET, STATE_FREE);
+        slots.set(INT, base + NEXT_OFFSET, freeHead);
+        freeHead = slot;
+    }
+
+    /**
+     * Pins a slot (a reader's step, no lock): while pinned, it is neither freed nor reused, so its
+     * immutable fields stay what they were at publication.
+     *
+     * @param slot a slot number from {@link #findConcurrent} (any state).
+     * @return the pin word after the pin (its incarnation is {@code word >>> 32}), or
+     *         {@link #PIN_FAILED} when the slot is free, being filled or retired.
+     */
+    public long tryPin(final int slot)
+    {
+        final long at = offset(slot) + PIN_OFFSET;
+        long word = (long)PIN_WORD.getVolatile(slots, at);
+        while ((word & (PINNABLE | RETIRED)) == PINNABLE && (word & PINS_MASK) != PINS_MASK)
+        {
+            final long witness = (long)PIN_WORD.compareAndExchange(slots, at, word, word + 1);
+            if (witness == word)
+            {
+                return word + 1;
+            }
+            word = witness;
+        }
+        return PIN_FAILED;
+    }
+
+    /**
+     * Drops a pin taken by {@link #tryPin} (any thread, no lock).
+     *
+     * @param slot the pinned slot.
+     * @return true when this was the last pin of a retired slot: the caller must hand the slot to
+     *         the writer for reclamation, exactly once.
+     */
+    public boolean unpin(final int slot)
+    {
+        final long after = (long)PIN_WORD.getAndAdd(slots, offset(slot) + PIN_OFFSET, -1L) - 1;
+        if ((after & PINS_MASK) == PINS_MASK)
+        {
+            throw new IllegalStateException("slot=" + slot + " unpinned more often than pinned");
+        }
+        return (after & RETIRED) != 0 && (after & PINS_MASK) == 0;
+    }
+
+    /**
+     * The slot's incarnation: it changes every time the slot is published again.
+     *
+     * @param slot a slot.
+     * @return the incarnation.
+     */
+    public int incarnation(final int slot)
+    {
+        return (int)(((long)PIN_WORD.getVolatile(slots, offset(slot) + PIN_OFFSET)) >>> 32);
+    }
+
+    /**
+     * Pins held on a slot now.
+     *
+     * @param slot a slot.
+     * @return the pin count.
+     */
+    public int pins(final int slot)
+    {
+        return (int)(((long)PIN_WORD.getVolatile(slots, offset(slot) + PIN_OFFSET)) & PINS_MASK);
+    }
+
+    /**
+     * The slot's state byte.
+     *
+     * @param slot a slot.
+     * @return one of {@code IndexSlotDescriptor.STATE_*}.
+     */
+    public byte state(final int slot)
+    {
+        return slot < neverUsed ? slots.get(BYTE, offset(slot) + STATE_OFFSET) : STATE_FREE;
+    }
+
+    /**
+     * The L3 entry's sequence number.
+     *
+     * @param slot a slot.
+     * @return the sequence, 0 outside L3.
+     */
+    public long fileSequence(final int slot)
+    {
+        return slots.get(LONG, offset(slot) + FILE_SEQUENCE_OFFSET);
+    }
+
+    /**
+     * Sets the L3 entry's sequence number (before {@link #publish}).
+     *
+     * @param slot     a slot being filled.
+     * @param sequence the sequence.
+     */
+    public void fileSequence(final int slot, final long sequence)
+    {
+        slots.set(LONG, offset(slot) + FILE_SEQUENCE_OFFSET, sequence);
     }
 
     /**
@@ -238,16 +576,12 @@ public final class EntryIndex implements AutoCloseable
         {
             throw new IllegalStateException("slot=" + slot + " has leaseCount=" + leases + ", cannot remove");
         }
-        final byte listId = slots.get(BYTE, base + LIST_ID_OFFSET);
-        if (listId != NO_LIST)
+        unlink(slot);
+        if (!retire(slot))
         {
-            unlink(listId, slot);
+            throw new IllegalStateException("slot=" + slot + " is pinned, cannot remove it at once: unlink and retire it");
         }
-        removeFromTable(slot, slots.get(LONG, base + KEY_HASH_OFFSET));
-        slots.set(BYTE, base + STATE_OFFSET, STATE_FREE);
-        slots.set(INT, base + NEXT_OFFSET, freeHead);
-        freeHead = slot;
-        size--;
+        free(slot);
     }
 
     /**
@@ -722,6 +1056,35 @@ public final class EntryIndex implements AutoCloseable
         if (actual != NO_LIST)
         {
             throw new IllegalStateException("slot=" + slot + " is already on listId=" + actual + ", cannot add to listId=" + listId);
+        }
+    }
+
+    private void checkState(final int slot, final byte expected)
+    {
+        IndexSlotDescriptor.checkSlot(slot, capacity);
+        final byte state = state(slot);
+        if (state != expected)
+        {
+            throw new IllegalStateException("slot=" + slot + " is in state=" + state + ", expected " + expected);
+        }
+    }
+
+    private long cellOf(final int slot, final long keyHash)
+    {
+        int cell = (int)mix(keyHash) & tableMask;
+        while (true)
+        {
+            final long at = cell * CELL_LENGTH;
+            final long slotPlusOne = table.get(LONG, at + CELL_SLOT_OFFSET);
+            if (slotPlusOne == 0)
+            {
+                throw new IllegalStateException("slot=" + slot + " keyHash=" + keyHash + " is not in the key table");
+            }
+            if (slotPlusOne == slot + 1L)
+            {
+                return cell;
+            }
+            cell = (cell + 1) & tableMask;
         }
     }
 

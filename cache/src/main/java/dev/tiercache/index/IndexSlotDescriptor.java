@@ -27,7 +27,11 @@ package dev.tiercache.index;
  *  +-------------------------------+-------------------------------+
  *  |                          meta (long)                          | 72
  *  +---------------------------------------------------------------+
- *  |                       reserved (48 bytes)                     | 80..127
+ *  |                    pin word (long, atomic)                    | 80
+ *  +---------------------------------------------------------------+
+ *  |                      fileSequence (long)                      | 88
+ *  +---------------------------------------------------------------+
+ *  |                       reserved (32 bytes)                     | 96..127
  *  +---------------------------------------------------------------+
  * </pre>
  *
@@ -50,6 +54,10 @@ package dev.tiercache.index;
  *   <li>{@code listId}: the list the slot is on, {@link #NO_LIST} for none; the index keeps it.</li>
  *   <li>{@code state}: {@link #STATE_FREE} or {@link #STATE_LIVE}; the index keeps it.</li>
  *   <li>{@code meta}: a long the cache may use as it likes.</li>
+ *   <li>{@code pin word}: the only field written by readers, always with an atomic operation:
+ *       {@code incarnation (31 bits) << 32 | RETIRED | PINNABLE | pins (24 bits)}; see
+ *       {@link EntryIndex} for the protocol.</li>
+ *   <li>{@code fileSequence}: the L3 entry's sequence number, so a read proves the entry's identity.</li>
  * </ul>
  */
 public final class IndexSlotDescriptor
@@ -108,6 +116,12 @@ public final class IndexSlotDescriptor
     /** Offset of the user meta long. */
     public static final int META_OFFSET = 72;
 
+    /** Offset of the pin word (read and written atomically; see {@link EntryIndex}). */
+    public static final int PIN_OFFSET = 80;
+
+    /** Offset of the L3 entry's sequence number. */
+    public static final int FILE_SEQUENCE_OFFSET = 88;
+
     /** Level value: the entry is in L1 (device memory). */
     public static final byte LEVEL_L1 = 0;
 
@@ -135,8 +149,14 @@ public final class IndexSlotDescriptor
     /** State value: the slot is free. */
     public static final byte STATE_FREE = 0;
 
-    /** State value: the slot belongs to a key. */
+    /** State value: the slot belongs to a key and the key table points at it. */
     public static final byte STATE_LIVE = 1;
+
+    /** State value: taken by {@link EntryIndex#allocate}, being filled, not yet in the key table. */
+    public static final byte STATE_RESERVED = 2;
+
+    /** State value: out of the key table, waiting for its last pin to go before it is freed. */
+    public static final byte STATE_RETIRED = 3;
 
     private IndexSlotDescriptor()
     {

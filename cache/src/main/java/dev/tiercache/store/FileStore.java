@@ -83,6 +83,9 @@ public final class FileStore implements AutoCloseable
     /** Bytes copied and summed at a time by a raw read: well inside a core's L2 cache. */
     private static final long VERIFY_CHUNK_BYTES = 64 * 1024;
 
+    /** {@link #read(long, long, MemorySegment)} argument: accept whatever entry is at the location. */
+    public static final long ANY_SEQUENCE = -1;
+
     /** Read result: no current entry starts at the location (removed, or reclaimed since). */
     public static final long NO_ENTRY = -3;
 
@@ -598,6 +601,22 @@ public final class FileStore implements AutoCloseable
      */
     public long read(final long location, final MemorySegment dst)
     {
+        return read(location, ANY_SEQUENCE, dst);
+    }
+
+    /**
+     * Reads an entry's value like {@link #read(long, MemorySegment)}, but only when the entry at
+     * {@code location} is the one with sequence number {@code expectedSequence}: a location whose
+     * region was reclaimed and written again holds another entry, and that read is refused. This is
+     * how a caller that remembered a location proves it still reads the same entry.
+     *
+     * @param location         a location from {@link #append} or {@link #recover()}.
+     * @param expectedSequence the entry's sequence ({@link #sequence}), or {@link #ANY_SEQUENCE}.
+     * @param dst              at least the entry's raw length.
+     * @return as {@link #read(long, MemorySegment)}; {@link #NO_ENTRY} also when the sequence differs.
+     */
+    public long read(final long location, final long expectedSequence, final MemorySegment dst)
+    {
         lock.readLock().lock();
         try
         {
@@ -610,6 +629,10 @@ public final class FileStore implements AutoCloseable
                     corruptReads.incrementAndGet();
                 }
                 return state;
+            }
+            if (expectedSequence != ANY_SEQUENCE && EntryHeaderDescriptor.sequence(file, location) != expectedSequence)
+            {
+                return NO_ENTRY;
             }
             final long rawLength = EntryHeaderDescriptor.rawLength(file, location);
             if (dst.byteSize() < rawLength)
@@ -673,6 +696,46 @@ public final class FileStore implements AutoCloseable
             return CORRUPT;
         }
         return rawLength;
+    }
+
+    /**
+     * Runs an action while no read, append or removal of this store runs (its exclusive lock); for
+     * tests that change the file's bytes behind the store's back, as a failing disk would.
+     *
+     * @param action what to run.
+     */
+    public void runExclusively(final Runnable action)
+    {
+        lock.writeLock().lock();
+        try
+        {
+            action.run();
+        }
+        finally
+        {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * The sequence number of the live entry at a location, from its verified header.
+     *
+     * @param location an entry's location.
+     * @return its sequence, or {@link #CORRUPT} or {@link #NO_ENTRY} (not counted).
+     */
+    public long sequence(final long location)
+    {
+        lock.readLock().lock();
+        try
+        {
+            checkOpen();
+            final long state = entryState(location);
+            return state != 0 ? state : EntryHeaderDescriptor.sequence(file, location);
+        }
+        finally
+        {
+            lock.readLock().unlock();
+        }
     }
 
     /**
@@ -787,11 +850,25 @@ public final class FileStore implements AutoCloseable
      */
     public boolean remove(final long location)
     {
+        return remove(location, ANY_SEQUENCE);
+    }
+
+    /**
+     * Marks the entry at {@code location} removed, only when it is the entry with sequence
+     * {@code expectedSequence} (a reclaimed region may hold another entry there by now).
+     *
+     * @param location         an entry's location.
+     * @param expectedSequence its sequence ({@link #sequence}), or {@link #ANY_SEQUENCE}.
+     * @return true when it was live and is now removed.
+     */
+    public boolean remove(final long location, final long expectedSequence)
+    {
         lock.writeLock().lock();
         try
         {
             checkOpen();
-            if (entryState(location) != 0)
+            if (entryState(location) != 0 ||
+                (expectedSequence != ANY_SEQUENCE && EntryHeaderDescriptor.sequence(file, location) != expectedSequence))
             {
                 return false;
             }

@@ -6,93 +6,113 @@ import dev.tiercache.cuda.CudaStream;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.ArrayBlockingQueue;
 
 /**
  * The one place where bytes move between the stores.
  *
  * <ul>
- *   <li>device and host: an asynchronous copy on this object's CUDA stream, then an event recorded
- *       after it; the call returns when the event completes. The caller is the mover (or a put
- *       making room), never a {@code get}.</li>
+ *   <li>device and host: an asynchronous copy on a CUDA stream of this object's pool, then an
+ *       event recorded after it; the call returns when the event completes.</li>
  *   <li>host and file: a segment copy (with the codec) inside {@link FileStore}.</li>
  *   <li>file to device: read and verify (and decompress) into a staging block of the pinned host
  *       arena, then host to device; a staging block that does not fit falls back to pageable
  *       memory, which the runtime copies through its own staging.</li>
  * </ul>
  *
- * <p>Concurrency: one transfer at a time ({@code synchronized}); the mover is the main user.
+ * <h2>Concurrency</h2>
+ * A pool of {@value #LANES} lanes, each a non-blocking stream with its own event. A transfer takes
+ * a free lane from a queue (waiting on the queue, never on a monitor, when all are busy), issues
+ * its copy, waits for the lane's event and gives the lane back, so readers copying out of L1 and
+ * the mover copying into it run side by side instead of queueing on one stream. Closing waits
+ * for no transfer: a lane given back after {@link #close()} is destroyed by the thread giving it
+ * back.
  */
 public final class Transfers implements AutoCloseable
 {
-    private final CudaStream stream;
-    private final CudaEvent done;
-    private boolean closed;
+    /** Streams (and events) in the pool. */
+    public static final int LANES = 4;
+
+    private final ArrayBlockingQueue<Lane> lanes = new ArrayBlockingQueue<>(LANES);
+    private final boolean deviceTransfers;
+    private volatile boolean closed;
 
     /**
-     * Creates the stream and event for device copies.
+     * Makes the lanes, or none without a usable runtime (then only host and file transfers work).
      *
-     * @param runtime a usable runtime, or {@code null} when there is no device level.
+     * @param runtime the CUDA runtime, or null.
      */
     public Transfers(final CudaRuntime runtime)
     {
-        if (runtime != null && runtime.isUsable())
+        this.deviceTransfers = runtime != null && runtime.isUsable();
+        if (deviceTransfers)
         {
-            this.stream = runtime.createStream(true);
-            CudaEvent event = null;
             try
             {
-                event = runtime.createEvent(false);
-            }
-            finally
-            {
-                if (event == null)
+                for (int i = 0; i < LANES; i++)
                 {
-                    stream.close();
+                    final CudaStream stream = runtime.createStream(true);
+                    try
+                    {
+                        lanes.add(new Lane(stream, runtime.createEvent(false)));
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        stream.close();
+                        throw ex;
+                    }
                 }
             }
-            this.done = event;
-        }
-        else
-        {
-            this.stream = null;
-            this.done = null;
+            catch (final RuntimeException ex)
+            {
+                close();
+                throw ex;
+            }
         }
     }
 
     /**
-     * Copies host bytes to a device block and waits for the copy.
+     * Copies host memory into a device block and waits for it.
      *
-     * @param src       native host bytes.
+     * @param src       host bytes.
      * @param dst       the device store.
      * @param dstOffset the block's offset.
      */
-    public synchronized void hostToDevice(final MemorySegment src, final DeviceStore dst, final long dstOffset)
+    public void hostToDevice(final MemorySegment src, final DeviceStore dst, final long dstOffset)
     {
-        checkDevice();
-        dst.arena().copyFromHostAsync(src, dstOffset, stream);
-        await();
+        final Lane lane = takeLane();
+        try
+        {
+            dst.arena().copyFromHostAsync(src, dstOffset, lane.stream);
+            lane.await();
+        }
+        finally
+        {
+            giveBack(lane);
+        }
     }
 
     /**
-     * Copies a device block to host memory and waits for the copy.
+     * Copies a device block into host memory and waits for it.
      *
      * @param src       the device store.
      * @param srcOffset the block's offset.
-     * @param dst       native host memory, filled completely.
+     * @param dst       host memory of the block's length.
      */
-    public synchronized void deviceToHost(final DeviceStore src, final long srcOffset, final MemorySegment dst)
+    public void deviceToHost(final DeviceStore src, final long srcOffset, final MemorySegment dst)
     {
-        checkDevice();
-        src.arena().copyToHostAsync(srcOffset, dst, stream);
-        await();
+        final Lane lane = takeLane();
+        try
+        {
+            src.arena().copyToHostAsync(srcOffset, dst, lane.stream);
+            lane.await();
+        }
+        finally
+        {
+            giveBack(lane);
+        }
     }
 
-    /**
-     * Copies between host segments.
-     *
-     * @param src the bytes.
-     * @param dst same length.
-     */
     public void hostToHost(final MemorySegment src, final MemorySegment dst)
     {
         MemorySegment.copy(src, 0, dst, 0, src.byteSize());
@@ -111,14 +131,15 @@ public final class Transfers implements AutoCloseable
      * @return the raw length, or {@link FileStore#CORRUPT}.
      */
     public long fileToDevice(
-        final FileStore file, final long location, final long rawLength, final HostStore staging, final DeviceStore dst, final long dstOffset)
+        final FileStore file, final long location, final long sequence, final long rawLength, final HostStore staging, final DeviceStore dst,
+        final long dstOffset)
     {
         final long block = staging.allocate(rawLength);
         if (block != SpaceAllocator.FULL)
         {
             try
             {
-                final long read = file.read(location, staging.view(block, rawLength));
+                final long read = file.read(location, sequence, staging.view(block, rawLength));
                 if (read >= 0)
                 {
                     hostToDevice(staging.view(block, rawLength), dst, dstOffset);
@@ -133,7 +154,7 @@ public final class Transfers implements AutoCloseable
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment pageable = arena.allocate(rawLength, 64);
-            final long read = file.read(location, pageable);
+            final long read = file.read(location, sequence, pageable);
             if (read >= 0)
             {
                 hostToDevice(pageable, dst, dstOffset);
@@ -142,35 +163,71 @@ public final class Transfers implements AutoCloseable
         }
     }
 
-    private void await()
-    {
-        done.record(stream);
-        done.synchronize();
-    }
-
-    private void checkDevice()
+    private Lane takeLane()
     {
         if (closed)
         {
             throw new IllegalStateException("Transfers is closed");
         }
-        if (stream == null)
+        if (!deviceTransfers)
         {
             throw new IllegalStateException("no CUDA runtime: device transfers are not available");
         }
+        try
+        {
+            return lanes.take();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a CUDA stream", ex);
+        }
     }
 
-    @Override
-    public synchronized void close()
+    private void giveBack(final Lane lane)
     {
-        if (!closed)
+        lanes.add(lane);
+        if (closed)
         {
-            closed = true;
-            if (done != null)
+            closeLanes();
+        }
+    }
+
+    private void closeLanes()
+    {
+        Lane lane;
+        while ((lane = lanes.poll()) != null)
+        {
+            lane.close();
+        }
+    }
+
+    /**
+     * Destroys the lanes; lanes in use are destroyed when they are given back. Idempotent.
+     */
+    @Override
+    public void close()
+    {
+        closed = true;
+        closeLanes();
+    }
+
+    /** A stream and the event that marks the end of its last copy. */
+    private record Lane(CudaStream stream, CudaEvent done)
+    {
+        void await()
+        {
+            done.record(stream);
+            done.synchronize();
+        }
+
+        void close()
+        {
+            try
             {
                 done.close();
             }
-            if (stream != null)
+            finally
             {
                 stream.close();
             }

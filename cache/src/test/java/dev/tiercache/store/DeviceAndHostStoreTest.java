@@ -173,7 +173,7 @@ class DeviceAndHostStoreTest
             final MemorySegment key = arena.allocate(8);
             final long location = file.append(7, key, key, sparse, Codecs.lz4());
             final long target = device.allocate(2 * MIB);
-            assertEquals(2 * MIB, transfers.fileToDevice(file, location, 2 * MIB, host, device, target));
+            assertEquals(2 * MIB, transfers.fileToDevice(file, location, FileStore.ANY_SEQUENCE, 2 * MIB, host, device, target));
             assertEquals(0, host.usedBytes(), "the staging block went back");
             final MemorySegment back = arena.allocate(2 * MIB);
             transfers.deviceToHost(device, target, back);
@@ -181,7 +181,7 @@ class DeviceAndHostStoreTest
 
             // staging that does not fit the pinned arena falls back to pageable memory
             final long hog = host.allocate(4 * MIB);
-            assertEquals(2 * MIB, transfers.fileToDevice(file, location, 2 * MIB, host, device, target));
+            assertEquals(2 * MIB, transfers.fileToDevice(file, location, FileStore.ANY_SEQUENCE, 2 * MIB, host, device, target));
             host.free(hog);
         }
     }
