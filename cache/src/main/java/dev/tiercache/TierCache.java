@@ -94,6 +94,10 @@ public final class TierCache implements AutoCloseable
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     /** The mover copies this slot's bytes now; it must not be evicted or moved by anyone else. */
     private static final byte FLAG_MOVING = 1;
+    /** A promotion of this slot is queued for the mover: one request per slot, not one per hit. */
+    private static final byte FLAG_QUEUED = 2;
+    /** The slot's L3 bytes went with a reclaimed region: there is nothing to remove from the file. */
+    private static final byte FLAG_FILE_GONE = 4;
     private static final int LEVELS = CacheCounters.LEVELS;
     private static final Tier[] TIERS = Tier.values();
     /** Lock-free lookups tried before a reader falls back to the writer lock. */
@@ -1334,7 +1338,7 @@ public final class TierCache implements AutoCloseable
             policies[Tier.HOST.ordinal()].onMiss(hash);
             if (rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L2))
             {
-                requestPromotion(hash);
+                requestPromotion(slot);
             }
             return;
         }
@@ -1342,7 +1346,7 @@ public final class TierCache implements AutoCloseable
         if (tier == Tier.HOST && device != null && rule.shouldPromote(index, slot, IndexSlotDescriptor.LEVEL_L1) &&
             index.rawLength(slot) <= device.capacity() && promotionPays(slot, Tier.HOST, Tier.DEVICE))
         {
-            requestPromotion(hash);
+            requestPromotion(slot);
         }
     }
 
@@ -1546,7 +1550,13 @@ public final class TierCache implements AutoCloseable
         {
             case DEVICE -> device.free(location);
             case HOST -> host.free(location);
-            case FILE -> file.remove(location, index.fileSequence(slot));
+            case FILE ->
+            {
+                if ((index.flags(slot) & FLAG_FILE_GONE) == 0)
+                {
+                    file.remove(location, index.fileSequence(slot));
+                }
+            }
         }
         metaStore.free(index.meta(slot));
         index.free(slot);
@@ -1806,6 +1816,7 @@ public final class TierCache implements AutoCloseable
         if (slot != EntryIndex.NOT_FOUND && levelOf(slot) == Tier.FILE && index.location(slot) == location)
         {
             counters.evictions[Tier.FILE.ordinal()]++;
+            index.flags(slot, (byte) (index.flags(slot) | FLAG_FILE_GONE));
             removeSlot(slot);
         }
     }
@@ -1972,13 +1983,15 @@ public final class TierCache implements AutoCloseable
             " or the free space is fragmented";
     }
 
-    private void requestPromotion(final long hash)
+    private void requestPromotion(final int slot)
     {
-        if (pendingSize == pendingPromotions.length)
+        final byte flags = index.flags(slot);
+        if (pendingSize == pendingPromotions.length || (flags & (FLAG_QUEUED | FLAG_MOVING)) != 0)
         {
             return;
         }
-        pendingPromotions[(pendingHead + pendingSize) % pendingPromotions.length] = hash;
+        index.flags(slot, (byte) (flags | FLAG_QUEUED));
+        pendingPromotions[(pendingHead + pendingSize) % pendingPromotions.length] = index.keyHash(slot);
         pendingSize++;
     }
 
@@ -2010,7 +2023,12 @@ public final class TierCache implements AutoCloseable
             pendingHead = (pendingHead + 1) % pendingPromotions.length;
             pendingSize--;
             slot = index.find(hash);
-            if (slot == EntryIndex.NOT_FOUND || (index.flags(slot) & FLAG_MOVING) != 0)
+            if (slot == EntryIndex.NOT_FOUND)
+            {
+                return 1;
+            }
+            index.flags(slot, (byte) (index.flags(slot) & ~FLAG_QUEUED));
+            if ((index.flags(slot) & FLAG_MOVING) != 0)
             {
                 return 1;
             }
