@@ -2274,11 +2274,11 @@ public final class TierCache implements AutoCloseable
                     case FILE -> file == null ? 0 : file.capacityBytes();
                 };
                 levels.add(new LevelStats(tier, enabled, enabled ? null : tier == Tier.DEVICE ? deviceOffReason : fileOffReason,
-                    capacity, closed ? 0 : used(tier), counters.levelEntries[l], counters.levelAccesses[l].sum(), counters.levelHits[l].sum(),
+                    capacity, closed ? 0 : used(tier), counters.levelEntries[l], counters.levelAccesses(l), counters.levelHits[l].sum(),
                     counters.evictions[l], counters.promotions[l], counters.demotions[l], counters.bytesUp[l], counters.bytesDown[l],
                     tier == Tier.FILE ? counters.corruptSkipped.sum() : 0));
             }
-            return new CacheStats(levels, counters.accesses.sum(), counters.hits.sum(), counters.puts, counters.rejected);
+            return new CacheStats(levels, counters.misses.sum() + counters.hits(), counters.hits(), counters.puts, counters.rejected);
         }
         finally
         {
