@@ -115,7 +115,7 @@ class FileStoreModelTest
         {
             assertTrue(coverage.reclaimedEntries > CASES / 10 && coverage.full > 0 && coverage.compressed > CASES &&
                 coverage.reopens > CASES, "weak coverage: reclaimed=" + coverage.reclaimedEntries + " full=" + coverage.full +
-                " compressed=" + coverage.compressed + " reopens=" + coverage.reopens);
+                " compressed=" + coverage.compressed + " reopens=" + coverage.reopens + " (base seed " + BASE_SEED + ", -Dtiercache.seed=" + BASE_SEED + " replays the run)");
         }
     }
 

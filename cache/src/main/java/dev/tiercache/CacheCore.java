@@ -1,0 +1,44 @@
+package dev.tiercache;
+
+import dev.tiercache.index.EntryIndex;
+import dev.tiercache.policy.EvictionPolicy;
+import dev.tiercache.policy.PromotionRule;
+import dev.tiercache.profile.TransferCostModel;
+
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The state every part of one cache shares: its configuration, the writer lock, the index and the
+ * policies it guards, the statistics, the readers' event buffers and the stores. The parts
+ * ({@link ReadPath}, {@link SlotTable}, {@link AccessDrain}, {@link Placement},
+ * {@link MoveExecutor}, {@link Recovery}) each hold the one core of their cache; {@link TierCache}
+ * makes it and them.
+ */
+final class CacheCore
+{
+    final TierCache.Builder config;
+    final PromotionRule rule;
+    final TransferCostModel costs;
+    final String name;
+    /** The writer lock: placement, the policies and the index's writer side. */
+    final ReentrantLock lock = new ReentrantLock();
+    // @GuardedBy("lock") for writes; readers use only the index's concurrent methods
+    final EntryIndex index;
+    final EvictionPolicy[] policies = new EvictionPolicy[CacheCounters.LEVELS];
+    final CacheCounters counters = new CacheCounters();
+    final AccessBuffer accessEvents = new AccessBuffer();
+    final AccessBuffer missEvents = new AccessBuffer();
+    final Levels levels;
+    /** Set under the lock by close; read by readers without it. */
+    volatile boolean closed;
+
+    CacheCore(final TierCache.Builder config, final String name, final EntryIndex index, final Levels levels)
+    {
+        this.config = config;
+        this.rule = config.promotionRule();
+        this.costs = config.profile == null ? null : config.profile.transferCosts();
+        this.name = name;
+        this.index = index;
+        this.levels = levels;
+    }
+}

@@ -1,0 +1,306 @@
+package dev.tiercache;
+
+import dev.tiercache.cuda.CudaException;
+import dev.tiercache.index.EntryIndex;
+import dev.tiercache.index.IndexSlotDescriptor;
+import dev.tiercache.store.FileStore;
+import dev.tiercache.store.SpaceAllocator;
+
+/**
+ * The mover's promotions: L3 to L2 (read and verified under the writer lock, on the mover's
+ * thread), L2 to L1 (copied outside the lock with the source pinned, committed even while readers
+ * hold the source pinned), and the synchronous promotion of {@link TierCache#getOnDevice}. Each
+ * move marks its slot as moving and clears the mark on every path by the slot's incarnation, so an
+ * abandoned move never leaves it behind; each gives back what it reserved when it does not commit.
+ */
+final class MoveExecutor extends CacheRoom
+{
+    private final SlotTable slots;
+    private final AccessDrain accessDrain;
+    private final Placement placement;
+
+    MoveExecutor(final CacheCore core, final SlotTable slots, final AccessDrain accessDrain, final Placement placement)
+    {
+        super(core);
+        this.slots = slots;
+        this.accessDrain = accessDrain;
+        this.placement = placement;
+    }
+
+    /**
+     * The mover's L3 to L2 promotion. The read runs under the lock (it is the mover's thread, and
+     * the region must not be reclaimed under it); readers of the entry meanwhile keep reading L3.
+     */
+    void promoteFileToHostLocked(final int slot)
+    {
+        final long length = index.rawLength(slot);
+        if (length > hostMaxEntry())
+        {
+            return;
+        }
+        final long hash = index.keyHash(slot);
+        final int incarnation = index.incarnation(slot);
+        index.flags(slot, (byte) (index.flags(slot) | FLAG_MOVING));
+        long target = SpaceAllocator.FULL;
+        try
+        {
+            target = placement.makeRoomForPromotion(Tier.HOST, hash, length);
+            // making room demotes L2 victims into L3, which may reclaim this entry's own region
+            if (target == SpaceAllocator.FULL || !slots.isCurrent(slot, incarnation))
+            {
+                if (target != SpaceAllocator.FULL)
+                {
+                    counters.movesAborted++;
+                }
+                return;
+            }
+            final long location = index.location(slot);
+            final long read = file.read(location, index.fileSequence(slot), host.view(target, length));
+            if (read != length)
+            {
+                if (read == FileStore.CORRUPT)
+                {
+                    counters.corruptSkipped.increment();
+                    LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": L3 entry at " + location + " is corrupt; dropped");
+                }
+                slots.removeSlot(slot);
+                return;
+            }
+            if (slots.replaceSlot(slot, Tier.HOST, target, 0) == EntryIndex.FULL)
+            {
+                counters.movesAborted++;
+                return;
+            }
+            target = SpaceAllocator.FULL;
+            file.adviseDontNeed(location);
+            counters.promotions[Tier.FILE.ordinal()]++;
+            counters.bytesUp[Tier.FILE.ordinal()] += length;
+        }
+        finally
+        {
+            if (target != SpaceAllocator.FULL)
+            {
+                host.free(target);
+            }
+            if (slots.isCurrent(slot, incarnation))
+            {
+                index.flags(slot, (byte) (index.flags(slot) & ~FLAG_MOVING));
+            }
+        }
+    }
+
+    /**
+     * Synchronous promotion to L1 for {@link #getOnDevice}: a caller that asks for device memory
+     * waits for it by definition.
+     *
+     * @return the entry's new slot in L1.
+     * @throws IllegalStateException saying what stopped it.
+     */
+    int promoteToDeviceLocked(final int slot, final long key)
+    {
+        final long length = index.rawLength(slot);
+        final long hash = index.keyHash(slot);
+        final int incarnation = index.incarnation(slot);
+        final Tier from = levelOf(slot);
+        index.flags(slot, (byte) (index.flags(slot) | FLAG_MOVING));
+        long target = SpaceAllocator.FULL;
+        try
+        {
+            target = placement.makeRoom(Tier.DEVICE, hash, length);
+            if (target == SpaceAllocator.FULL)
+            {
+                throw new IllegalStateException("L1 has no room for key=" + key + " (" + length + " bytes): " + deviceRoomReason());
+            }
+            if (!slots.isCurrent(slot, incarnation))
+            {
+                throw new IllegalStateException("key=" + key + " left the cache while L1 made room for it");
+            }
+            final long location = index.location(slot);
+            try
+            {
+                if (from == Tier.HOST)
+                {
+                    transfers.hostToDevice(host.view(location, length), device, target);
+                }
+                else
+                {
+                    final long read = transfers.fileToDevice(file, location, index.fileSequence(slot), length, host, device, target);
+                    if (read != length)
+                    {
+                        if (read == FileStore.CORRUPT)
+                        {
+                            counters.corruptSkipped.increment();
+                        }
+                        slots.removeSlot(slot);
+                        throw new IllegalStateException("key=" + key + ": its L3 entry is " + (read == FileStore.CORRUPT ? "corrupt" : "gone") +
+                            "; dropped");
+                    }
+                }
+            }
+            catch (final dev.tiercache.cuda.CudaException ex)
+            {
+                throw new IllegalStateException("key=" + key + ": copy to L1 failed, the entry stays in " + from.label() + ": " + ex.getMessage(), ex);
+            }
+            final int next = slots.replaceSlot(slot, Tier.DEVICE, target, 0);
+            if (next == EntryIndex.FULL)
+            {
+                throw new IllegalStateException("key=" + key + ": no free index slot or meta record for the move to L1");
+            }
+            target = SpaceAllocator.FULL;
+            counters.promotions[from.ordinal()]++;
+            counters.bytesUp[from.ordinal()] += length;
+            return next;
+        }
+        finally
+        {
+            if (target != SpaceAllocator.FULL)
+            {
+                device.free(target);
+            }
+            if (slots.isCurrent(slot, incarnation))
+            {
+                index.flags(slot, (byte) (index.flags(slot) & ~FLAG_MOVING));
+            }
+        }
+    }
+
+    String deviceRoomReason()
+    {
+        int pinned = 0;
+        int moving = 0;
+        int resident = 0;
+        int retired = 0;
+        for (int slot = 0; slot < index.capacity(); slot++)
+        {
+            final byte state = index.state(slot);
+            if (state == IndexSlotDescriptor.STATE_LIVE && levelOf(slot) == Tier.DEVICE)
+            {
+                resident++;
+                pinned += index.pins(slot) > 0 ? 1 : 0;
+                moving += (index.flags(slot) & FLAG_MOVING) != 0 ? 1 : 0;
+            }
+            else if (state == IndexSlotDescriptor.STATE_RETIRED && levelOf(slot) == Tier.DEVICE)
+            {
+                retired++;
+            }
+        }
+        return resident + " entries resident in " + device.usedBytes() + " of " + device.capacity() + " bytes, " + pinned +
+            " of them leased, " + moving + " being moved, " + retired + " replaced or removed ones still leased; the policy kept them" +
+            " or the free space is fragmented";
+    }
+
+    /**
+     * One unit of the mover's work: the next promotion request. An L2 to L1 copy runs outside the
+     * lock with the source pinned and commits even while readers hold it pinned (their pins keep
+     * the old bytes until they finish); the move's mark is cleared on every path, by the slot's
+     * incarnation, so an abandoned move never leaves it behind.
+     *
+     * @return 1 when something was done, else 0.
+     */
+    int moveOne()
+    {
+        final long hash;
+        final int slot;
+        final int incarnation;
+        final long location;
+        final long length;
+        final long target;
+        lock.lock();
+        try
+        {
+            if (core.closed || !accessDrain.hasPromotions())
+            {
+                return 0;
+            }
+            accessDrain.drainLocked();
+            hash = accessDrain.pollPromotion();
+            slot = index.find(hash);
+            if (slot == EntryIndex.NOT_FOUND)
+            {
+                return 1;
+            }
+            index.flags(slot, (byte) (index.flags(slot) & ~FLAG_QUEUED));
+            if ((index.flags(slot) & FLAG_MOVING) != 0)
+            {
+                return 1;
+            }
+            final Tier from = levelOf(slot);
+            length = index.rawLength(slot);
+            if (from == Tier.FILE)
+            {
+                promoteFileToHostLocked(slot);
+                return 1;
+            }
+            if (from != Tier.HOST || device == null || length > deviceMaxEntry())
+            {
+                return 1;
+            }
+            incarnation = index.incarnation(slot);
+            index.flags(slot, (byte) (index.flags(slot) | FLAG_MOVING));
+            target = placement.makeRoomForPromotion(Tier.DEVICE, hash, length);
+            if (target == SpaceAllocator.FULL || !slots.isCurrent(slot, incarnation))
+            {
+                if (target != SpaceAllocator.FULL)
+                {
+                    device.free(target);
+                    counters.movesAborted++;
+                }
+                if (slots.isCurrent(slot, incarnation))
+                {
+                    index.flags(slot, (byte) (index.flags(slot) & ~FLAG_MOVING));
+                }
+                return 1;
+            }
+            location = index.location(slot);
+            index.tryPin(slot);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+
+        boolean copied = false;
+        try
+        {
+            transfers.hostToDevice(host.view(location, length), device, target);
+            copied = true;
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": promotion to L1 failed, entry stays in L2", ex);
+        }
+
+        lock.lock();
+        try
+        {
+            if (core.closed)
+            {
+                return 1;
+            }
+            final boolean current = slots.isCurrent(slot, incarnation);
+            if (current)
+            {
+                index.flags(slot, (byte) (index.flags(slot) & ~FLAG_MOVING));
+            }
+            if (copied && current && slots.replaceSlot(slot, Tier.DEVICE, target, 0) != EntryIndex.FULL)
+            {
+                counters.promotions[Tier.HOST.ordinal()]++;
+                counters.bytesUp[Tier.HOST.ordinal()] += length;
+            }
+            else
+            {
+                device.free(target);
+                counters.movesAborted++;
+            }
+            if (index.unpin(slot))
+            {
+                slots.freeRetired(slot);
+            }
+        }
+        finally
+        {
+            lock.unlock();
+        }
+        return 1;
+    }
+}

@@ -1,0 +1,220 @@
+package dev.tiercache;
+
+import dev.tiercache.index.EntryIndex;
+import dev.tiercache.index.IndexSlotDescriptor;
+import dev.tiercache.store.SpaceAllocator;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The life of an index slot, under the writer lock: look a key up, allocate and fill a slot,
+ * replace a slot by one at another level, take a slot out of the index and free what it held once
+ * its last pin is gone. Readers' last pins of retired slots arrive through a lock-free stack
+ * ({@link #unpin}) and are freed by the next writer ({@link #reclaimRetired}).
+ *
+ * <p>A slot is never edited in place while published: that is what lets readers use it without
+ * the lock (see {@link EntryIndex}). Every method but {@link #unpin} runs under the writer lock.
+ */
+final class SlotTable extends CacheRoom
+{
+    /** Treiber stack of retired slots whose last pin a reader dropped; {@link #reclaimNext} links it. */
+    private final AtomicInteger reclaimHead = new AtomicInteger(NO_SLOT);
+    private final int[] reclaimNext;
+
+    SlotTable(final CacheCore core)
+    {
+        super(core);
+        this.reclaimNext = new int[index.capacity()];
+    }
+
+    boolean keyMatches(final int slot, final int keyKind, final MemorySegment keyBytes, final long longKey)
+    {
+        final MemorySegment memory = metaStore.memory();
+        final long base = index.meta(slot);
+        if (EntryMetaDescriptor.keyKind(memory, base) != keyKind)
+        {
+            return false;
+        }
+        if (keyKind == EntryMetaDescriptor.KEY_KIND_LONG)
+        {
+            return EntryMetaDescriptor.longKey(memory, base) == longKey;
+        }
+        return EntryMetaDescriptor.key(metaOf(slot)).mismatch(keyBytes) == -1;
+    }
+
+    /**
+     * Drops a reader's pin; the last pin of a retired slot hands it to the writer for reclamation.
+     */
+    void unpin(final int slot)
+    {
+        if (index.unpin(slot))
+        {
+            int head;
+            do
+            {
+                head = reclaimHead.get();
+                reclaimNext[slot] = head;
+            }
+            while (!reclaimHead.compareAndSet(head, slot));
+        }
+    }
+
+    void reclaimRetired()
+    {
+        int slot = reclaimHead.getAndSet(NO_SLOT);
+        while (slot != NO_SLOT)
+        {
+            final int next = reclaimNext[slot];
+            freeRetired(slot);
+            slot = next;
+        }
+    }
+
+    /**
+     * Whether a slot is still the live slot of its key in the incarnation a reader or a move saw.
+     */
+    boolean isCurrent(final int slot, final int incarnation)
+    {
+        return index.state(slot) == IndexSlotDescriptor.STATE_LIVE && index.incarnation(slot) == incarnation;
+    }
+
+    int findKey(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
+    {
+        final int slot = index.find(hash);
+        if (slot == EntryIndex.NOT_FOUND)
+        {
+            return slot;
+        }
+        return keyMatches(slot, keyKind, keyBytes, longKey) ? slot : EntryIndex.NOT_FOUND;
+    }
+
+    /**
+     * Takes a free index slot, reclaiming retired ones first when none is free.
+     *
+     * @return the slot (reserved), or {@link EntryIndex#FULL}.
+     */
+    int allocateSlot(final long hash)
+    {
+        int slot = index.allocate(hash);
+        if (slot == EntryIndex.FULL)
+        {
+            reclaimRetired();
+            slot = index.allocate(hash);
+        }
+        return slot;
+    }
+
+    void fillSlot(
+        final int slot, final Tier tier, final long location, final long length, final long metaOffset, final long sequence,
+        final long expiresAt, final int accessCount)
+    {
+        index.level(slot, (byte) tier.ordinal());
+        index.location(slot, location);
+        index.rawLength(slot, length);
+        index.storedLength(slot, length);
+        index.meta(slot, metaOffset);
+        index.fileSequence(slot, sequence);
+        index.accessCount(slot, accessCount);
+        index.lastAccessNanos(slot, System.nanoTime());
+        index.expiresAtNanos(slot, expiresAt);
+        index.flags(slot, (byte) 0);
+    }
+
+    /**
+     * Gives back a reserved slot that never entered the key table.
+     */
+    void abandonReserved(final int slot)
+    {
+        index.publish(slot);
+        index.retire(slot);
+        index.free(slot);
+    }
+
+    /**
+     * Replaces a live slot by a new one holding the same entry at another level and location: the
+     * readers that pinned the old slot go on reading the old bytes, which are freed with it.
+     *
+     * @return the new slot, or {@link EntryIndex#FULL} when no slot or meta record was free (nothing changed).
+     */
+    int replaceSlot(final int slot, final Tier to, final long location, final long sequence)
+    {
+        final long hash = index.keyHash(slot);
+        final int next = allocateSlot(hash);
+        if (next == EntryIndex.FULL)
+        {
+            return EntryIndex.FULL;
+        }
+        final MemorySegment meta = metaOf(slot);
+        final long metaOffset = metaStore.allocate(meta.byteSize());
+        if (metaOffset == SpaceAllocator.FULL)
+        {
+            abandonReserved(next);
+            return EntryIndex.FULL;
+        }
+        MemorySegment.copy(meta, 0, metaStore.view(metaOffset, meta.byteSize()), 0, meta.byteSize());
+        fillSlot(next, to, location, index.rawLength(slot), metaOffset, sequence, index.expiresAtNanos(slot), index.accessCount(slot));
+        index.lastAccessNanos(next, index.lastAccessNanos(slot));
+        index.publish(next);
+        final Tier from = levelOf(slot);
+        policies[from.ordinal()].onRemove(slot);
+        counters.levelEntries[from.ordinal()]--;
+        index.relink(slot, next);
+        retireLocked(slot);
+        policies[to.ordinal()].onInsert(next);
+        counters.levelEntries[to.ordinal()]++;
+        return next;
+    }
+
+    /**
+     * Takes a live slot out of the index and frees its bytes and meta now, or when its last pin goes.
+     */
+    void removeSlot(final int slot)
+    {
+        final Tier tier = levelOf(slot);
+        policies[tier.ordinal()].onRemove(slot);
+        counters.levelEntries[tier.ordinal()]--;
+        index.unlink(slot);
+        retireLocked(slot);
+    }
+
+    void retireLocked(final int slot)
+    {
+        if (index.retire(slot))
+        {
+            freeRetired(slot);
+        }
+    }
+
+    /**
+     * Frees what a retired slot with no pins held: its bytes in its level, its meta record, the slot.
+     */
+    void freeRetired(final int slot)
+    {
+        final long location = index.location(slot);
+        switch (levelOf(slot))
+        {
+            case DEVICE -> device.free(location);
+            case HOST -> host.free(location);
+            case FILE ->
+            {
+                if ((index.flags(slot) & FLAG_FILE_GONE) == 0)
+                {
+                    file.remove(location, index.fileSequence(slot));
+                }
+            }
+        }
+        metaStore.free(index.meta(slot));
+        index.free(slot);
+    }
+
+    /**
+     * Whether readers handed back retired slots not yet freed (a hint, racy).
+     *
+     * @return true when {@link #reclaimRetired} has work.
+     */
+    boolean hasRetired()
+    {
+        return reclaimHead.get() != NO_SLOT;
+    }
+}
