@@ -228,7 +228,8 @@ public final class EntryIndex implements AutoCloseable
         for (int probes = 0; probes <= tableMask; probes++)
         {
             final long at = cell * CELL_LENGTH;
-            final long slotPlusOne = table.get(LONG, at + CELL_SLOT_OFFSET);
+            // acquire: pairs with relink's release store, so a reader that sees the new slot sees it filled
+            final long slotPlusOne = (long)CELL_SLOT.getAcquire(table, at + CELL_SLOT_OFFSET);
             if (slotPlusOne == 0)
             {
                 break;
