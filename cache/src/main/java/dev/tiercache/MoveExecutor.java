@@ -19,6 +19,12 @@ final class MoveExecutor extends CacheRoom
     private final AccessDrain accessDrain;
     private final Placement placement;
 
+    /** {@link #promoteToDeviceLocked} result: L1's free space is reserved by the mover's copy in flight; wait and retry. */
+    static final int BLOCKED_BY_MOVE = -2;
+
+    /** Bytes of L1 the mover reserved for copies in flight; written under the lock, read by waiters without it. */
+    private volatile long deviceBytesInFlight;
+
     MoveExecutor(final CacheCore core, final SlotTable slots, final AccessDrain accessDrain, final Placement placement)
     {
         super(core);
@@ -109,6 +115,10 @@ final class MoveExecutor extends CacheRoom
             target = placement.makeRoom(Tier.DEVICE, hash, length);
             if (target == SpaceAllocator.FULL)
             {
+                if (deviceBytesInFlight > 0)
+                {
+                    return BLOCKED_BY_MOVE;
+                }
                 throw new IllegalStateException("L1 has no room for key=" + key + " (" + length + " bytes): " + deviceRoomReason());
             }
             if (!slots.isCurrent(slot, incarnation))
@@ -164,6 +174,20 @@ final class MoveExecutor extends CacheRoom
         }
     }
 
+    /**
+     * Waits (without the lock) until no copy into L1 is in flight, at most {@code nanos}.
+     *
+     * @param nanos the longest wait.
+     */
+    void awaitDeviceMoves(final long nanos)
+    {
+        final long deadline = System.nanoTime() + nanos;
+        while (deviceBytesInFlight > 0 && System.nanoTime() - deadline < 0)
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+        }
+    }
+
     String deviceRoomReason()
     {
         int pinned = 0;
@@ -185,7 +209,8 @@ final class MoveExecutor extends CacheRoom
             }
         }
         return resident + " entries resident in " + device.usedBytes() + " of " + device.capacity() + " bytes, " + pinned +
-            " of them leased, " + moving + " being moved, " + retired + " replaced or removed ones still leased; the policy kept them" +
+            " of them leased, " + moving + " being moved, " + retired + " replaced or removed ones still leased, " + deviceBytesInFlight +
+            " bytes reserved by a move in flight; the policy kept them" +
             " or the free space is fragmented";
     }
 
@@ -253,6 +278,7 @@ final class MoveExecutor extends CacheRoom
             }
             location = index.location(slot);
             index.tryPin(slot);
+            deviceBytesInFlight += length;
         }
         finally
         {
@@ -273,6 +299,7 @@ final class MoveExecutor extends CacheRoom
         lock.lock();
         try
         {
+            deviceBytesInFlight -= length;
             if (core.closed)
             {
                 return 1;

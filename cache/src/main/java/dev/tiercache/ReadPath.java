@@ -33,6 +33,10 @@ final class ReadPath extends CacheRoom
     private static final int ARM_CORRUPT = 1;
     private static final int ARM_AGAIN = 2;
 
+    /** Times {@link #getOnDevice} waits for the mover's copy into L1 before it gives up. */
+    private static final int DEVICE_WAITS = 20;
+    private static final long DEVICE_WAIT_NANOS = 100_000_000L;
+
     ReadPath(final CacheCore core, final SlotTable slots, final AccessDrain accessDrain, final MoveExecutor moves, final TierCache owner)
     {
         super(core);
@@ -415,33 +419,48 @@ final class ReadPath extends CacheRoom
             return handle;
         }
         slots.unpin((int) fast);
-        long pinned;
-        lock.lock();
-        try
+        long pinned = NOT_PINNED;
+        for (int attempt = 0; pinned == NOT_PINNED; attempt++)
         {
-            checkOpen();
-            accessDrain.drainLocked();
-            final int slot = slots.findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
-            if (slot == EntryIndex.NOT_FOUND)
+            lock.lock();
+            try
             {
-                return null;
-            }
-            int target = slot;
-            if (levelOf(slot) != Tier.DEVICE)
-            {
-                final long length = index.rawLength(slot);
-                if (length > deviceMaxEntry())
+                checkOpen();
+                accessDrain.drainLocked();
+                final int slot = slots.findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+                if (slot == EntryIndex.NOT_FOUND)
                 {
-                    throw new IllegalArgumentException("entry of " + length + " bytes is larger than L1 holds (" + deviceMaxEntry() + ")");
+                    return null;
                 }
-                target = moves.promoteToDeviceLocked(slot, key);
+                int target = slot;
+                if (levelOf(slot) != Tier.DEVICE)
+                {
+                    final long length = index.rawLength(slot);
+                    if (length > deviceMaxEntry())
+                    {
+                        throw new IllegalArgumentException("entry of " + length + " bytes is larger than L1 holds (" + deviceMaxEntry() + ")");
+                    }
+                    target = moves.promoteToDeviceLocked(slot, key);
+                    if (target == MoveExecutor.BLOCKED_BY_MOVE && attempt == DEVICE_WAITS)
+                    {
+                        throw new IllegalStateException("L1 has no room for key=" + key + ": " + moves.deviceRoomReason());
+                    }
+                }
+                if (target >= 0)
+                {
+                    final long word = index.tryPin(target);
+                    pinned = ((word >>> 32) << 32) | target;
+                }
             }
-            final long word = index.tryPin(target);
-            pinned = ((word >>> 32) << 32) | target;
-        }
-        finally
-        {
-            lock.unlock();
+            finally
+            {
+                lock.unlock();
+            }
+            if (pinned == NOT_PINNED)
+            {
+                // the mover's copy holds the free space: it commits soon, and its entry is then evictable
+                moves.awaitDeviceMoves(DEVICE_WAIT_NANOS);
+            }
         }
         final EntryHandle handle = new EntryHandle();
         armPinned(pinned, handle);
