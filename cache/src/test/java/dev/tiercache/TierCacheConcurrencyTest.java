@@ -198,4 +198,124 @@ class TierCacheConcurrencyTest
             assertTrue(verifiedHits.get() > 100, "too few hits to mean anything: " + verifiedHits);
         }
     }
+
+    /**
+     * Readers hold leases (handles and views) across the writers' replacements and removals and
+     * the mover's promotions, and read them again after a pause: the bytes under a lease must not
+     * change. Afterwards, with every lease closed, a {@code clear()} must leave L1 and L2 empty:
+     * a retired slot whose last pin a reader dropped, or a move's reservation, that were never
+     * freed would show as used bytes here.
+     */
+    @Test
+    void leasedBytesSurviveConcurrentMoves_andClearLeavesNothingBehind() throws InterruptedException
+    {
+        final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        final AtomicLong rechecked = new AtomicLong();
+        final long seed = Long.getLong("tiercache.seed", System.nanoTime());
+        System.out.println("seed=" + seed);
+        try (TierCache cache = TierCache.builder()
+            .deviceBytes(256 * KIB)
+            .hostBytes(512 * KIB)
+            .file(dir.resolve("leases.tc"), 4 * 1024 * KIB)
+            .fileRegionBytes(256 * KIB)
+            .maxEntries(256)
+            .promoteToDeviceAfter(1)
+            .promoteToHostAfter(1)
+            .cleanupIntervalNanos(1_000_000)
+            .build())
+        {
+            final CountDownLatch start = new CountDownLatch(1);
+            final List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++)
+            {
+                final SplittableRandom random = new SplittableRandom(seed + t);
+                final long versionBase = (long) t << 40;
+                final boolean writer = t == 0;
+                threads.add(Thread.ofPlatform().name("lease-" + t).start(() ->
+                {
+                    try
+                    {
+                        start.await();
+                        long version = versionBase;
+                        final long deadline = System.nanoTime() + RUN_NANOS / 2;
+                        while (System.nanoTime() < deadline && failures.isEmpty())
+                        {
+                            final long key = random.nextInt(16);
+                            if (writer)
+                            {
+                                if (random.nextInt(10) == 0)
+                                {
+                                    cache.remove(key);
+                                }
+                                else
+                                {
+                                    cache.put(key, value(key, version++, 24 + random.nextInt((int) (48 * KIB))));
+                                }
+                                continue;
+                            }
+                            try (EntryHandle handle = random.nextBoolean() ? cache.get(key) : getOnDeviceOrNull(cache, key))
+                            {
+                                if (handle == null)
+                                {
+                                    continue;
+                                }
+                                final MemorySegment first = Arena.ofAuto().allocate(handle.byteSize());
+                                handle.copyTo(0, first);
+                                final MemorySegment view = handle.tier() == Tier.DEVICE ? null : handle.segment(0);
+                                Thread.sleep(0, random.nextInt(500_000));
+                                final MemorySegment again = Arena.ofAuto().allocate(handle.byteSize());
+                                handle.copyTo(0, again);
+                                final String problem = verify(key, first);
+                                if (problem != null || first.mismatch(again) != -1 || (view != null && view.mismatch(first) != -1))
+                                {
+                                    failures.add("lease on key " + key + " in " + handle.tier() + ": " +
+                                        (problem != null ? problem : "its bytes changed while it was open"));
+                                }
+                                rechecked.incrementAndGet();
+                            }
+                        }
+                    }
+                    catch (final Throwable ex)
+                    {
+                        failures.add(Thread.currentThread().getName() + ": " + ex);
+                    }
+                }));
+            }
+            start.countDown();
+            for (final Thread thread : threads)
+            {
+                thread.join();
+            }
+            assertTrue(failures.isEmpty(), "seed=" + seed + ": " + failures.stream().limit(5).toList());
+            assertTrue(rechecked.get() > 100, "too few leases to mean anything: " + rechecked);
+            // a move still in flight gives its reservation back when it finds its entry gone
+            CacheStats stats = cache.stats();
+            for (int wait = 0; wait < 200; wait++)
+            {
+                cache.clear();
+                stats = cache.stats();
+                if (stats.level(Tier.DEVICE).usedBytes() == 0 && stats.level(Tier.HOST).usedBytes() == 0)
+                {
+                    break;
+                }
+                Thread.sleep(10);
+            }
+            System.out.println("leases rechecked=" + rechecked + "\n" + stats);
+            assertEquals(0, cache.size());
+            assertEquals(0, stats.level(Tier.DEVICE).usedBytes(), "L1 bytes left after clear: " + stats);
+            assertEquals(0, stats.level(Tier.HOST).usedBytes(), "L2 bytes left after clear: " + stats);
+        }
+    }
+
+    private static EntryHandle getOnDeviceOrNull(final TierCache cache, final long key)
+    {
+        try
+        {
+            return cache.getOnDevice(key);
+        }
+        catch (final IllegalStateException | IllegalArgumentException noRoom)
+        {
+            return null;
+        }
+    }
 }
