@@ -46,7 +46,8 @@ final class AccessBuffer
     AccessBuffer()
     {
         final int cpus = Runtime.getRuntime().availableProcessors();
-        final int count = Math.min(64, Integer.highestOneBit(Math.max(1, cpus * 2 - 1)) << 1);
+        // four stripes per processor: two readers rarely share one (a shared stripe costs a CAS retry and a line)
+        final int count = Math.min(64, Integer.highestOneBit(Math.max(1, cpus * 4 - 1)) << 1);
         this.stripes = new Stripe[count];
         for (int i = 0; i < count; i++)
         {

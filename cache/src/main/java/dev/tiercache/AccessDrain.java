@@ -20,6 +20,9 @@ final class AccessDrain extends CacheRoom
     private final LongConsumer applyAccess = this::applyAccess;
     private final LongConsumer applyMiss = this::applyMiss;
 
+    /** One clock reading per drain: the accesses of one drain happened within its span. */
+    private long drainNanos;
+
     AccessDrain(final CacheCore core, final SlotTable slots)
     {
         super(core);
@@ -33,6 +36,7 @@ final class AccessDrain extends CacheRoom
      */
     void drainLocked()
     {
+        drainNanos = System.nanoTime();
         accessEvents.drain(applyAccess);
         missEvents.drain(applyMiss);
         slots.reclaimRetired();
@@ -56,6 +60,7 @@ final class AccessDrain extends CacheRoom
             {
                 return 0;
             }
+            drainNanos = System.nanoTime();
             final int applied = accessEvents.drain(applyAccess) + missEvents.drain(applyMiss);
             slots.reclaimRetired();
             return applied + 1;
@@ -73,7 +78,7 @@ final class AccessDrain extends CacheRoom
         {
             return;
         }
-        final long now = System.nanoTime();
+        final long now = drainNanos;
         if (rule.isExpired(index, slot, now))
         {
             slots.removeSlot(slot);
