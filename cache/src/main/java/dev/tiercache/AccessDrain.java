@@ -1,5 +1,6 @@
 package dev.tiercache;
 
+import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
 
 import java.util.function.LongConsumer;
@@ -139,6 +140,19 @@ final class AccessDrain extends CacheRoom
         index.flags(slot, (byte) (flags | FLAG_QUEUED));
         pendingPromotions[(pendingHead + pendingSize) % pendingPromotions.length] = index.keyHash(slot);
         pendingSize++;
+    }
+
+    /**
+     * A writer's lookup of a {@code long} key: the buffered reads applied first, so the policies and
+     * the slot it finds are up to date.
+     *
+     * @param key the key.
+     * @return its live slot, or {@link EntryIndex#NOT_FOUND}.
+     */
+    int findLongLocked(final long key)
+    {
+        drainLocked();
+        return slots.findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
     }
 
     /**

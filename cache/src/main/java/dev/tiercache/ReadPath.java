@@ -426,8 +426,7 @@ final class ReadPath extends CacheRoom
             try
             {
                 checkOpen();
-                accessDrain.drainLocked();
-                final int slot = slots.findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+                final int slot = accessDrain.findLongLocked(key);
                 if (slot == EntryIndex.NOT_FOUND)
                 {
                     return null;

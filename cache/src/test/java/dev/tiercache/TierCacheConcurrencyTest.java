@@ -14,6 +14,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -100,98 +101,78 @@ class TierCacheConcurrencyTest
             .cleanupIntervalNanos(1_000_000)
             .build())
         {
-            final CountDownLatch start = new CountDownLatch(1);
-            final List<Thread> threads = new ArrayList<>();
-            for (int t = 0; t < THREADS; t++)
+            runThreads("stress-", seed, failures, (t, random, versionBase) ->
             {
-                final SplittableRandom random = new SplittableRandom(seed + t);
-                final long versionBase = (long) t << 40;
-                threads.add(Thread.ofPlatform().name("stress-" + t).start(() ->
+                long version = versionBase;
+                final long deadline = System.nanoTime() + RUN_NANOS;
+                final MemorySegment into = Arena.ofAuto().allocate(256 * KIB);
+                while (System.nanoTime() < deadline && failures.isEmpty())
                 {
-                    try
+                    final long key = random.nextInt(KEYS);
+                    final int roll = random.nextInt(100);
+                    if (roll < 30)
                     {
-                        start.await();
-                        long version = versionBase;
-                        final long deadline = System.nanoTime() + RUN_NANOS;
-                        final MemorySegment into = Arena.ofAuto().allocate(256 * KIB);
-                        while (System.nanoTime() < deadline && failures.isEmpty())
+                        final int length = 24 + (random.nextInt(4) == 0 ? random.nextInt((int) (200 * KIB)) : random.nextInt(4096));
+                        cache.put(key, value(key, version++, length));
+                    }
+                    else if (roll < 70)
+                    {
+                        try (EntryHandle handle = cache.get(key))
                         {
-                            final long key = random.nextInt(KEYS);
-                            final int roll = random.nextInt(100);
-                            if (roll < 30)
+                            reads.incrementAndGet();
+                            if (handle != null)
                             {
-                                final int length = 24 + (random.nextInt(4) == 0 ? random.nextInt((int) (200 * KIB)) : random.nextInt(4096));
-                                cache.put(key, value(key, version++, length));
-                            }
-                            else if (roll < 70)
-                            {
-                                try (EntryHandle handle = cache.get(key))
+                                final MemorySegment copy = Arena.ofAuto().allocate(handle.byteSize());
+                                handle.copyTo(0, copy);
+                                final String problem = verify(key, copy);
+                                if (problem != null)
                                 {
-                                    reads.incrementAndGet();
-                                    if (handle != null)
-                                    {
-                                        final MemorySegment copy = Arena.ofAuto().allocate(handle.byteSize());
-                                        handle.copyTo(0, copy);
-                                        final String problem = verify(key, copy);
-                                        if (problem != null)
-                                        {
-                                            failures.add("get from " + handle.tier() + ": " + problem);
-                                        }
-                                        verifiedHits.incrementAndGet();
-                                    }
+                                    failures.add("get from " + handle.tier() + ": " + problem);
                                 }
-                            }
-                            else if (roll < 85)
-                            {
-                                final long n = cache.getInto(key, into);
-                                reads.incrementAndGet();
-                                if (n != TierCache.MISS)
-                                {
-                                    final String problem = verify(key, into.asSlice(0, n));
-                                    if (problem != null)
-                                    {
-                                        failures.add("getInto: " + problem);
-                                    }
-                                    verifiedHits.incrementAndGet();
-                                }
-                            }
-                            else if (roll < 92)
-                            {
-                                try (EntryHandle handle = cache.getOnDevice(key))
-                                {
-                                    if (handle != null)
-                                    {
-                                        final MemorySegment copy = Arena.ofAuto().allocate(handle.byteSize());
-                                        handle.copyTo(0, copy);
-                                        final String problem = verify(key, copy);
-                                        if (problem != null)
-                                        {
-                                            failures.add("getOnDevice: " + problem);
-                                        }
-                                    }
-                                }
-                                catch (final IllegalStateException | IllegalArgumentException noRoom)
-                                {
-                                    // every L1 resident leased or the entry larger than L1: an answer, not a failure
-                                }
-                            }
-                            else
-                            {
-                                cache.remove(key);
+                                verifiedHits.incrementAndGet();
                             }
                         }
                     }
-                    catch (final Throwable ex)
+                    else if (roll < 85)
                     {
-                        failures.add(Thread.currentThread().getName() + ": " + ex);
+                        final long n = cache.getInto(key, into);
+                        reads.incrementAndGet();
+                        if (n != TierCache.MISS)
+                        {
+                            final String problem = verify(key, into.asSlice(0, n));
+                            if (problem != null)
+                            {
+                                failures.add("getInto: " + problem);
+                            }
+                            verifiedHits.incrementAndGet();
+                        }
                     }
-                }));
-            }
-            start.countDown();
-            for (final Thread thread : threads)
-            {
-                thread.join();
-            }
+                    else if (roll < 92)
+                    {
+                        try (EntryHandle handle = cache.getOnDevice(key))
+                        {
+                            if (handle != null)
+                            {
+                                final MemorySegment copy = Arena.ofAuto().allocate(handle.byteSize());
+                                handle.copyTo(0, copy);
+                                final String problem = verify(key, copy);
+                                if (problem != null)
+                                {
+                                    failures.add("getOnDevice: " + problem);
+                                }
+                            }
+                        }
+                        catch (final IllegalStateException | IllegalArgumentException noRoom)
+                        {
+                            // every L1 resident leased or the entry larger than L1: an answer, not a failure
+                        }
+                    }
+                    else
+                    {
+                        cache.remove(key);
+                    }
+                }
+            });
             System.out.println(cache.stats());
             System.out.println("reads=" + reads + " verified hits=" + verifiedHits);
             assertTrue(failures.isEmpty(), "seed=" + seed + ": " + failures.stream().limit(5).toList());
@@ -224,68 +205,48 @@ class TierCacheConcurrencyTest
             .cleanupIntervalNanos(1_000_000)
             .build())
         {
-            final CountDownLatch start = new CountDownLatch(1);
-            final List<Thread> threads = new ArrayList<>();
-            for (int t = 0; t < THREADS; t++)
+            runThreads("lease-", seed, failures, (t, random, versionBase) ->
             {
-                final SplittableRandom random = new SplittableRandom(seed + t);
-                final long versionBase = (long) t << 40;
                 final boolean writer = t == 0;
-                threads.add(Thread.ofPlatform().name("lease-" + t).start(() ->
+                long version = versionBase;
+                final long deadline = System.nanoTime() + RUN_NANOS / 2;
+                while (System.nanoTime() < deadline && failures.isEmpty())
                 {
-                    try
+                    final long key = random.nextInt(16);
+                    if (writer)
                     {
-                        start.await();
-                        long version = versionBase;
-                        final long deadline = System.nanoTime() + RUN_NANOS / 2;
-                        while (System.nanoTime() < deadline && failures.isEmpty())
+                        if (random.nextInt(10) == 0)
                         {
-                            final long key = random.nextInt(16);
-                            if (writer)
-                            {
-                                if (random.nextInt(10) == 0)
-                                {
-                                    cache.remove(key);
-                                }
-                                else
-                                {
-                                    cache.put(key, value(key, version++, 24 + random.nextInt((int) (48 * KIB))));
-                                }
-                                continue;
-                            }
-                            try (EntryHandle handle = random.nextBoolean() ? cache.get(key) : getOnDeviceOrNull(cache, key))
-                            {
-                                if (handle == null)
-                                {
-                                    continue;
-                                }
-                                final MemorySegment first = Arena.ofAuto().allocate(handle.byteSize());
-                                handle.copyTo(0, first);
-                                final MemorySegment view = handle.tier() == Tier.DEVICE ? null : handle.segment(0);
-                                Thread.sleep(0, random.nextInt(500_000));
-                                final MemorySegment again = Arena.ofAuto().allocate(handle.byteSize());
-                                handle.copyTo(0, again);
-                                final String problem = verify(key, first);
-                                if (problem != null || first.mismatch(again) != -1 || (view != null && view.mismatch(first) != -1))
-                                {
-                                    failures.add("lease on key " + key + " in " + handle.tier() + ": " +
-                                        (problem != null ? problem : "its bytes changed while it was open"));
-                                }
-                                rechecked.incrementAndGet();
-                            }
+                            cache.remove(key);
                         }
+                        else
+                        {
+                            cache.put(key, value(key, version++, 24 + random.nextInt((int) (48 * KIB))));
+                        }
+                        continue;
                     }
-                    catch (final Throwable ex)
+                    try (EntryHandle handle = random.nextBoolean() ? cache.get(key) : getOnDeviceOrNull(cache, key))
                     {
-                        failures.add(Thread.currentThread().getName() + ": " + ex);
+                        if (handle == null)
+                        {
+                            continue;
+                        }
+                        final MemorySegment first = Arena.ofAuto().allocate(handle.byteSize());
+                        handle.copyTo(0, first);
+                        final MemorySegment view = handle.tier() == Tier.DEVICE ? null : handle.segment(0);
+                        Thread.sleep(0, random.nextInt(500_000));
+                        final MemorySegment again = Arena.ofAuto().allocate(handle.byteSize());
+                        handle.copyTo(0, again);
+                        final String problem = verify(key, first);
+                        if (problem != null || first.mismatch(again) != -1 || (view != null && view.mismatch(first) != -1))
+                        {
+                            failures.add("lease on key " + key + " in " + handle.tier() + ": " +
+                                (problem != null ? problem : "its bytes changed while it was open"));
+                        }
+                        rechecked.incrementAndGet();
                     }
-                }));
-            }
-            start.countDown();
-            for (final Thread thread : threads)
-            {
-                thread.join();
-            }
+                }
+            });
             assertTrue(failures.isEmpty(), "seed=" + seed + ": " + failures.stream().limit(5).toList());
             assertTrue(rechecked.get() > 100, "too few leases to mean anything: " + rechecked);
             // a move still in flight gives its reservation back when it finds its entry gone
@@ -304,6 +265,45 @@ class TierCacheConcurrencyTest
             assertEquals(0, cache.size());
             assertEquals(0, stats.level(Tier.DEVICE).usedBytes(), "L1 bytes left after clear: " + stats);
             assertEquals(0, stats.level(Tier.HOST).usedBytes(), "L2 bytes left after clear: " + stats);
+        }
+    }
+
+    /** One stress thread's work; a throw is recorded as a failure. */
+    @FunctionalInterface
+    interface Worker
+    {
+        void run(int thread, SplittableRandom random, long versionBase) throws Exception;
+    }
+
+    /**
+     * Starts {@link #THREADS} threads at once, each with its own seeded generator and version range,
+     * and waits for them; whatever one throws becomes a failure naming the thread.
+     */
+    private static void runThreads(final String prefix, final long seed, final Queue<String> failures, final Worker worker)
+        throws InterruptedException
+    {
+        final CountDownLatch start = new CountDownLatch(1);
+        final List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < THREADS; t++)
+        {
+            final int thread = t;
+            threads.add(Thread.ofPlatform().name(prefix + t).start(() ->
+            {
+                try
+                {
+                    start.await();
+                    worker.run(thread, new SplittableRandom(seed + thread), (long) thread << 40);
+                }
+                catch (final Throwable ex)
+                {
+                    failures.add(Thread.currentThread().getName() + ": " + ex);
+                }
+            }));
+        }
+        start.countDown();
+        for (final Thread thread : threads)
+        {
+            thread.join();
         }
     }
 

@@ -257,20 +257,10 @@ public final class EntryIndex implements AutoCloseable
      */
     public int insert(final long keyHash)
     {
-        int cell = (int)mix(keyHash) & tableMask;
-        while (true)
+        final int present = find(keyHash);
+        if (present != NOT_FOUND)
         {
-            final long at = cell * CELL_LENGTH;
-            final long slotPlusOne = table.get(LONG, at + CELL_SLOT_OFFSET);
-            if (slotPlusOne == 0)
-            {
-                break;
-            }
-            if (table.get(LONG, at) == keyHash)
-            {
-                throw new IllegalArgumentException("keyHash=" + keyHash + " already in slot=" + (slotPlusOne - 1));
-            }
-            cell = (cell + 1) & tableMask;
+            throw new IllegalArgumentException("keyHash=" + keyHash + " already in slot=" + present);
         }
         final int slot = allocate(keyHash);
         if (slot == FULL)
