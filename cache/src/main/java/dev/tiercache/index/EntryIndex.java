@@ -73,9 +73,11 @@ import static dev.tiercache.index.IndexSlotDescriptor.STORED_LENGTH_OFFSET;
  *       and never again until it is freed. A move or a replacing put does not edit a slot in place:
  *       it fills a new slot and {@link #relink}s the key to it, then retires the old one.</li>
  *   <li><b>Publication.</b> {@link #publish} stores the pin word with release semantics after the
- *       fields; {@link #link}/{@link #relink} store the key table's slot cell with release semantics
- *       after that. A reader's {@link #tryPin} is a volatile compare-and-set, so every field it
- *       reads after a successful pin is the one written before publication.</li>
+ *       fields. {@link #relink} then stores the key table's slot cell with release semantics;
+ *       {@link #link} stores it between the two volatile steps of the table version, which order it
+ *       after the publication too. {@link #findConcurrent} loads the cell with acquire semantics,
+ *       and a reader's {@link #tryPin} is a volatile compare-and-set, so every field it reads after
+ *       a successful pin is the one written before publication.</li>
  *   <li><b>Pins.</b> The pin word is {@code incarnation << 32 | RETIRED | PINNABLE | pins}. A pin
  *       succeeds only on a {@code PINNABLE} word without {@code RETIRED}; {@link #retire} sets
  *       {@code RETIRED} with an atomic OR. The two are ordered by the word itself: either the pin
@@ -481,7 +483,8 @@ public final class EntryIndex implements AutoCloseable
     }
 
     /**
-     * Drops a pin taken by {@link #tryPin} (any thread, no lock).
+     * Drops a pin taken by {@link #tryPin} (any thread, no lock): a compare-and-set loop that never
+     * takes the count below zero.
      *
      * @param slot the pinned slot.
      * @return true when this was the last pin of a retired slot: the caller must hand the slot to
@@ -489,12 +492,23 @@ public final class EntryIndex implements AutoCloseable
      */
     public boolean unpin(final int slot)
     {
-        final long after = (long)PIN_WORD.getAndAdd(slots, offset(slot) + PIN_OFFSET, -1L) - 1;
-        if ((after & PINS_MASK) == PINS_MASK)
+        final long at = offset(slot) + PIN_OFFSET;
+        long word = (long)PIN_WORD.getVolatile(slots, at);
+        while (true)
         {
-            throw new IllegalStateException("slot=" + slot + " unpinned more often than pinned");
+            if ((word & PINS_MASK) == 0)
+            {
+                // refuse rather than borrow from the flag bits: the word stays intact for its owner
+                throw new IllegalStateException("slot=" + slot + " unpinned more often than pinned");
+            }
+            final long witness = (long)PIN_WORD.compareAndExchange(slots, at, word, word - 1);
+            if (witness == word)
+            {
+                final long after = word - 1;
+                return (after & RETIRED) != 0 && (after & PINS_MASK) == 0;
+            }
+            word = witness;
         }
-        return (after & RETIRED) != 0 && (after & PINS_MASK) == 0;
     }
 
     /**
