@@ -129,14 +129,6 @@ final class EntryMetaDescriptor
         return memory.get(INT, base + PART_COUNT_OFFSET);
     }
 
-    /**
-     * The key of a {@code long}-keyed record, read in place (no slice, so a hit allocates nothing).
-     */
-    static long longKey(final MemorySegment memory, final long base)
-    {
-        return memory.get(LONG, base + keyOffset(partCount(memory, base)));
-    }
-
     static long payloadLength(final MemorySegment meta)
     {
         return meta.get(LONG, PAYLOAD_LENGTH_OFFSET);

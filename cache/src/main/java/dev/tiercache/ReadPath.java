@@ -81,7 +81,7 @@ final class ReadPath extends CacheRoom
                 hit(pinned, Tier.HOST);
                 return copied;
             }
-            if (tier == Tier.FILE && destination.isNative() && EntryMetaDescriptor.partCount(metaStore.memory(), index.meta(slot)) == 1)
+            if (tier == Tier.FILE && destination.isNative() && index.partCount(slot) == 1)
             {
                 final long read;
                 try
@@ -124,6 +124,17 @@ final class ReadPath extends CacheRoom
 
     long copyHostParts(final int slot, final MemorySegment destination)
     {
+        if (index.partCount(slot) == 1)
+        {
+            // one part starts the payload and is all of it: no meta read
+            final long length = index.rawLength(slot);
+            if (destination.byteSize() < length)
+            {
+                throw new IllegalArgumentException("destination of " + destination.byteSize() + " bytes < entry of " + length + " bytes");
+            }
+            MemorySegment.copy(host.memory(), index.location(slot), destination, 0, length);
+            return length;
+        }
         final MemorySegment meta = metaStore.memory();
         final long record = index.meta(slot);
         final int parts = EntryMetaDescriptor.partCount(meta, record);

@@ -30,15 +30,14 @@ final class SlotTable extends CacheRoom
 
     boolean keyMatches(final int slot, final int keyKind, final MemorySegment keyBytes, final long longKey)
     {
-        final MemorySegment memory = metaStore.memory();
-        final long base = index.meta(slot);
-        if (EntryMetaDescriptor.keyKind(memory, base) != keyKind)
+        if (index.keyKind(slot) != keyKind)
         {
             return false;
         }
         if (keyKind == EntryMetaDescriptor.KEY_KIND_LONG)
         {
-            return EntryMetaDescriptor.longKey(memory, base) == longKey;
+            // a long key is its own hash: the slot's copy of the kind and its hash are the whole key
+            return index.keyHash(slot) == longKey;
         }
         return EntryMetaDescriptor.key(metaOf(slot)).mismatch(keyBytes) == -1;
     }
@@ -114,6 +113,8 @@ final class SlotTable extends CacheRoom
         index.rawLength(slot, length);
         index.storedLength(slot, length);
         index.meta(slot, metaOffset);
+        final MemorySegment memory = metaStore.memory();
+        index.keyKindAndParts(slot, EntryMetaDescriptor.keyKind(memory, metaOffset), EntryMetaDescriptor.partCount(memory, metaOffset));
         index.fileSequence(slot, sequence);
         index.accessCount(slot, accessCount);
         index.lastAccessNanos(slot, System.nanoTime());

@@ -12,6 +12,7 @@ import static dev.tiercache.index.IndexSlotDescriptor.CHECKSUM_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.EXPIRES_AT_NANOS_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.FILE_SEQUENCE_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.FLAGS_OFFSET;
+import static dev.tiercache.index.IndexSlotDescriptor.KEY_KIND_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.KEY_HASH_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.LAST_ACCESS_NANOS_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.LEASE_COUNT_OFFSET;
@@ -23,6 +24,7 @@ import static dev.tiercache.index.IndexSlotDescriptor.META_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.NEXT_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.NIL;
 import static dev.tiercache.index.IndexSlotDescriptor.NO_LIST;
+import static dev.tiercache.index.IndexSlotDescriptor.PART_COUNT_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.PIN_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.PREV_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.RAW_LENGTH_OFFSET;
@@ -317,6 +319,8 @@ public final class EntryIndex implements AutoCloseable
         slots.set(BYTE, base + STATE_OFFSET, STATE_RESERVED);
         slots.set(LONG, base + META_OFFSET, 0L);
         slots.set(LONG, base + FILE_SEQUENCE_OFFSET, 0L);
+        slots.set(BYTE, base + KEY_KIND_OFFSET, (byte)0);
+        slots.set(BYTE, base + PART_COUNT_OFFSET, (byte)0);
         return slot;
     }
 
@@ -542,6 +546,46 @@ public final class EntryIndex implements AutoCloseable
     public byte state(final int slot)
     {
         return slot < neverUsed ? slots.get(BYTE, offset(slot) + STATE_OFFSET) : STATE_FREE;
+    }
+
+    /**
+     * The key kind the cache stored (a copy of its meta record's).
+     *
+     * @param slot a slot.
+     * @return the kind.
+     */
+    public int keyKind(final int slot)
+    {
+        return slots.get(BYTE, offset(slot) + KEY_KIND_OFFSET);
+    }
+
+    /**
+     * The part count the cache stored (a copy of its meta record's).
+     *
+     * @param slot a slot.
+     * @return the count.
+     */
+    public int partCount(final int slot)
+    {
+        return slots.get(BYTE, offset(slot) + PART_COUNT_OFFSET);
+    }
+
+    /**
+     * Sets the key kind and part count (before {@link #publish}).
+     *
+     * @param slot      a slot being filled.
+     * @param keyKind   the kind, 0 to 127.
+     * @param partCount the count, 0 to 127.
+     */
+    public void keyKindAndParts(final int slot, final int keyKind, final int partCount)
+    {
+        if (keyKind < 0 || keyKind > Byte.MAX_VALUE || partCount < 0 || partCount > Byte.MAX_VALUE)
+        {
+            throw new IllegalArgumentException("keyKind=" + keyKind + " partCount=" + partCount + ": each must be in [0, 127]");
+        }
+        final long base = offset(slot);
+        slots.set(BYTE, base + KEY_KIND_OFFSET, (byte)keyKind);
+        slots.set(BYTE, base + PART_COUNT_OFFSET, (byte)partCount);
     }
 
     /**

@@ -11,33 +11,39 @@ package dev.tiercache.index;
  *  +---------------------------------------------------------------+
  *  |                        location (long)                        |  8
  *  +---------------------------------------------------------------+
- *  |                      storedLength (long)                      | 16
+ *  |                        rawLength (long)                       | 16
  *  +---------------------------------------------------------------+
- *  |                        rawLength (long)                       | 24
+ *  |                     expiresAtNanos (long)                     | 24
  *  +---------------------------------------------------------------+
- *  |                     lastAccessNanos (long)                    | 32
+ *  |                    pin word (long, atomic)                    | 32
  *  +---------------------------------------------------------------+
- *  |                     expiresAtNanos (long)                     | 40
+ *  |                          meta (long)                          | 40
+ *  +---------------------------------------------------------------+
+ *  |                      fileSequence (long)                      | 48
+ *  +-------+-------+-------+-------+-------------------------------+
+ *  | level |keyKind| parts | state |        reserved (int)         | 56
+ *  +=======+=======+=======+=======+===============================+  first cache line ends
+ *  |                      storedLength (long)                      | 64
+ *  +---------------------------------------------------------------+
+ *  |                     lastAccessNanos (long)                    | 72
  *  +-------------------------------+-------------------------------+
- *  |           prev (int)          |           next (int)          | 48
+ *  |           prev (int)          |           next (int)          | 80
  *  +-------------------------------+-------------------------------+
- *  |        accessCount (int)      |        leaseCount (int)       | 56
- *  +===============================+===============================+  first cache line ends
- *  |         checksum (int)        | level | flags | listId| state | 64
- *  +-------------------------------+-------------------------------+
- *  |                          meta (long)                          | 72
- *  +---------------------------------------------------------------+
- *  |                    pin word (long, atomic)                    | 80
- *  +---------------------------------------------------------------+
- *  |                      fileSequence (long)                      | 88
- *  +---------------------------------------------------------------+
- *  |                       reserved (32 bytes)                     | 96..127
+ *  |        accessCount (int)      |        leaseCount (int)       | 88
+ *  +-------------------------------+-------+-------+---------------+
+ *  |         checksum (int)        | flags | listId|   reserved    | 96
+ *  +-------------------------------+-------+-------+---------------+
+ *  |                       reserved (24 bytes)                     | 104..127
  *  +---------------------------------------------------------------+
  * </pre>
  *
- * <p>Everything a hit touches (key, location, lengths, access statistics, list links, lease count)
- * sits in the first cache line; the second holds what only moves and verification read. The
- * reserved tail keeps the stride a power of two, so a slot never straddles more than two lines.
+ * <p>Everything a reader touches without the writer lock (key hash, location, length, expiry, the
+ * pin word, meta, sequence, level, key kind, part count) sits in the first cache line, and is
+ * immutable while the slot is published, except the pin word. The second line holds what only the
+ * writer reads and writes (policy links, access statistics, flags), so the policy drain moving a
+ * slot in its list does not take the line readers need from their caches. A hit of a {@code long}
+ * key with one part reads this one line and the bytes. The reserved tail keeps the stride a power
+ * of two, so a slot never straddles more than two lines.
  *
  * <ul>
  *   <li>{@code keyHash}: the 64-bit hash of the user key.</li>
@@ -50,6 +56,8 @@ package dev.tiercache.index;
  *   <li>{@code leaseCount}: open leases; while positive the entry's bytes must not move or be freed.</li>
  *   <li>{@code checksum}: CRC32C of the raw bytes.</li>
  *   <li>{@code level}: {@link #LEVEL_L1}, {@link #LEVEL_L2}, {@link #LEVEL_L3} or {@link #LEVEL_EMPTY}.</li>
+ *   <li>{@code keyKind}, {@code parts}: the cache's key kind and part count, copies of its meta
+ *       record's, so that a hit of a one-part entry under a {@code long} key needs no meta read.</li>
  *   <li>{@code flags}: bits owned by the cache.</li>
  *   <li>{@code listId}: the list the slot is on, {@link #NO_LIST} for none; the index keeps it.</li>
  *   <li>{@code state}: {@link #STATE_FREE} or {@link #STATE_LIVE}; the index keeps it.</li>
@@ -75,52 +83,58 @@ public final class IndexSlotDescriptor
     public static final int LOCATION_OFFSET = 8;
 
     /** Offset of the stored length. */
-    public static final int STORED_LENGTH_OFFSET = 16;
+    public static final int STORED_LENGTH_OFFSET = 64;
 
     /** Offset of the raw length. */
-    public static final int RAW_LENGTH_OFFSET = 24;
+    public static final int RAW_LENGTH_OFFSET = 16;
 
     /** Offset of the last access time. */
-    public static final int LAST_ACCESS_NANOS_OFFSET = 32;
+    public static final int LAST_ACCESS_NANOS_OFFSET = 72;
 
     /** Offset of the expiry time. */
-    public static final int EXPIRES_AT_NANOS_OFFSET = 40;
+    public static final int EXPIRES_AT_NANOS_OFFSET = 24;
 
     /** Offset of the previous-slot link. */
-    public static final int PREV_OFFSET = 48;
+    public static final int PREV_OFFSET = 80;
 
     /** Offset of the next-slot link. */
-    public static final int NEXT_OFFSET = 52;
+    public static final int NEXT_OFFSET = 84;
 
     /** Offset of the access count. */
-    public static final int ACCESS_COUNT_OFFSET = 56;
+    public static final int ACCESS_COUNT_OFFSET = 88;
 
     /** Offset of the lease count. */
-    public static final int LEASE_COUNT_OFFSET = 60;
+    public static final int LEASE_COUNT_OFFSET = 92;
 
     /** Offset of the checksum. */
-    public static final int CHECKSUM_OFFSET = 64;
+    public static final int CHECKSUM_OFFSET = 96;
 
     /** Offset of the level byte. */
-    public static final int LEVEL_OFFSET = 68;
+    public static final int LEVEL_OFFSET = 56;
 
     /** Offset of the flags byte. */
-    public static final int FLAGS_OFFSET = 69;
+    public static final int FLAGS_OFFSET = 100;
 
     /** Offset of the list id byte. */
-    public static final int LIST_ID_OFFSET = 70;
+    public static final int LIST_ID_OFFSET = 101;
+
+    /** Offset of the key kind byte (a copy of the meta record's). */
+    public static final int KEY_KIND_OFFSET = 57;
+
+    /** Offset of the part count byte (a copy of the meta record's). */
+    public static final int PART_COUNT_OFFSET = 58;
 
     /** Offset of the state byte. */
-    public static final int STATE_OFFSET = 71;
+    public static final int STATE_OFFSET = 59;
 
     /** Offset of the user meta long. */
-    public static final int META_OFFSET = 72;
+    public static final int META_OFFSET = 40;
 
     /** Offset of the pin word (read and written atomically; see {@link EntryIndex}). */
-    public static final int PIN_OFFSET = 80;
+    public static final int PIN_OFFSET = 32;
 
     /** Offset of the L3 entry's sequence number. */
-    public static final int FILE_SEQUENCE_OFFSET = 88;
+    public static final int FILE_SEQUENCE_OFFSET = 48;
 
     /** Level value: the entry is in L1 (device memory). */
     public static final byte LEVEL_L1 = 0;

@@ -180,7 +180,9 @@ class EntryIndexTest
             {IndexSlotDescriptor.ACCESS_COUNT_OFFSET, 4}, {IndexSlotDescriptor.LEASE_COUNT_OFFSET, 4},
             {IndexSlotDescriptor.CHECKSUM_OFFSET, 4}, {IndexSlotDescriptor.LEVEL_OFFSET, 1},
             {IndexSlotDescriptor.FLAGS_OFFSET, 1}, {IndexSlotDescriptor.LIST_ID_OFFSET, 1},
-            {IndexSlotDescriptor.STATE_OFFSET, 1}, {IndexSlotDescriptor.META_OFFSET, 8}};
+            {IndexSlotDescriptor.STATE_OFFSET, 1}, {IndexSlotDescriptor.META_OFFSET, 8},
+            {IndexSlotDescriptor.PIN_OFFSET, 8}, {IndexSlotDescriptor.FILE_SEQUENCE_OFFSET, 8},
+            {IndexSlotDescriptor.KEY_KIND_OFFSET, 1}, {IndexSlotDescriptor.PART_COUNT_OFFSET, 1}};
         final boolean[] used = new boolean[IndexSlotDescriptor.SLOT_LENGTH];
         for (final int[] field : fields)
         {
