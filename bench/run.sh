@@ -25,24 +25,7 @@ if [ "${1:-}" = "--tag" ]; then
   shift 2
 fi
 
-. ./.mvn/jdk.sh
-tiercache_find_jdk || exit 1
-java="$JAVA_HOME/bin/java"
-host_flags="--enable-native-access=ALL-UNNAMED -Xmx512m"
-if [ "$(tiercache_java_major "$JAVA_HOME")" -ge 23 ]; then
-  host_flags="$host_flags --sun-misc-unsafe-memory-access=allow"
-fi
-
-jar=bench/target/benchmarks.jar
-if [ ! -f "$jar" ] || [ -n "$(find bench/src cache/src bindings/src bench/pom.xml -newer "$jar" -print 2>/dev/null | head -n 1)" ]; then
-  echo "building $jar"
-  ./mvnw -B -q -DskipTests -pl bench -am package
-fi
-
-cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
-[ -n "$cpu" ] || cpu=$(uname -m)
-cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)
-day=$(date +%Y-%m-%d)
+. ./bench/common.sh
 machine=$(printf '%s' "$cpu" | tr 'A-Z' 'a-z' | sed -e 's/([^)]*)//g' -e 's/ cpu @.*//' -e 's/[^a-z0-9][^a-z0-9]*/-/g' -e 's/^-//' -e 's/-$//')
 name="$day-$machine-${cores}c-$mode$tag"
 mkdir -p bench/results
