@@ -5,6 +5,7 @@ import dev.tiercache.policy.EvictionPolicy;
 import dev.tiercache.policy.PromotionRule;
 import dev.tiercache.profile.TransferCostModel;
 
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -31,6 +32,16 @@ final class CacheCore
     final Levels levels;
     /** Set under the lock by close; read by readers without it. */
     volatile boolean closed;
+    /**
+     * Signalled, under the lock, when a demotion ends or the last writer outside the lock comes
+     * back: what a put waiting for room and a closing cache wait for.
+     */
+    final Condition placed = lock.newCondition();
+    // @GuardedBy("lock"): writers that left the lock in the middle of an operation (a copy, an
+    // encoding, a wait for room) and hold reservations; close waits until none is left
+    int writersOutside;
+    // @GuardedBy("lock"): demotions under way out of each level, whose space a full level waits for
+    final int[] demotionsOutOf = new int[CacheCounters.LEVELS];
 
     CacheCore(final TierCache.Builder config, final String name, final EntryIndex index, final Levels levels)
     {

@@ -125,9 +125,40 @@ abstract class CacheRoom
         return file.config().regionSizeBytes() - 4096;
     }
 
-    long appendToFile(final long hash, final MemorySegment meta, final MemorySegment payload)
+    /**
+     * Leaves the writer lock for a copy or an encoding, when the caller holds it once; the caller
+     * holds reservations (a pinned, moving slot or a reserved slot and its space) that keep what
+     * it copies alive, and close waits for it. Pair with {@link #reenterLock}.
+     *
+     * @return whether the lock was left; when the lock is held more than once the work runs under it.
+     */
+    boolean leaveLock()
     {
-        return file.append(hash, EntryMetaDescriptor.key(meta), meta, payload, codec);
+        if (lock.getHoldCount() != 1)
+        {
+            return false;
+        }
+        core.writersOutside++;
+        lock.unlock();
+        return true;
+    }
+
+    /**
+     * Takes the writer lock back after {@link #leaveLock}; whatever the work saw must be checked
+     * again ({@link SlotTable#isCurrent}, {@link CacheCore#closed}).
+     *
+     * @param left what {@link #leaveLock} returned.
+     */
+    void reenterLock(final boolean left)
+    {
+        if (left)
+        {
+            lock.lock();
+            if (--core.writersOutside == 0)
+            {
+                core.placed.signalAll();
+            }
+        }
     }
 
     long used(final Tier tier)
@@ -144,7 +175,7 @@ abstract class CacheRoom
     {
         if (core.closed)
         {
-            throw new IllegalStateException("TierCache " + name + " is core.closed");
+            throw new IllegalStateException("TierCache " + name + " is closed");
         }
     }
 }

@@ -7,9 +7,10 @@ import dev.tiercache.store.FileStore;
 import dev.tiercache.store.SpaceAllocator;
 
 /**
- * The mover's promotions: L3 to L2 (read and verified under the writer lock, on the mover's
- * thread), L2 to L1 (copied outside the lock with the source pinned, committed even while readers
- * hold the source pinned), and the synchronous promotion of {@link TierCache#getOnDevice}. Each
+ * The mover's promotions: L3 to L2 (read, verified and decoded with the writer lock left), L2 to
+ * L1 (copied outside the lock with the source pinned, committed even while readers hold the source
+ * pinned), and the synchronous promotion of {@link TierCache#getOnDevice} (its copy also outside
+ * the lock). Each
  * move marks its slot as moving and clears the mark on every path by the slot's incarnation, so an
  * abandoned move never leaves it behind; each gives back what it reserved when it does not commit.
  */
@@ -19,7 +20,10 @@ final class MoveExecutor extends CacheRoom
     private final AccessDrain accessDrain;
     private final Placement placement;
 
-    /** {@link #promoteToDeviceLocked} result: L1's free space is reserved by the mover's copy in flight; wait and retry. */
+    /**
+     * {@link #promoteToDeviceLocked} result: L1's free space is reserved by a copy in flight, or the
+     * entry moved, was replaced or removed while the lock was left; look the key up again.
+     */
     static final int BLOCKED_BY_MOVE = -2;
 
     /** Bytes of L1 the mover reserved for copies in flight; written under the lock, read by waiters without it. */
@@ -34,8 +38,11 @@ final class MoveExecutor extends CacheRoom
     }
 
     /**
-     * The mover's L3 to L2 promotion. The read runs under the lock (it is the mover's thread, and
-     * the region must not be reclaimed under it); readers of the entry meanwhile keep reading L3.
+     * The L3 to L2 promotion (the mover's, or a prefetch's): reserve, copy, commit. The slot is
+     * marked moving and pinned, L2's space reserved under the lock, the entry read, verified and
+     * decoded into it with the lock left (readers meanwhile keep reading L3, and a reclaim of its
+     * region makes the read report the entry gone), and the new slot committed under the lock if
+     * the old one is still current.
      */
     void promoteFileToHostLocked(final int slot)
     {
@@ -47,6 +54,7 @@ final class MoveExecutor extends CacheRoom
         final long hash = index.keyHash(slot);
         final int incarnation = index.incarnation(slot);
         index.flags(slot, (byte) (index.flags(slot) | FLAG_MOVING));
+        index.tryPin(slot);
         long target = SpaceAllocator.FULL;
         try
         {
@@ -61,7 +69,21 @@ final class MoveExecutor extends CacheRoom
                 return;
             }
             final long location = index.location(slot);
-            final long read = file.read(location, index.fileSequence(slot), host.view(target, length));
+            final long sequence = index.fileSequence(slot);
+            final long read;
+            final boolean left = leaveLock();
+            try
+            {
+                read = file.read(location, sequence, host.view(target, length));
+            }
+            finally
+            {
+                reenterLock(left);
+            }
+            if (core.closed)
+            {
+                return;
+            }
             if (read != length)
             {
                 if (read == FileStore.CORRUPT)
@@ -69,10 +91,13 @@ final class MoveExecutor extends CacheRoom
                     counters.corruptSkipped.increment();
                     LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": L3 entry at " + location + " is corrupt; dropped");
                 }
-                slots.removeSlot(slot);
+                if (slots.isCurrent(slot, incarnation))
+                {
+                    slots.removeSlot(slot);
+                }
                 return;
             }
-            if (slots.replaceSlot(slot, Tier.HOST, target, 0) == EntryIndex.FULL)
+            if (!slots.isCurrent(slot, incarnation) || slots.replaceSlot(slot, Tier.HOST, target, 0) == EntryIndex.FULL)
             {
                 counters.movesAborted++;
                 return;
@@ -92,14 +117,19 @@ final class MoveExecutor extends CacheRoom
             {
                 index.flags(slot, (byte) (index.flags(slot) & ~FLAG_MOVING));
             }
+            if (index.unpin(slot))
+            {
+                slots.freeRetired(slot);
+            }
         }
     }
 
     /**
      * Synchronous promotion to L1 for {@link #getOnDevice}: a caller that asks for device memory
-     * waits for it by definition.
+     * waits for it by definition. Reserve, copy, commit: the copy (and the wait on its event) runs
+     * with the lock left, the slot marked moving and pinned.
      *
-     * @return the entry's new slot in L1.
+     * @return the entry's new slot in L1, or {@link #BLOCKED_BY_MOVE}.
      * @throws IllegalStateException saying what stopped it.
      */
     int promoteToDeviceLocked(final int slot, final long key)
@@ -109,10 +139,12 @@ final class MoveExecutor extends CacheRoom
         final int incarnation = index.incarnation(slot);
         final Tier from = levelOf(slot);
         index.flags(slot, (byte) (index.flags(slot) | FLAG_MOVING));
+        index.tryPin(slot);
         long target = SpaceAllocator.FULL;
         try
         {
             target = placement.makeRoom(Tier.DEVICE, hash, length);
+            checkOpen();
             if (target == SpaceAllocator.FULL)
             {
                 if (deviceBytesInFlight > 0)
@@ -123,9 +155,15 @@ final class MoveExecutor extends CacheRoom
             }
             if (!slots.isCurrent(slot, incarnation))
             {
-                throw new IllegalStateException("key=" + key + " left the cache while L1 made room for it");
+                // moved (by the mover, to L1 perhaps), replaced or removed meanwhile: look again
+                return BLOCKED_BY_MOVE;
             }
             final long location = index.location(slot);
+            final long sequence = index.fileSequence(slot);
+            long read = length;
+            RuntimeException failure = null;
+            deviceBytesInFlight += length;
+            final boolean left = leaveLock();
             try
             {
                 if (from == Tier.HOST)
@@ -134,22 +172,41 @@ final class MoveExecutor extends CacheRoom
                 }
                 else
                 {
-                    final long read = transfers.fileToDevice(file, location, index.fileSequence(slot), length, host, device, target);
-                    if (read != length)
-                    {
-                        if (read == FileStore.CORRUPT)
-                        {
-                            counters.corruptSkipped.increment();
-                        }
-                        slots.removeSlot(slot);
-                        throw new IllegalStateException("key=" + key + ": its L3 entry is " + (read == FileStore.CORRUPT ? "corrupt" : "gone") +
-                            "; dropped");
-                    }
+                    read = transfers.fileToDevice(file, location, sequence, length, host, device, target);
                 }
             }
             catch (final dev.tiercache.cuda.CudaException ex)
             {
-                throw new IllegalStateException("key=" + key + ": copy to L1 failed, the entry stays in " + from.label() + ": " + ex.getMessage(), ex);
+                failure = ex;
+            }
+            finally
+            {
+                reenterLock(left);
+                deviceBytesInFlight -= length;
+            }
+            checkOpen();
+            if (failure != null)
+            {
+                throw new IllegalStateException("key=" + key + ": copy to L1 failed, the entry stays in " + from.label() + ": " +
+                    failure.getMessage(), failure);
+            }
+            if (read != length)
+            {
+                if (read == FileStore.CORRUPT)
+                {
+                    counters.corruptSkipped.increment();
+                }
+                if (slots.isCurrent(slot, incarnation))
+                {
+                    slots.removeSlot(slot);
+                }
+                throw new IllegalStateException("key=" + key + ": its L3 entry is " + (read == FileStore.CORRUPT ? "corrupt" : "gone") +
+                    "; dropped");
+            }
+            if (!slots.isCurrent(slot, incarnation))
+            {
+                // moved (by the mover, to L1 perhaps), replaced or removed meanwhile: look again
+                return BLOCKED_BY_MOVE;
             }
             final int next = slots.replaceSlot(slot, Tier.DEVICE, target, 0);
             if (next == EntryIndex.FULL)
@@ -170,6 +227,10 @@ final class MoveExecutor extends CacheRoom
             if (slots.isCurrent(slot, incarnation))
             {
                 index.flags(slot, (byte) (index.flags(slot) & ~FLAG_MOVING));
+            }
+            if (index.unpin(slot))
+            {
+                slots.freeRetired(slot);
             }
         }
     }

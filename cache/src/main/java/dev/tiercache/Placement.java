@@ -11,16 +11,18 @@ import java.lang.foreign.MemorySegment;
 import java.util.function.IntPredicate;
 
 /**
- * Where entries go, under the writer lock: a put's landing level, room made by evicting a level's
- * victims one level down (L1 to L2 to L3 to dropped), the mover's periodic duty (expiry, idle
- * demotion, high-water trimming) and the write-back at close. Every step that can evict is followed
- * by a check that the slot being handled is still the one it was ({@link SlotTable#isCurrent}).
+ * Where entries go: a put's landing level, room made by evicting a level's victims one level down
+ * (L1 to L2 to L3 to dropped), the mover's periodic duty (expiry, idle demotion, high-water
+ * trimming) and the write-back at close. Decisions and bookkeeping run under the writer lock; the
+ * copies do not: a put or a demotion reserves under the lock, leaves it for the copy (or the L3
+ * encoding), and commits under it again ({@link #placeLocked}, {@link #demote}). So every step that
+ * can evict, or leave the lock, is followed by a check that the slot being handled is still the one
+ * it was ({@link SlotTable#isCurrent}) and that the cache is still open.
  */
 final class Placement extends CacheRoom
 {
     private final SlotTable slots;
     private final AccessDrain accessDrain;
-    int protectedSlot = NO_SLOT;
     private final IntPredicate evictable = this::isEvictable;
 
     Placement(final CacheCore core, final SlotTable slots, final AccessDrain accessDrain)
@@ -46,6 +48,7 @@ final class Placement extends CacheRoom
         }
         final boolean fitsHost = payloadLength > 0 && payloadLength <= hostMaxEntry();
         final boolean fitsFile = file != null && payloadLength <= fileMaxEntry();
+        int existing = EntryIndex.NOT_FOUND;
         lock.lock();
         try
         {
@@ -57,24 +60,31 @@ final class Placement extends CacheRoom
                 throw new IllegalArgumentException("entry of " + payloadLength + " bytes is larger than every level: L2 holds entries up to " +
                     hostMaxEntry() + " bytes, L3 " + (file == null ? "is off (" + core.levels.fileOffReason + ")" : "up to " + fileMaxEntry() + " bytes"));
             }
-            // the old entry stays readable, and is kept out of eviction, until the new one is in place
-            final int existing = index.find(hash);
-            protectedSlot = existing;
-            try
+            // the old entry stays readable, and out of eviction (pinned), until the new one is in place
+            existing = index.find(hash);
+            if (existing != EntryIndex.NOT_FOUND)
             {
-                return placeLocked(hash, keyKind, key, parts, metaLength, payloadLength, fitsHost, fitsFile, existing);
+                index.tryPin(existing);
             }
-            finally
-            {
-                protectedSlot = NO_SLOT;
-            }
+            return placeLocked(hash, keyKind, key, parts, metaLength, payloadLength, fitsHost, fitsFile, existing);
         }
         finally
         {
+            if (existing != EntryIndex.NOT_FOUND && index.unpin(existing))
+            {
+                slots.freeRetired(existing);
+            }
             lock.unlock();
         }
     }
 
+    /**
+     * Reserve, copy, commit: under the lock a slot, its meta record and the space in the landing
+     * level are reserved (making room demotes victims, whose copies also run outside the lock);
+     * the payload is copied into L2, or encoded for L3, with the lock left; back under it the L3
+     * append (a copy) and the publication run. Nobody sees the reserved slot before it is linked;
+     * whatever fails gives back everything reserved.
+     */
     Tier placeLocked(
         final long hash, final int keyKind, final MemorySegment key, final Part[] parts, final long metaLength, final long payloadLength,
         final boolean fitsHost, final boolean fitsFile, final int existing)
@@ -88,15 +98,17 @@ final class Placement extends CacheRoom
                     counters.rejected++;
                     throw new IllegalStateException("the index is full (maxEntries=" + config.maxEntries + ") of leased entries");
                 }
+                checkOpen();
             }
         }
         final int slot = slots.allocateSlot(hash);
         if (slot == EntryIndex.FULL)
         {
             counters.rejected++;
-            throw new IllegalStateException("every index slot is live or held by a lease (maxEntries=" + config.maxEntries + ")");
+            throw new IllegalStateException("every index slot is live, being filled or held by a lease (maxEntries=" + config.maxEntries + ")");
         }
         long metaOffset = SpaceAllocator.FULL;
+        long hostLocation = SpaceAllocator.FULL;
         try
         {
             metaOffset = allocateMeta(metaLength);
@@ -107,10 +119,21 @@ final class Placement extends CacheRoom
             long sequence = 0;
             if (fitsHost)
             {
-                location = makeRoom(Tier.HOST, hash, payloadLength);
-                if (location != SpaceAllocator.FULL)
+                hostLocation = makeRoom(Tier.HOST, hash, payloadLength);
+                checkOpen();
+                if (hostLocation != SpaceAllocator.FULL)
                 {
-                    copyParts(parts, meta, host.view(location, payloadLength));
+                    final boolean left = leaveLock();
+                    try
+                    {
+                        copyParts(parts, meta, host.view(hostLocation, payloadLength));
+                    }
+                    finally
+                    {
+                        reenterLock(left);
+                    }
+                    checkOpen();
+                    location = hostLocation;
                     landed = Tier.HOST;
                 }
             }
@@ -118,19 +141,30 @@ final class Placement extends CacheRoom
             {
                 try (Arena arena = Arena.ofConfined())
                 {
-                    final MemorySegment payload;
-                    if (parts.length == 1 && parts[0].bytes().isNative())
+                    final FileStore.Encoded encoded;
+                    final boolean left = leaveLock();
+                    try
                     {
-                        payload = parts[0].bytes();
+                        final MemorySegment payload;
+                        if (parts.length == 1 && parts[0].bytes().isNative())
+                        {
+                            payload = parts[0].bytes();
+                        }
+                        else
+                        {
+                            payload = arena.allocate(payloadLength, EntryMetaDescriptor.PART_ALIGNMENT);
+                            copyParts(parts, meta, payload);
+                        }
+                        encoded = file.encode(hash, EntryMetaDescriptor.key(meta), meta, payload, codec, arena);
                     }
-                    else
+                    finally
                     {
-                        payload = arena.allocate(payloadLength, EntryMetaDescriptor.PART_ALIGNMENT);
-                        copyParts(parts, meta, payload);
+                        reenterLock(left);
                     }
-                    location = appendToFile(hash, meta, payload);
-                    if (location != FileStore.FULL)
+                    checkOpen();
+                    if (encoded != null)
                     {
+                        location = file.appendEncoded(encoded);
                         sequence = file.sequence(location);
                         landed = Tier.FILE;
                     }
@@ -143,8 +177,9 @@ final class Placement extends CacheRoom
             }
             slots.fillSlot(slot, landed, location, payloadLength, metaOffset, sequence, rule.expiresAtNanos(System.nanoTime()), 0);
             metaOffset = SpaceAllocator.FULL;
+            hostLocation = SpaceAllocator.FULL;
             index.publish(slot);
-            // evictions above may have moved or dropped the old entry: look it up again
+            // the lock was left, and evictions above may have moved or dropped the old entry: look it up again
             final int current = index.find(hash);
             if (current != EntryIndex.NOT_FOUND)
             {
@@ -170,6 +205,10 @@ final class Placement extends CacheRoom
                 if (metaOffset != SpaceAllocator.FULL)
                 {
                     metaStore.free(metaOffset);
+                }
+                if (hostLocation != SpaceAllocator.FULL)
+                {
+                    host.free(hostLocation);
                 }
                 slots.abandonReserved(slot);
             }
@@ -202,23 +241,44 @@ final class Placement extends CacheRoom
         return offset;
     }
 
+    /**
+     * Neither being moved nor pinned (by a reader, a move, or a put replacing it).
+     */
     boolean isEvictable(final int slot)
     {
-        return slot != protectedSlot && (index.flags(slot) & FLAG_MOVING) == 0 && index.pins(slot) == 0;
+        return (index.flags(slot) & FLAG_MOVING) == 0 && index.pins(slot) == 0;
     }
 
     /**
      * Allocates {@code length} bytes in a level, evicting that level's victims one level down until
-     * it fits or the policy keeps its residents.
+     * it fits or the policy keeps its residents. When every resident is being moved out already,
+     * it waits (without the lock) for those moves to give their space back: the back-pressure of a
+     * full level. The lock may be left on the way; the caller checks its own slot again.
      *
      * @return the offset, or {@link SpaceAllocator#FULL} when the entry does not enter the level.
      */
     long makeRoom(final Tier tier, final long hash, final long length)
     {
-        long offset = allocate(tier, length);
-        while (offset == SpaceAllocator.FULL)
+        if (tier == Tier.DEVICE && device == null)
         {
-            if (!evictOne(tier, hash, true))
+            return SpaceAllocator.FULL;
+        }
+        final EvictionPolicy policy = policies[tier.ordinal()];
+        long offset = allocate(tier, length);
+        int waits = 0;
+        while (offset == SpaceAllocator.FULL && !core.closed)
+        {
+            final int victim = policy.selectVictim(evictable);
+            if (victim != EvictionPolicy.NONE)
+            {
+                if (!policy.admit(hash, victim))
+                {
+                    return SpaceAllocator.FULL;
+                }
+                counters.evictions[tier.ordinal()]++;
+                demote(victim);
+            }
+            else if (waits++ == MAX_ROOM_WAITS || !awaitDemotionOutOf(tier))
             {
                 return SpaceAllocator.FULL;
             }
@@ -227,11 +287,47 @@ final class Placement extends CacheRoom
         return offset;
     }
 
+    /** How often one {@link #makeRoom} waits for demotions in flight before it gives up on the level. */
+    static final int MAX_ROOM_WAITS = 64;
+    static final long ROOM_WAIT_NANOS = 50_000_000L;
+
+    /**
+     * Waits, the lock left, for a demotion out of a level to end.
+     *
+     * @return false when none is under way, the lock cannot be left, or the cache closed.
+     */
+    boolean awaitDemotionOutOf(final Tier tier)
+    {
+        if (core.demotionsOutOf[tier.ordinal()] == 0 || lock.getHoldCount() != 1)
+        {
+            return false;
+        }
+        core.writersOutside++;
+        try
+        {
+            core.placed.awaitNanos(ROOM_WAIT_NANOS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        finally
+        {
+            if (--core.writersOutside == 0)
+            {
+                core.placed.signalAll();
+            }
+        }
+        return !core.closed;
+    }
+
     /**
      * Room for an entry moving up. Free space is used only below the level's high-water mark;
      * past it the entry must win admission against a victim. Otherwise a level trimmed to its
      * low-water mark would refill from below at once and be trimmed again, writing a few percent of
-     * itself down to the file every cleanup interval (seen on shuffled epochs).
+     * itself down to the file every cleanup interval (seen on shuffled epochs). A promotion never
+     * waits for room.
      *
      * @return the offset, or {@link SpaceAllocator#FULL} when the entry stays where it is.
      */
@@ -239,7 +335,7 @@ final class Placement extends CacheRoom
     {
         final long capacity = tier == Tier.DEVICE ? device.capacity() : host.capacity();
         final EvictionPolicy policy = policies[tier.ordinal()];
-        while (true)
+        while (!core.closed)
         {
             if (!rule.isPastHighWaterMark(used(tier) + length, capacity))
             {
@@ -257,6 +353,7 @@ final class Placement extends CacheRoom
             counters.evictions[tier.ordinal()]++;
             demote(victim);
         }
+        return SpaceAllocator.FULL;
     }
 
     /**
@@ -267,7 +364,7 @@ final class Placement extends CacheRoom
      */
     boolean evictOne(final Tier tier, final long hash, final boolean admission)
     {
-        if (tier == Tier.DEVICE && device == null)
+        if (core.closed || (tier == Tier.DEVICE && device == null))
         {
             return false;
         }
@@ -283,8 +380,11 @@ final class Placement extends CacheRoom
     }
 
     /**
-     * Moves a slot one level down, or drops it when there is no level below that takes it. Every
-     * step that can evict is followed by a check that the slot is still the one it was.
+     * Moves a slot one level down, or drops it when there is no level below that takes it. Reserve,
+     * copy, commit: the slot is marked moving and pinned (its bytes stay while the lock is left),
+     * the space below is reserved under the lock, the copy (device to host, or the L3 encoding) runs
+     * with the lock left, and the new slot is committed under it if the old one is still current.
+     * Every path clears the mark and drops the pin; a slot removed meanwhile is freed by that unpin.
      */
     void demote(final int slot)
     {
@@ -294,6 +394,8 @@ final class Placement extends CacheRoom
         final long hash = index.keyHash(slot);
         final int incarnation = index.incarnation(slot);
         index.flags(slot, (byte) (index.flags(slot) | FLAG_MOVING));
+        index.tryPin(slot);
+        core.demotionsOutOf[from.ordinal()]++;
         try
         {
             if (from == Tier.DEVICE)
@@ -301,7 +403,20 @@ final class Placement extends CacheRoom
                 final long target = makeRoom(Tier.HOST, hash, length);
                 if (target != SpaceAllocator.FULL)
                 {
-                    if (slots.isCurrent(slot, incarnation) && copyDown(location, host.view(target, length)) &&
+                    boolean copied = false;
+                    if (!core.closed && slots.isCurrent(slot, incarnation))
+                    {
+                        final boolean left = leaveLock();
+                        try
+                        {
+                            copied = copyDown(location, host.view(target, length));
+                        }
+                        finally
+                        {
+                            reenterLock(left);
+                        }
+                    }
+                    if (copied && !core.closed && slots.isCurrent(slot, incarnation) &&
                         slots.replaceSlot(slot, Tier.HOST, target, 0) != EntryIndex.FULL)
                     {
                         movedDown(Tier.DEVICE, length);
@@ -309,9 +424,9 @@ final class Placement extends CacheRoom
                     }
                     host.free(target);
                 }
-                else if (file != null && length <= fileMaxEntry() && slots.isCurrent(slot, incarnation))
+                else if (file != null && length <= fileMaxEntry() && !core.closed && slots.isCurrent(slot, incarnation))
                 {
-                    final long fileLocation = deviceToFile(slot, location, length);
+                    final long fileLocation = copyToFile(slot, Tier.DEVICE, location, length, true);
                     if (fileLocation >= 0 && commitToFile(slot, incarnation, fileLocation))
                     {
                         movedDown(Tier.DEVICE, length);
@@ -321,24 +436,30 @@ final class Placement extends CacheRoom
             }
             else if (from == Tier.HOST && file != null && length <= fileMaxEntry())
             {
-                final long fileLocation = appendToFile(hash, metaOf(slot), host.view(location, length));
-                if (fileLocation != FileStore.FULL && commitToFile(slot, incarnation, fileLocation))
+                final long fileLocation = copyToFile(slot, Tier.HOST, location, length, true);
+                if (fileLocation >= 0 && commitToFile(slot, incarnation, fileLocation))
                 {
                     movedDown(Tier.HOST, length);
                     return;
                 }
             }
-            if (slots.isCurrent(slot, incarnation))
+            if (!core.closed && slots.isCurrent(slot, incarnation))
             {
                 slots.removeSlot(slot);
             }
         }
         finally
         {
+            core.demotionsOutOf[from.ordinal()]--;
             if (slots.isCurrent(slot, incarnation))
             {
                 index.flags(slot, (byte) (index.flags(slot) & ~FLAG_MOVING));
             }
+            if (index.unpin(slot))
+            {
+                slots.freeRetired(slot);
+            }
+            core.placed.signalAll();
         }
     }
 
@@ -372,7 +493,8 @@ final class Placement extends CacheRoom
     boolean commitToFile(final int slot, final int incarnation, final long fileLocation)
     {
         final long sequence = file.sequence(fileLocation);
-        if (sequence >= 0 && slots.isCurrent(slot, incarnation) && slots.replaceSlot(slot, Tier.FILE, fileLocation, sequence) != EntryIndex.FULL)
+        if (sequence >= 0 && !core.closed && slots.isCurrent(slot, incarnation) &&
+            slots.replaceSlot(slot, Tier.FILE, fileLocation, sequence) != EntryIndex.FULL)
         {
             return true;
         }
@@ -384,18 +506,47 @@ final class Placement extends CacheRoom
     }
 
     /**
-     * @return the L3 location, or a negative value when the copy failed or L3 had no room.
+     * Writes a copy of a slot's bytes to L3: staged out of L1 when they are there, encoded
+     * (compressed, checksummed) with the lock left when {@code leave} allows it (the slot must then
+     * be pinned), appended under the lock.
+     *
+     * @return the L3 location, or a negative value when the copy failed, L3 had no room or the
+     *         cache closed meanwhile.
      */
-    long deviceToFile(final int slot, final long location, final long length)
+    long copyToFile(final int slot, final Tier from, final long location, final long length, final boolean leave)
     {
+        final long hash = index.keyHash(slot);
+        final MemorySegment meta = metaOf(slot);
         try (Arena arena = Arena.ofConfined())
         {
-            final MemorySegment staging = arena.allocate(length, EntryMetaDescriptor.PART_ALIGNMENT);
-            if (!copyDown(location, staging))
+            final FileStore.Encoded encoded;
+            final boolean left = leave && leaveLock();
+            try
+            {
+                final MemorySegment raw;
+                if (from == Tier.DEVICE)
+                {
+                    raw = arena.allocate(length, EntryMetaDescriptor.PART_ALIGNMENT);
+                    if (!copyDown(location, raw))
+                    {
+                        return FileStore.FULL;
+                    }
+                }
+                else
+                {
+                    raw = host.view(location, length);
+                }
+                encoded = file.encode(hash, EntryMetaDescriptor.key(meta), meta, raw, codec, arena);
+            }
+            finally
+            {
+                reenterLock(left);
+            }
+            if (encoded == null || (left && core.closed))
             {
                 return FileStore.FULL;
             }
-            return appendToFile(index.keyHash(slot), metaOf(slot), staging);
+            return file.appendEncoded(encoded);
         }
     }
 
@@ -448,7 +599,7 @@ final class Placement extends CacheRoom
             accessDrain.drainLocked();
             final long now = System.nanoTime();
             int work = 0;
-            for (int slot = 0; slot < index.capacity(); slot++)
+            for (int slot = 0; slot < index.capacity() && !core.closed; slot++)
             {
                 if (index.state(slot) != IndexSlotDescriptor.STATE_LIVE || !evictable.test(slot))
                 {
@@ -486,7 +637,8 @@ final class Placement extends CacheRoom
         if (rule.isPastHighWaterMark(used(tier), capacity))
         {
             final long target = rule.evictionTargetBytes(capacity);
-            while (used(tier) > target && evictOne(tier, 0, false))
+            // demotions leave the lock: the cache may close meanwhile, and then nothing moves
+            while (!core.closed && used(tier) > target && evictOne(tier, 0, false))
             {
                 work++;
             }
@@ -506,14 +658,8 @@ final class Placement extends CacheRoom
                 {
                     try
                     {
-                        if (levelOf(slot) == Tier.DEVICE)
-                        {
-                            deviceToFile(slot, index.location(slot), length);
-                        }
-                        else
-                        {
-                            appendToFile(index.keyHash(slot), metaOf(slot), host.view(index.location(slot), length));
-                        }
+                        // at close, under the lock throughout: nothing else runs meanwhile
+                        copyToFile(slot, levelOf(slot), index.location(slot), length, false);
                     }
                     catch (final RuntimeException ex)
                     {

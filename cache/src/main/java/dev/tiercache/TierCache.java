@@ -762,6 +762,13 @@ public final class TierCache implements AutoCloseable
                 placement.writeBack();
             }
             core.closed = true;
+            // writers that left the lock for a copy come back, see the cache closed and give back
+            // what they reserved; the stores must outlive them
+            core.placed.signalAll();
+            while (core.writersOutside > 0)
+            {
+                core.placed.awaitUninterruptibly();
+            }
         }
         finally
         {

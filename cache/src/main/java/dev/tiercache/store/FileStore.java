@@ -589,6 +589,146 @@ public final class FileStore implements AutoCloseable
     }
 
     /**
+     * An entry laid out, compressed and checksummed by {@link #encode} on the caller's thread, with
+     * no lock held; {@link #appendEncoded} then only copies it into the log. The bytes live in the
+     * caller's arena: the caller owns them and frees them after the append.
+     *
+     * @param bytes          the entry from its first byte: a blank header, the key, the meta, the
+     *                       stored value and the padding, exactly as the log holds it.
+     * @param keyHash        the key's hash.
+     * @param codecId        the stored form's codec, or the raw codec's id.
+     * @param keyLength      key bytes.
+     * @param metaLength     meta bytes.
+     * @param rawLength      the value's raw length.
+     * @param storedLength   the value's stored length.
+     * @param payloadChecksum CRC32C of everything after the header up to the end of the stored value.
+     */
+    public record Encoded(
+        MemorySegment bytes, long keyHash, int codecId, int keyLength, int metaLength, long rawLength, long storedLength,
+        int payloadChecksum)
+    {
+        /**
+         * @return the bytes the entry takes in the log.
+         */
+        public long entryLength()
+        {
+            return bytes.byteSize();
+        }
+    }
+
+    /**
+     * Lays an entry out as the log will hold it, compressing it when that saves enough, without
+     * taking the store's lock: the slow part of an append (compression and checksum) runs on the
+     * caller's thread, in parallel with other callers. See {@link #append} for the arguments.
+     *
+     * @param arena where the encoded bytes are allocated; the caller closes it after {@link #appendEncoded}.
+     * @return the encoded entry, or null when even the best case does not fit one region.
+     * @throws IllegalArgumentException when the codec is not registered in the configuration.
+     */
+    public Encoded encode(
+        final long keyHash, final MemorySegment key, final MemorySegment meta, final MemorySegment raw, final Codec codecOrNull,
+        final Arena arena)
+    {
+        final long keyLength = key.byteSize();
+        final long metaLength = meta.byteSize();
+        final long rawLength = raw.byteSize();
+        final long maxEntryLength = regionSize - FileRegionDescriptor.LENGTH;
+        if (keyLength > maxEntryLength || metaLength > maxEntryLength)
+        {
+            return null;
+        }
+        final long storedOffset = EntryHeaderDescriptor.storedOffset(keyLength, metaLength);
+        final long rawEntryLength = EntryHeaderDescriptor.align(storedOffset + rawLength);
+        long compressLimit = 0;
+        if (codecOrNull != null && rawLength > 0)
+        {
+            if (config.codec(codecOrNull.id()) != codecOrNull)
+            {
+                throw new IllegalArgumentException("codec " + codecOrNull.name() + " id=" + codecOrNull.id() +
+                    " is not registered in " + config);
+            }
+            compressLimit = Math.min(
+                (long)Math.floor(rawLength * (1.0 - config.minCompressionSavings())), maxEntryLength - storedOffset);
+        }
+        if (compressLimit <= 0 && rawEntryLength > maxEntryLength)
+        {
+            return null;
+        }
+        // zeroed by the arena: the gaps after the meta and after the value are the log's zero padding
+        final MemorySegment staging = arena.allocate(Math.max(rawEntryLength, EntryHeaderDescriptor.align(storedOffset + compressLimit)),
+            EntryHeaderDescriptor.ALIGNMENT);
+        int codecId = EntryHeaderDescriptor.RAW_CODEC_ID;
+        long storedLength = rawLength;
+        if (compressLimit > 0)
+        {
+            final long compressed = codecOrNull.compress(raw, staging.asSlice(storedOffset, compressLimit));
+            if (compressed >= 0)
+            {
+                codecId = codecOrNull.id();
+                storedLength = compressed;
+            }
+        }
+        if (codecId == EntryHeaderDescriptor.RAW_CODEC_ID)
+        {
+            if (rawEntryLength > maxEntryLength)
+            {
+                return null;
+            }
+            // covers whatever a failed compression left behind
+            MemorySegment.copy(raw, 0, staging, storedOffset, rawLength);
+        }
+        final long keyOffset = EntryHeaderDescriptor.LENGTH;
+        MemorySegment.copy(key, 0, staging, keyOffset, keyLength);
+        MemorySegment.copy(meta, 0, staging, keyOffset + keyLength, metaLength);
+        final int payloadChecksum = Crc32c.of(staging, keyOffset, storedOffset + storedLength - keyOffset);
+        final MemorySegment entry = staging.asSlice(0, EntryHeaderDescriptor.align(storedOffset + storedLength));
+        return new Encoded(entry, keyHash, codecId, (int)keyLength, (int)metaLength, rawLength, storedLength, payloadChecksum);
+    }
+
+    /**
+     * Appends an entry {@link #encode} prepared: under the store's lock only a copy into the log and
+     * the header and region bookkeeping run. When the active region has no room, the next becomes
+     * active, and the entries of a reused region are first reported to the {@link ReclaimListener}.
+     *
+     * @param entry the encoded entry; its bytes stay the caller's.
+     * @return the entry's location.
+     * @throws IllegalStateException when the store is closed.
+     */
+    public long appendEncoded(final Encoded entry)
+    {
+        final long entryLength = entry.entryLength();
+        lock.writeLock().lock();
+        try
+        {
+            checkOpen();
+            final long location = reserve(entryLength);
+            final long header = EntryHeaderDescriptor.LENGTH;
+            MemorySegment.copy(entry.bytes(), header, file, location + header, entryLength - header);
+            final int region = activeRegion;
+            EntryHeaderDescriptor.write(file, location, entry.codecId(), entry.keyLength(), entry.metaLength(), entry.rawLength(),
+                entry.storedLength(), nextEntrySequence++, entry.keyHash(), regionSequence[region], entry.payloadChecksum());
+            final long base = FileScan.regionBase(region, regionSize);
+            regionWriteLimit[region] = location - base + entryLength;
+            FileRegionDescriptor.write(
+                file, base, FileRegionDescriptor.STATE_ACTIVE, regionSequence[region], regionWriteLimit[region]);
+            regionLive[region]++;
+            regionLiveRaw[region] += entry.rawLength();
+            regionLiveStored[region] += entry.storedLength();
+            appendedEntries++;
+            if (entry.codecId() != EntryHeaderDescriptor.RAW_CODEC_ID)
+            {
+                compressedEntries++;
+            }
+            recoveredAtOpen = null;
+            return location;
+        }
+        finally
+        {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
      * Reads an entry's value into {@code dst}, verifying its checksum and decompressing straight
      * into {@code dst}.
      *
