@@ -251,7 +251,8 @@ public final class CacheSettings
 
     /**
      * L3 size ({@code cache.disk_size}, {@code CACHE_DISK_SIZE}); default
-     * {@link HardwareProfile#recommendedFileBytes()} when a path is set, else 0.
+     * {@link TierCache.Builder#FILE_BYTES_DEFAULT} (4 GiB), at most
+     * {@link HardwareProfile#recommendedFileBytes()}, when a path is set, else 0.
      *
      * @return bytes; 0 turns L3 off.
      */

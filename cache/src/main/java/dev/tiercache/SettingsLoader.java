@@ -116,6 +116,7 @@ final class SettingsLoader
                     continue;
                 }
                 final String source = "environment " + name;
+                checkNoControlCharacters(key, raw, source);
                 final Setting earlier = layer.get(key);
                 if (earlier != null && !earlier.written().equals(raw))
                 {
@@ -126,6 +127,26 @@ final class SettingsLoader
             }
         }
         return layer;
+    }
+
+    /**
+     * Refuses an environment value with a control character (a NUL, a newline, a tab...): such a
+     * value was made by a broken script, and trimming it would act on something nobody wrote.
+     */
+    private static void checkNoControlCharacters(final SettingsKey key, final String raw, final String source)
+    {
+        for (int i = 0; i < raw.length(); i++)
+        {
+            final char c = raw.charAt(i);
+            if (Character.isISOControl(c))
+            {
+                final StringBuilder shown = new StringBuilder();
+                raw.chars().forEach(ch -> shown.append(Character.isISOControl(ch) ? String.format("\\u%04x", ch) : String.valueOf((char)ch)));
+                throw new SettingsException(key.key, shown.toString(), String.format(
+                    "contains the control character U+%04X at index %d; environment values are taken as written, never trimmed", (int)c, i),
+                    source);
+            }
+        }
     }
 
     static Object parse(final SettingsKey key, final String name, final String text, final String written, final String source)
@@ -191,8 +212,10 @@ final class SettingsLoader
         fill(values, sources, SettingsKey.CLEANUP_INTERVAL, DEFAULT_CLEANUP_INTERVAL, "default");
 
         // a library never preallocates tens of GiB where nobody asked it to: without a path, L3 is off
-        fill(values, sources, SettingsKey.FILE_SIZE, pathGiven ? profile.recommendedFileBytes() : 0L,
-            pathGiven ? fromProfile : "default (no cache.disk.path)");
+        fill(values, sources, SettingsKey.FILE_SIZE,
+            pathGiven ? Math.min(TierCache.Builder.FILE_BYTES_DEFAULT, profile.recommendedFileBytes()) : 0L,
+            pathGiven ? "default (" + SettingsUnits.formatBytes(TierCache.Builder.FILE_BYTES_DEFAULT) +
+                ", at most the share of the free disk of " + fromProfile + ")" : "default (no cache.disk.path)");
         fill(values, sources, SettingsKey.USE_MMAP, Boolean.TRUE, "default");
         fill(values, sources, SettingsKey.FILE_REGION_SIZE, DEFAULT_REGION_BYTES, "default");
         fill(values, sources, SettingsKey.COMPRESSION, Boolean.TRUE, "default");

@@ -841,6 +841,12 @@ public final class TierCache implements AutoCloseable
         public static final long DEVICE_BYTES_DEFAULT = 512 * MIB;
         /** L2 size when neither the builder nor a profile says. */
         public static final long HOST_BYTES_DEFAULT = 256 * MIB;
+        /**
+         * L3 size when a file is given without one: 4 GiB, or less where the profile's share of the
+         * free disk ({@link HardwareProfile#recommendedFileBytes()}) is less. A library does not
+         * take half of someone's disk unasked; a larger L3 is one setting away.
+         */
+        public static final long FILE_BYTES_DEFAULT = 4L << 30;
 
         String name;
         boolean useGpu = true;
@@ -1034,7 +1040,8 @@ public final class TierCache implements AutoCloseable
         }
 
         /**
-         * L3 in a file sized by the {@link #profile} (a share of the free disk).
+         * L3 in a file sized by the {@link #profile}: {@link #FILE_BYTES_DEFAULT}, or the profile's
+         * share of the free disk where that is less.
          *
          * @param path the file.
          * @return this.
@@ -1249,7 +1256,7 @@ public final class TierCache implements AutoCloseable
             if (fileBytes == UNSET)
             {
                 check(profile != null, "fileBytes", "unset", "given, or taken from a profile (builder.profile(...))");
-                fileBytes = profile.recommendedFileBytes();
+                fileBytes = Math.min(FILE_BYTES_DEFAULT, profile.recommendedFileBytes());
             }
             if (deviceMaxEntryBytes == UNSET)
             {
@@ -1321,7 +1328,54 @@ public final class TierCache implements AutoCloseable
                 "in [1, " + IndexSlotDescriptor.MAX_CAPACITY + "]");
             check(cleanupIntervalNanos >= 1_000_000, "cleanupIntervalNanos", cleanupIntervalNanos, ">= 1 ms");
             check(fileBytes == 0 || filePath != null, "file.path", null, "set when fileBytes > 0");
+            checkAgainstMachine();
             return new TierCache(this);
+        }
+
+        /**
+         * Native memory the index takes up front, whatever is stored: its slots (with the slack
+         * for retired ones), its key table and the key/spec arena; about 460 bytes per entry.
+         *
+         * @return bytes.
+         */
+        long indexNativeBytes()
+        {
+            final long slotCount = Math.min(IndexSlotDescriptor.MAX_CAPACITY, maxEntries + Math.max(64L, maxEntries / 8L));
+            final long tableCells = (long)Integer.highestOneBit((int)slotCount) << 2;
+            return slotCount * IndexSlotDescriptor.SLOT_LENGTH + tableCells * 2 * Long.BYTES + metaBytes();
+        }
+
+        /**
+         * Checks the sizes against this machine (not the profile's, which may describe another):
+         * memory for the index and L2, disk for L3. Asking for more would end in an
+         * {@link OutOfMemoryError}, the kernel's OOM killer or a full disk, long after the call
+         * that asked.
+         */
+        private void checkAgainstMachine()
+        {
+            final long available = dev.tiercache.profile.MemoryInfo.detect().availableBytes();
+            final long index = indexNativeBytes();
+            check(index <= available, "maxEntries", maxEntries, "at most what the available memory holds: the index takes " +
+                index + " bytes of native memory up front (" + index / maxEntries + " per entry), " + available +
+                " bytes are available");
+            check(hostBytes <= available - index, "hostBytes", hostBytes, "at most the " + (available - index) +
+                " bytes of memory available (" + available + " available, less " + index + " for the index of maxEntries=" +
+                maxEntries + ")");
+            if (fileBytes > 0)
+            {
+                final java.nio.file.Path folder = filePath.toAbsolutePath().getParent();
+                try
+                {
+                    final long free = dev.tiercache.libc.Libc.statvfs(folder).availableBytes();
+                    final long existing = java.nio.file.Files.isRegularFile(filePath) ? java.nio.file.Files.size(filePath) : 0;
+                    check(fileBytes <= free + existing, "fileBytes", fileBytes, "at most the " + (free + existing) +
+                        " bytes free on " + folder + (existing > 0 ? " (with the " + existing + " bytes of the existing file)" : ""));
+                }
+                catch (final java.io.IOException ex)
+                {
+                    // an unreadable folder is reported by the file store, with the reason
+                }
+            }
         }
 
         private static void check(final boolean ok, final String key, final Object value, final String allowed)

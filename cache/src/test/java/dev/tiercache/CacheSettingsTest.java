@@ -100,10 +100,10 @@ class CacheSettingsTest
     }
 
     @Test
-    void diskPathOnly_l3SizeFromTheProfile_fileInsideTheDirectory()
+    void diskPathOnly_l3SizeIsTheModestDefault_fileInsideTheDirectory()
     {
         final CacheSettings settings = CacheSettings.load(null, Map.of("CACHE_DISK_PATH", dir.toString()), LAPTOP);
-        assertEquals(100 * GIB, settings.fileBytes());
+        assertEquals(TierCache.Builder.FILE_BYTES_DEFAULT, settings.fileBytes(), "not half of the laptop's 200 GiB free");
         assertEquals(dir.resolve(SettingsLoader.FILE_NAME), settings.filePath());
         assertEquals(64 * MIB, settings.maxEntryBytes(Tier.FILE), "at most one region");
         final CacheSettings notYet = CacheSettings.load(null, Map.of("CACHE_DISK_PATH", dir + "/later/"), LAPTOP);

@@ -27,4 +27,22 @@ public record MemoryInfo(long totalBytes, long availableBytes, double bandwidthB
                 " bandwidthBytesPerSecond=" + bandwidthBytesPerSecond + ": need 0 <= available <= total, total > 0, bandwidth >= 0");
         }
     }
+
+    /**
+     * This machine's memory now, as {@link HardwareProfile#detect()} reads it ({@code /proc/meminfo},
+     * lowered to the control group's limit), without probing anything else. Where {@code /proc}
+     * cannot be read, the heap limit stands in for both figures.
+     *
+     * @return total and available bytes; bandwidth 0.
+     */
+    public static MemoryInfo detect()
+    {
+        final MemoryInfo memory = new LinuxProbe(java.nio.file.Path.of("/")).memory();
+        if (memory != null)
+        {
+            return memory;
+        }
+        final long heap = Runtime.getRuntime().maxMemory();
+        return new MemoryInfo(heap, heap, 0);
+    }
 }

@@ -32,12 +32,29 @@ import java.nio.ByteOrder;
  *  +---------------------------------------------------------------+
  *  |              CRC32C of bytes 0 to 59 (this header)            | 60
  *  +---------------------------------------------------------------+
- *  |          zero padding up to Regions Offset (4096)            ...  64
+ *  |                      zero padding                            ...  64
+ *  +---------------------------------------------------------------+
+ *  |        Owner PID (8 bytes, not checksummed, informative)      | 1024
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                      zero padding                            ...  1032
+ *  +---------------------------------------------------------------+
+ *  |          Mirror: bytes 0 to 63 again, byte for byte          ...  2048
+ *  +---------------------------------------------------------------+
+ *  |          zero padding up to Regions Offset (4096)            ...  2112
  *  +---------------------------------------------------------------+
  * </pre>
  *
  * The file is exactly {@code regionsOffset + regionSize * regionCount} bytes long; regions are
  * laid out one after the other (see {@link FileRegionDescriptor}).
+ *
+ * <p>The header is written twice, at {@link #PRIMARY_OFFSET} and {@link #MIRROR_OFFSET}, in
+ * different 512-byte sectors of the first page; each copy carries its own CRC32C, and a reader
+ * takes the first copy that verifies (see {@link #check}). Files written before the mirror existed
+ * have zeros there: they still open from their primary copy, and code that predates the mirror
+ * reads files that have one, since it only looks at the primary. So the format version stays 1.
+ * The owner PID is written by the process that holds the file's lock, only so that a second
+ * opener can say who holds it; it is outside both checksums and never trusted for anything else.
  */
 public final class FileHeaderDescriptor
 {
@@ -49,6 +66,26 @@ public final class FileHeaderDescriptor
 
     /** Where region 0 starts: one 4 KiB page, so regions are page-aligned on 4 KiB-page systems. */
     public static final int REGIONS_OFFSET = 4096;
+
+    /** Where the primary copy of the header starts. */
+    public static final int PRIMARY_OFFSET = 0;
+
+    /** Where the mirror copy of the header starts: another sector of the first page. */
+    public static final int MIRROR_OFFSET = 2048;
+
+    /** Where the lock holder's process id sits (a little-endian long, outside the checksums). */
+    public static final int OWNER_PID_OFFSET = 1024;
+
+    /** {@link #check} result: the copy is a valid header. */
+    public static final int VALID = 0;
+    /** {@link #check} result: the copy is all zeros (never written, or a file from before the mirror). */
+    public static final int ABSENT = 1;
+    /** {@link #check} result: the magic is wrong. */
+    public static final int BAD_MAGIC = 2;
+    /** {@link #check} result: the checksum does not match. */
+    public static final int BAD_CHECKSUM = 3;
+    /** {@link #check} result: the copy lies past the end of the file. */
+    public static final int MISSING = 4;
 
     /** Offset of the magic. */
     public static final int MAGIC_OFFSET = 0;
@@ -106,6 +143,58 @@ public final class FileHeaderDescriptor
         file.set(INT, REGION_COUNT_OFFSET, regionCount);
         file.set(LONG, CREATED_MILLIS_OFFSET, createdMillis);
         file.set(INT, CHECKSUM_OFFSET, computeChecksum(file));
+        MemorySegment.copy(file, PRIMARY_OFFSET, file, MIRROR_OFFSET, LENGTH);
+    }
+
+    /**
+     * Checks one copy of the header: magic and checksum (the fields themselves are checked by the
+     * opener, once a copy verifies).
+     *
+     * @param page   the first bytes of the file, as many as exist (up to {@link #REGIONS_OFFSET}).
+     * @param offset {@link #PRIMARY_OFFSET} or {@link #MIRROR_OFFSET}.
+     * @return {@link #VALID}, {@link #ABSENT}, {@link #BAD_MAGIC}, {@link #BAD_CHECKSUM} or {@link #MISSING}.
+     */
+    public static int check(final MemorySegment page, final int offset)
+    {
+        if (page.byteSize() < offset + LENGTH)
+        {
+            return MISSING;
+        }
+        final MemorySegment copy = page.asSlice(offset, LENGTH);
+        if (magic(copy) != MAGIC)
+        {
+            for (long i = 0; i < LENGTH; i += Long.BYTES)
+            {
+                if (copy.get(LONG, i) != 0)
+                {
+                    return BAD_MAGIC;
+                }
+            }
+            return ABSENT;
+        }
+        return checksum(copy) == computeChecksum(copy) ? VALID : BAD_CHECKSUM;
+    }
+
+    /**
+     * Says what a {@link #check} result means, with the stored values, for messages.
+     *
+     * @param page   the bytes {@link #check} looked at.
+     * @param offset the copy's offset.
+     * @param check  its result.
+     * @return e.g. {@code "checksum stored=0x1 computed=0x2"}.
+     */
+    public static String describe(final MemorySegment page, final int offset, final int check)
+    {
+        return switch (check)
+        {
+            case VALID -> "valid";
+            case ABSENT -> "all zeros";
+            case MISSING -> "past the end of the file";
+            case BAD_MAGIC -> "magic=0x" + Long.toHexString(magic(page.asSlice(offset, LENGTH))) +
+                ", expected 0x" + Long.toHexString(MAGIC);
+            default -> "checksum stored=0x" + Integer.toHexString(checksum(page.asSlice(offset, LENGTH))) +
+                " computed=0x" + Integer.toHexString(computeChecksum(page.asSlice(offset, LENGTH)));
+        };
     }
 
     /**

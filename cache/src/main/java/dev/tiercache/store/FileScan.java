@@ -170,6 +170,12 @@ final class FileScan
                 @Override
                 public void bad(final long location, final String reason)
                 {
+                    if (EntryHeaderDescriptor.check(file, location, base + scan.regionWriteLimit[region]) == EntryHeaderDescriptor.VALID)
+                    {
+                        // a valid header over a bad payload still used its sequence: a new entry must
+                        // not reuse it, or the next walk would take it for a stale one and skip it
+                        scan.maxEntrySequence = Math.max(scan.maxEntrySequence, EntryHeaderDescriptor.sequence(file, location));
+                    }
                     scan.regionBad[region]++;
                     scan.badEntries.add(new FileStoreReport.BadEntry(location, reason));
                 }

@@ -10,10 +10,12 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
@@ -47,14 +49,30 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * disk would turn a later store into the mapping into {@code SIGBUS}, which kills the JVM. When
  * there is no room, {@link #open} fails with the sizes and removes the file it created. Every
  * header carries a CRC32C, every payload too, and every read verifies the payload: a torn or
- * corrupted entry is counted and reported as {@link #CORRUPT}, never returned. Opening validates
- * the file header (magic, version, checksum, geometry, length) before mapping anything, so a
- * truncated file is refused instead of faulting; it then scans every region, oldest generation
- * first, skipping and counting bad entries (see {@link FileScan}). The region header's write
+ * corrupted entry is counted and reported as {@link #CORRUPT}, never returned. A new file is made
+ * under a temporary name in the same folder (preallocated, locked, both header copies written and
+ * forced) and only then linked to its real name, so a kill during creation leaves nothing there;
+ * the next open removes the temporary files of creators that are gone. Opening an existing file
+ * takes its lock before reading a byte, then validates the header (magic, checksum, version,
+ * geometry; from whichever of its two copies verifies) with {@code FileChannel.read}, before
+ * anything is mapped. A truncated file is extended back to its geometry with zeros before it is
+ * mapped, so no access can fault; what lay past the cut is lost and reported
+ * ({@link #truncatedLengthAtOpen()}), what remains is recovered. It then scans every region,
+ * oldest generation first, skipping and counting bad entries (see {@link FileScan}). The region header's write
  * limit is updated after each entry is complete, so after a process crash the log ends at the
  * last complete entry; after a power loss, entries whose pages did not reach the disk fail their
  * checksums and are skipped. {@link #force()} and {@link #close()} make what was written durable;
  * nothing else forces, since this is a cache.
+ *
+ * <p>A file truncated by another process while mapped would turn the next access to a page past
+ * its new end into {@code SIGBUS}, which the JVM survives only inside its own copy routines (as
+ * an {@link InternalError}), not inside CRC32C or a native codec. So every operation that touches
+ * the mapping first makes sure the file still covers the mapping (a {@code stat} by name, about
+ * 1.6 microseconds, so at most once a millisecond, and on every region switch), and an
+ * {@link InternalError} from a mapped access is caught too; either one
+ * turns the store off for good with a reason ({@link #failure()}) and nothing touches the mapping
+ * again. A truncation between a check and the access (within that millisecond) cannot be caught;
+ * no platform API closes that window for a shared file mapping.
  *
  * <h2>Concurrency</h2>
  * One read-write lock. Reads ({@link #read}, {@link #rawLength}, {@link #key}, {@link #meta},
@@ -149,6 +167,10 @@ public final class FileStore implements AutoCloseable
     private static final System.Logger LOGGER = System.getLogger(FileStore.class.getName());
     private static final int LOGGED_BAD_ENTRIES = 8;
     private static final Set<Object> OPEN_FILES = ConcurrentHashMap.newKeySet();
+    private static final String CREATING_SUFFIX = ".creating";
+    /** How stale the knowledge that the file still covers the mapping may be: 1 ms. */
+    private static final long LENGTH_CHECK_INTERVAL_NANOS = 1_000_000;
+    private static final AtomicLong CREATIONS = new AtomicLong();
     private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
@@ -161,6 +183,7 @@ public final class FileStore implements AutoCloseable
     private final MemorySegment file;
     private final long regionSize;
     private final int regionCount;
+    private final long fileLength;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final AtomicLong corruptReads = new AtomicLong();
 
@@ -181,6 +204,11 @@ public final class FileStore implements AutoCloseable
     private long corruptRegionsSkipped;
     private List<RecoveredEntry> recoveredAtOpen;
     private boolean closed;
+    private long truncatedLengthAtOpen = -1;
+    private int firstRegionCutAtOpen = -1;
+    private volatile String failure;
+    // Racy on purpose: a reader that sees an old value only looks at the file once more.
+    private volatile long nextLengthCheckNanos = System.nanoTime();
 
     private FileStore(
         final FileStoreConfig config,
@@ -199,15 +227,19 @@ public final class FileStore implements AutoCloseable
         this.file = file;
         this.regionSize = config.regionSizeBytes();
         this.regionCount = config.regionCount();
+        this.fileLength = config.fileLengthBytes();
     }
 
     /**
      * Creates the file, or reopens it and recovers its entries.
      *
-     * <p>Creating: checks the free space, creates the file owner-only ({@code rw-------}),
-     * preallocates it, locks it, maps it and writes the header. Reopening: validates the header
-     * (magic, version, checksum, the configured geometry, the length), preallocates again (a
-     * copied file may have become sparse), locks, maps and scans it.
+     * <p>Creating: checks the free space, creates a temporary file owner-only ({@code rw-------})
+     * beside the real name, preallocates it, locks it, maps it, writes and forces both header
+     * copies, and links it to the real name (never replacing a file there; when another opener won
+     * that race, its file is opened instead). Reopening: locks the file, validates the header
+     * (magic, checksum, version, the configured geometry; from either copy), preallocates again (a
+     * copied file may have become sparse, a truncated one is extended back), locks, maps and
+     * scans it.
      *
      * @param config the store's settings.
      * @return the open store; its {@link #recover()} answers from the open scan without rescanning.
@@ -222,23 +254,27 @@ public final class FileStore implements AutoCloseable
     static FileStore open(final FileStoreConfig config, final Preallocator preallocator)
     {
         final Path path = config.path();
+        removeLeftovers(path);
         if (!Files.exists(path))
         {
-            try
+            final FileStore created = create(config, preallocator);
+            if (created != null)
             {
-                return create(config, preallocator);
+                return created;
             }
-            catch (final FileAlreadyExistsException ex)
-            {
-                // Another opener created it between the check and ours; treat it as an existing file.
-                return reopen(config, preallocator);
-            }
+            // another opener put its file in place first: open that one, or be told who holds it
         }
         return reopen(config, preallocator);
     }
 
+    /**
+     * Makes the file under a temporary name in the same folder, preallocates it, locks it, writes
+     * and forces both header copies, and only then gives it the real name, with a hard link (which
+     * never replaces an existing file). A kill at any point leaves nothing under the real name.
+     *
+     * @return the open store, or null when another opener's file took the real name first.
+     */
     private static FileStore create(final FileStoreConfig config, final Preallocator preallocator)
-        throws FileAlreadyExistsException
     {
         final Path path = config.path();
         final long length = config.fileLengthBytes();
@@ -258,47 +294,62 @@ public final class FileStore implements AutoCloseable
                 " bytes (regionSizeBytes=" + config.regionSizeBytes() + " x regionCount=" + config.regionCount() +
                 " + header), " + available + " bytes available");
         }
+        final Path temporary = folder.resolve(temporaryName(path));
         try
         {
-            Files.createFile(path, OWNER_ONLY);
-        }
-        catch (final FileAlreadyExistsException ex)
-        {
-            throw ex;
+            Files.createFile(temporary, OWNER_ONLY);
         }
         catch (final IOException ex)
         {
-            throw new FileStoreException(path, "cannot create " + path + ": " + ex, ex);
+            throw new FileStoreException(path, "cannot create " + temporary + " (to become " + path + "): " + ex, ex);
         }
 
         Object fileKey = null;
-        boolean done = false;
+        FileStore store = null;
+        boolean published = false;
         try
         {
-            fileKey = register(path);
-            final int error = preallocator.preallocate(path, length);
+            fileKey = register(temporary);
+            final int error = preallocator.preallocate(temporary, length);
             if (error != 0)
             {
                 throw new FileStoreException(path, "cannot preallocate " + length + " bytes for " + path + ": errno=" +
-                    error + " (" + Libc.strerror(error) + "), " + available + " bytes were available; file removed");
+                    error + " (" + Libc.strerror(error) + "), " + available + " bytes were available; nothing was created");
             }
-            final FileStore store = attach(config, fileKey, true);
-            done = true;
-            return store;
+            store = attach(config, fileKey, temporary, length, true);
+            published = publish(temporary, path);
+            if (published)
+            {
+                syncFolder(folder);
+                return store;
+            }
+            return null;
         }
         finally
         {
-            if (!done)
+            if (!published)
             {
-                if (fileKey != null)
+                if (store != null)
+                {
+                    store.close();
+                }
+                else if (fileKey != null)
                 {
                     OPEN_FILES.remove(fileKey);
                 }
-                deleteQuietly(path);
             }
+            // after the link this only drops the second name; the real one stays
+            deleteQuietly(temporary);
         }
     }
 
+    /**
+     * Opens an existing file: locks it before reading a byte of it, validates the header (either
+     * copy) and the geometry, preallocates again (a copied file may have become sparse, a truncated
+     * one is extended back to its geometry) and attaches. The probe's lock is let go for the
+     * preallocation, which opens a descriptor of its own: closing that would drop a lock held
+     * here anyway. Every header read happens under a lock.
+     */
     private static FileStore reopen(final FileStoreConfig config, final Preallocator preallocator)
     {
         final Path path = config.path();
@@ -306,9 +357,13 @@ public final class FileStore implements AutoCloseable
         boolean done = false;
         try
         {
-            try (FileChannel probe = FileChannel.open(path, StandardOpenOption.READ))
+            final long lengthAtOpen;
+            try (FileChannel probe = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE))
             {
-                checkGeometry(config, readHeader(path, probe));
+                lockOrExplain(path, probe);
+                final Header header = readHeader(path, probe);
+                checkGeometry(config, header);
+                lengthAtOpen = header.fileLength;
             }
             catch (final IOException ex)
             {
@@ -320,7 +375,7 @@ public final class FileStore implements AutoCloseable
                 throw new FileStoreException(path, "cannot preallocate " + config.fileLengthBytes() + " bytes of " + path +
                     ": errno=" + error + " (" + Libc.strerror(error) + ")");
             }
-            final FileStore store = attach(config, fileKey, false);
+            final FileStore store = attach(config, fileKey, path, lengthAtOpen, false);
             done = true;
             return store;
         }
@@ -335,8 +390,12 @@ public final class FileStore implements AutoCloseable
 
     /**
      * Locks, maps and scans (or initialises) the file; on any failure releases what it took.
+     *
+     * @param openPath     the name to open: the temporary one while creating.
+     * @param lengthAtOpen the file's length before preallocation, to report a truncation.
      */
-    private static FileStore attach(final FileStoreConfig config, final Object fileKey, final boolean creating)
+    private static FileStore attach(
+        final FileStoreConfig config, final Object fileKey, final Path openPath, final long lengthAtOpen, final boolean creating)
     {
         final Path path = config.path();
         FileChannel channel = null;
@@ -344,23 +403,19 @@ public final class FileStore implements AutoCloseable
         Arena arena = null;
         try
         {
-            channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            try
-            {
-                fileLock = channel.tryLock();
-            }
-            catch (final OverlappingFileLockException ex)
-            {
-                throw new FileStoreException(path, path + " is already locked by another channel in this process", ex);
-            }
-            if (fileLock == null)
-            {
-                throw new FileStoreException(path, path + " is locked by another process (a cache already uses it)");
-            }
+            channel = FileChannel.open(openPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            fileLock = lockOrExplain(path, channel);
+            Header header = null;
             if (!creating)
             {
-                // Checked again under the lock: the file may have been replaced since the first look.
-                checkGeometry(config, readHeader(path, channel));
+                // Checked again under this lock: the file may have been replaced since the probe.
+                header = readHeader(path, channel);
+                checkGeometry(config, header);
+                if (header.fileLength < config.fileLengthBytes())
+                {
+                    throw new FileStoreException(path, path + " is still shorter than its geometry after preallocation: length=" +
+                        header.fileLength + " < " + config.fileLengthBytes());
+                }
             }
             arena = Arena.ofShared();
             final MemorySegment file = channel.map(FileChannel.MapMode.READ_WRITE, 0, config.fileLengthBytes(), arena);
@@ -368,9 +423,18 @@ public final class FileStore implements AutoCloseable
             if (creating)
             {
                 FileHeaderDescriptor.write(file, config.regionSizeBytes(), config.regionCount(), System.currentTimeMillis());
-                file.asSlice(0, FileHeaderDescriptor.REGIONS_OFFSET).force();
             }
+            else
+            {
+                store.repairHeader(header);
+            }
+            file.set(FileHeaderDescriptor.LONG, FileHeaderDescriptor.OWNER_PID_OFFSET, ProcessHandle.current().pid());
+            file.asSlice(0, FileHeaderDescriptor.REGIONS_OFFSET).force();
             store.recoverAtOpen();
+            if (lengthAtOpen < config.fileLengthBytes())
+            {
+                store.reportTruncation(lengthAtOpen);
+            }
             return store;
         }
         catch (final IOException | RuntimeException ex)
@@ -532,6 +596,10 @@ public final class FileStore implements AutoCloseable
         try
         {
             checkOpen();
+            if (!mappingIntact())
+            {
+                return FULL;
+            }
             long location = -1;
             int codecId = EntryHeaderDescriptor.RAW_CODEC_ID;
             long storedLength = rawLength;
@@ -581,6 +649,15 @@ public final class FileStore implements AutoCloseable
             }
             recoveredAtOpen = null;
             return location;
+        }
+        catch (final InternalError fault)
+        {
+            failOnFault(fault);
+            return FULL;
+        }
+        catch (final MappingLost lost)
+        {
+            return FULL;
         }
         finally
         {
@@ -761,6 +838,10 @@ public final class FileStore implements AutoCloseable
         try
         {
             checkOpen();
+            if (!mappingIntact())
+            {
+                return CORRUPT;
+            }
             final long state = entryState(location);
             if (state != 0)
             {
@@ -805,6 +886,11 @@ public final class FileStore implements AutoCloseable
                 return CORRUPT;
             }
             return rawLength;
+        }
+        catch (final InternalError fault)
+        {
+            failOnFault(fault);
+            return CORRUPT;
         }
         finally
         {
@@ -869,6 +955,10 @@ public final class FileStore implements AutoCloseable
         try
         {
             checkOpen();
+            if (!mappingIntact())
+            {
+                return CORRUPT;
+            }
             final long state = entryState(location);
             return state != 0 ? state : EntryHeaderDescriptor.sequence(file, location);
         }
@@ -891,6 +981,10 @@ public final class FileStore implements AutoCloseable
         try
         {
             checkOpen();
+            if (!mappingIntact())
+            {
+                return CORRUPT;
+            }
             final long state = entryState(location);
             return state != 0 ? state : EntryHeaderDescriptor.rawLength(file, location);
         }
@@ -913,6 +1007,10 @@ public final class FileStore implements AutoCloseable
         try
         {
             checkOpen();
+            if (!mappingIntact())
+            {
+                return null;
+            }
             if (entryState(location) != 0)
             {
                 return null;
@@ -939,6 +1037,10 @@ public final class FileStore implements AutoCloseable
         try
         {
             checkOpen();
+            if (!mappingIntact())
+            {
+                return null;
+            }
             if (entryState(location) != 0)
             {
                 return null;
@@ -965,6 +1067,10 @@ public final class FileStore implements AutoCloseable
         try
         {
             checkOpen();
+            if (!mappingIntact())
+            {
+                return null;
+            }
             if (entryState(location) != 0)
             {
                 return null;
@@ -1007,6 +1113,10 @@ public final class FileStore implements AutoCloseable
         try
         {
             checkOpen();
+            if (!mappingIntact())
+            {
+                return false;
+            }
             if (entryState(location) != 0 ||
                 (expectedSequence != ANY_SEQUENCE && EntryHeaderDescriptor.sequence(file, location) != expectedSequence))
             {
@@ -1045,6 +1155,10 @@ public final class FileStore implements AutoCloseable
         try
         {
             checkOpen();
+            if (!mappingIntact())
+            {
+                return (int)NO_ENTRY;
+            }
             final long state = entryState(location);
             if (state != 0)
             {
@@ -1077,6 +1191,10 @@ public final class FileStore implements AutoCloseable
         try
         {
             checkOpen();
+            if (!mappingIntact())
+            {
+                return List.of();
+            }
             if (recoveredAtOpen == null)
             {
                 recoveredAtOpen = scan();
@@ -1098,6 +1216,10 @@ public final class FileStore implements AutoCloseable
         try
         {
             checkOpen();
+            if (!mappingIntact())
+            {
+                return;
+            }
             file.force();
         }
         finally
@@ -1124,7 +1246,10 @@ public final class FileStore implements AutoCloseable
             IOException failure = null;
             try
             {
-                file.force();
+                if (mappingIntact())
+                {
+                    file.force();
+                }
             }
             finally
             {
@@ -1295,6 +1420,10 @@ public final class FileStore implements AutoCloseable
             return FileScan.regionBase(activeRegion, regionSize) + regionWriteLimit[activeRegion];
         }
         final int next = (activeRegion + 1) % regionCount;
+        if (!mappingIntact(true))
+        {
+            throw new MappingLost();
+        }
         if (regionSequence[next] != 0)
         {
             reclaim(next);
@@ -1417,7 +1546,14 @@ public final class FileStore implements AutoCloseable
         }
     }
 
-    private record Header(int version, long regionSize, int regionCount, long createdMillis, long fileLength)
+    /**
+     * What a header read found.
+     *
+     * @param copy       the offset of the copy the fields come from.
+     * @param otherCheck what {@link FileHeaderDescriptor#check} said of the other copy.
+     */
+    private record Header(
+        int version, long regionSize, int regionCount, long createdMillis, long fileLength, int copy, int otherCheck)
     {
     }
 
@@ -1429,25 +1565,32 @@ public final class FileStore implements AutoCloseable
             throw new FileStoreException(path, path + " is not a tiercache file store: length=" + fileLength +
                 " is shorter than the " + FileHeaderDescriptor.LENGTH + "-byte header");
         }
-        final ByteBuffer buffer = ByteBuffer.allocate(FileHeaderDescriptor.LENGTH);
-        int position = 0;
-        while (position < FileHeaderDescriptor.LENGTH)
+        final ByteBuffer buffer = ByteBuffer.allocate((int)Math.min(fileLength, FileHeaderDescriptor.REGIONS_OFFSET));
+        while (buffer.hasRemaining())
         {
-            final int read = channel.read(buffer, position);
-            if (read < 0)
+            if (channel.read(buffer, buffer.position()) < 0)
             {
                 break;
             }
-            position += read;
         }
-        final MemorySegment header = MemorySegment.ofArray(buffer.array());
-        final long magic = FileHeaderDescriptor.magic(header);
-        if (magic != FileHeaderDescriptor.MAGIC)
+        final MemorySegment page = MemorySegment.ofArray(buffer.array()).asSlice(0, buffer.position());
+        final int primary = FileHeaderDescriptor.check(page, FileHeaderDescriptor.PRIMARY_OFFSET);
+        final int mirror = FileHeaderDescriptor.check(page, FileHeaderDescriptor.MIRROR_OFFSET);
+        final int copy = primary == FileHeaderDescriptor.VALID ? FileHeaderDescriptor.PRIMARY_OFFSET :
+            mirror == FileHeaderDescriptor.VALID ? FileHeaderDescriptor.MIRROR_OFFSET : -1;
+        if (copy < 0)
         {
-            throw new FileStoreException(path, path + " is not a tiercache file store: magic=0x" + Long.toHexString(magic) +
-                ", expected 0x" + Long.toHexString(FileHeaderDescriptor.MAGIC) +
-                (magic == 0 ? " (an empty header: was its creation interrupted? delete the file)" : ""));
+            final String copies = "primary at " + FileHeaderDescriptor.PRIMARY_OFFSET + ": " +
+                FileHeaderDescriptor.describe(page, FileHeaderDescriptor.PRIMARY_OFFSET, primary) + "; mirror at " +
+                FileHeaderDescriptor.MIRROR_OFFSET + ": " + FileHeaderDescriptor.describe(page, FileHeaderDescriptor.MIRROR_OFFSET, mirror);
+            if (primary != FileHeaderDescriptor.BAD_CHECKSUM && mirror != FileHeaderDescriptor.BAD_CHECKSUM)
+            {
+                throw new FileStoreException(path, path + " is not a tiercache file store (" + copies + ")" +
+                    (primary == FileHeaderDescriptor.ABSENT ? " (an empty header: not made by this library)" : ""));
+            }
+            throw new FileStoreException(path, path + " has a corrupt header: neither copy verifies (" + copies + ")");
         }
+        final MemorySegment header = page.asSlice(copy, FileHeaderDescriptor.LENGTH);
         final int version = FileHeaderDescriptor.version(header);
         if (version > FileHeaderDescriptor.FORMAT_VERSION)
         {
@@ -1457,13 +1600,6 @@ public final class FileStore implements AutoCloseable
         if (version < 1)
         {
             throw new FileStoreException(path, path + " has an invalid format version " + version);
-        }
-        final int stored = FileHeaderDescriptor.checksum(header);
-        final int computed = FileHeaderDescriptor.computeChecksum(header);
-        if (stored != computed)
-        {
-            throw new FileStoreException(path, path + " has a corrupt header: checksum stored=0x" + Integer.toHexString(stored) +
-                " computed=0x" + Integer.toHexString(computed));
         }
         final long regionSize = FileHeaderDescriptor.regionSize(header);
         final int regionCount = FileHeaderDescriptor.regionCount(header);
@@ -1475,7 +1611,8 @@ public final class FileStore implements AutoCloseable
             throw new FileStoreException(path, path + " has an invalid geometry: regionsOffset=" + regionsOffset +
                 " regionSizeBytes=" + regionSize + " regionCount=" + regionCount);
         }
-        return new Header(version, regionSize, regionCount, FileHeaderDescriptor.createdMillis(header), fileLength);
+        return new Header(version, regionSize, regionCount, FileHeaderDescriptor.createdMillis(header), fileLength, copy,
+            copy == FileHeaderDescriptor.PRIMARY_OFFSET ? mirror : primary);
     }
 
     private static void checkGeometry(final FileStoreConfig config, final Header header)
@@ -1487,10 +1624,304 @@ public final class FileStore implements AutoCloseable
                 header.regionCount + " but the configuration asks for regionSizeBytes=" + config.regionSizeBytes() +
                 " regionCount=" + config.regionCount() + " (configure the file's geometry, or delete the file)");
         }
-        if (header.fileLength < config.fileLengthBytes())
+    }
+
+    /**
+     * Takes the file's lock, or says who holds it.
+     *
+     * @return the lock.
+     * @throws FileStoreException when another process or channel holds it.
+     */
+    private static FileLock lockOrExplain(final Path path, final FileChannel channel) throws IOException
+    {
+        final FileLock fileLock;
+        try
         {
-            throw new FileStoreException(path, path + " is truncated: length=" + header.fileLength + " < " +
-                config.fileLengthBytes() + " bytes that its geometry needs (FileStore.inspect shows what is intact)");
+            fileLock = channel.tryLock();
+        }
+        catch (final OverlappingFileLockException ex)
+        {
+            throw new FileStoreException(path, path + " is already locked by another channel in this process", ex);
+        }
+        if (fileLock == null)
+        {
+            throw new FileStoreException(path, path + " is locked by another process (" + owner(channel) +
+                "; a cache already uses it)");
+        }
+        return fileLock;
+    }
+
+    /**
+     * The lock holder as the file names it, for a message only (the field is not checksummed).
+     */
+    private static String owner(final FileChannel channel) throws IOException
+    {
+        final ByteBuffer pid = ByteBuffer.allocate(Long.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        while (pid.hasRemaining())
+        {
+            if (channel.read(pid, FileHeaderDescriptor.OWNER_PID_OFFSET + pid.position()) < 0)
+            {
+                return "pid unknown";
+            }
+        }
+        final long value = pid.getLong(0);
+        return value > 0 && ProcessHandle.of(value).isPresent() ? "pid " + value : "pid unknown";
+    }
+
+    /**
+     * Rewrites the header copy that did not verify from the one that did (a file from before the
+     * mirror gets its mirror here). Called under the file's lock, before anything else is written.
+     */
+    private void repairHeader(final Header header)
+    {
+        final int copy = header.copy;
+        final int other = copy == FileHeaderDescriptor.PRIMARY_OFFSET ? FileHeaderDescriptor.MIRROR_OFFSET : FileHeaderDescriptor.PRIMARY_OFFSET;
+        if (header.otherCheck == FileHeaderDescriptor.VALID &&
+            MemorySegment.mismatch(file, copy, copy + FileHeaderDescriptor.LENGTH, file, other, other + FileHeaderDescriptor.LENGTH) == -1)
+        {
+            return;
+        }
+        if (header.otherCheck != FileHeaderDescriptor.ABSENT)
+        {
+            LOGGER.log(System.Logger.Level.WARNING, "{0}: the header copy at {1} did not verify ({2}); opened from the copy at {3} " +
+                "and rewrote the other from it", path, other, FileHeaderDescriptor.describe(file, other, header.otherCheck), copy);
+        }
+        MemorySegment.copy(file, copy, file, other, FileHeaderDescriptor.LENGTH);
+    }
+
+    private void reportTruncation(final long lengthAtOpen)
+    {
+        truncatedLengthAtOpen = lengthAtOpen;
+        final long intact = Math.max(0, lengthAtOpen - FileHeaderDescriptor.REGIONS_OFFSET);
+        firstRegionCutAtOpen = (int)Math.min(regionCount, intact / regionSize);
+        LOGGER.log(System.Logger.Level.WARNING, "{0} was truncated: length={1} < {2} bytes that its geometry needs; " +
+            "regions {3} to {4} were cut and the entries they held past the cut are lost; the file was extended again and " +
+            "opened with the {5} live entries that remained ({6} corrupt entries skipped)", path, lengthAtOpen, fileLength,
+            firstRegionCutAtOpen, regionCount - 1, recoveredAtOpen.size(), corruptEntriesSkipped);
+    }
+
+    /**
+     * The file's length when this store opened it, when that was shorter than its geometry: the
+     * file was truncated, it was extended back with zeros, and what the missing part held is lost.
+     *
+     * @return the length found, or -1 when the file was whole.
+     */
+    public long truncatedLengthAtOpen()
+    {
+        return truncatedLengthAtOpen;
+    }
+
+    /**
+     * The first region that a truncation found at open cut (partly or wholly); every region from
+     * there on lost what lay past the cut.
+     *
+     * @return a region index, or -1 when the file was whole.
+     */
+    public int firstRegionCutAtOpen()
+    {
+        return firstRegionCutAtOpen;
+    }
+
+    /**
+     * Why this store stopped touching its mapping, if it did: the file became shorter than the
+     * mapping (truncated by another process) or a mapped access faulted. From then on appends
+     * answer {@link #FULL}, reads {@link #CORRUPT} (not counted), removals false, and nothing
+     * touches the mapping again, so the process is never killed by {@code SIGBUS}.
+     *
+     * @return the reason, or null while the store is healthy.
+     */
+    public String failure()
+    {
+        return failure;
+    }
+
+    /**
+     * Whether the mapping may be touched: false once the store has failed, or when the file has
+     * become shorter than the mapping (then the store fails, with the reason). Looks at the file
+     * at most once per {@link #LENGTH_CHECK_INTERVAL_NANOS} (a look costs about 1.6 microseconds, several
+     * times a small read), and on every region switch. Looks the file up
+     * by name, not through the channel: a {@link FileChannel} call on an interrupted caller thread
+     * would close the channel, and with it the store's lock. A name that no longer leads to this
+     * file cannot be used to truncate it, so the check passes then.
+     */
+    private boolean mappingIntact()
+    {
+        return mappingIntact(false);
+    }
+
+    /**
+     * @param now true to look even when the last look was less than
+     *            {@link #LENGTH_CHECK_INTERVAL_NANOS} ago (a region switch does).
+     */
+    private boolean mappingIntact(final boolean now)
+    {
+        if (failure != null)
+        {
+            return false;
+        }
+        final long time = System.nanoTime();
+        if (!now && time - nextLengthCheckNanos < 0)
+        {
+            return true;
+        }
+        nextLengthCheckNanos = time + LENGTH_CHECK_INTERVAL_NANOS;
+        final BasicFileAttributes attributes;
+        try
+        {
+            attributes = Files.readAttributes(path, BasicFileAttributes.class);
+        }
+        catch (final IOException ex)
+        {
+            return true;
+        }
+        final Object key = attributes.fileKey();
+        if (key != null && !key.equals(fileKey))
+        {
+            return true;
+        }
+        if (attributes.size() < fileLength)
+        {
+            fail(path + " was truncated to length=" + attributes.size() + " < " + fileLength +
+                " bytes while mapped (by another process?): L3 is off and its mapping is not touched again");
+            return false;
+        }
+        return true;
+    }
+
+    private void fail(final String reason)
+    {
+        synchronized (this)
+        {
+            if (failure != null)
+            {
+                return;
+            }
+            failure = reason;
+        }
+        LOGGER.log(System.Logger.Level.ERROR, reason);
+    }
+
+    private void failOnFault(final InternalError fault)
+    {
+        fail(path + ": an access to the mapping faulted (" + fault.getMessage() + "), length now " + lengthOrUnknown() +
+            " of " + fileLength + " bytes: L3 is off and its mapping is not touched again");
+    }
+
+    private String lengthOrUnknown()
+    {
+        try
+        {
+            return Long.toString(Files.size(path));
+        }
+        catch (final IOException ex)
+        {
+            return "unknown";
+        }
+    }
+
+    /** Thrown by a region switch that found the file shorter than the mapping; the append answers {@link #FULL}. */
+    private static final class MappingLost extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        MappingLost()
+        {
+            super(null, null, false, false);
+        }
+    }
+
+    private static String temporaryName(final Path path)
+    {
+        return "." + path.getFileName() + "." + ProcessHandle.current().pid() + "." + CREATIONS.incrementAndGet() + CREATING_SUFFIX;
+    }
+
+    /**
+     * Removes what interrupted creations of {@code path} left: temporary files whose creating
+     * process is gone. Ones of live processes (this one included) are left to their creators.
+     */
+    private static void removeLeftovers(final Path path)
+    {
+        final Path folder = path.toAbsolutePath().getParent();
+        final String prefix = "." + path.getFileName() + ".";
+        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(folder, prefix + "*" + CREATING_SUFFIX))
+        {
+            for (final Path leftover : leftovers)
+            {
+                final String name = leftover.getFileName().toString();
+                final String middle = name.substring(prefix.length(), name.length() - CREATING_SUFFIX.length());
+                final int dot = middle.indexOf('.');
+                final long pid;
+                try
+                {
+                    pid = Long.parseLong(dot < 0 ? middle : middle.substring(0, dot));
+                }
+                catch (final NumberFormatException ex)
+                {
+                    continue;
+                }
+                if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty())
+                {
+                    LOGGER.log(System.Logger.Level.INFO, "removing {0}, left by an interrupted creation of {1} (pid {2})",
+                        leftover, path, pid);
+                    deleteQuietly(leftover);
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            LOGGER.log(System.Logger.Level.WARNING, "cannot look for leftovers of " + path + " in " + folder, ex);
+        }
+    }
+
+    /**
+     * Gives the finished file its real name without ever replacing a file there.
+     *
+     * @return false when a file already has the name.
+     */
+    private static boolean publish(final Path temporary, final Path path)
+    {
+        try
+        {
+            Files.createLink(path, temporary);
+            return true;
+        }
+        catch (final FileAlreadyExistsException ex)
+        {
+            return false;
+        }
+        catch (final UnsupportedOperationException | IOException linkFailure)
+        {
+            // no hard links here: a rename, which would replace a file, so only where there is none
+            try
+            {
+                if (Files.exists(path))
+                {
+                    return false;
+                }
+                Files.move(temporary, path, StandardCopyOption.ATOMIC_MOVE);
+                return true;
+            }
+            catch (final IOException ex)
+            {
+                ex.addSuppressed(linkFailure);
+                throw new FileStoreException(path, "cannot move " + temporary + " to " + path + ": " + ex, ex);
+            }
+        }
+    }
+
+    /**
+     * Makes the new name durable: without it a power loss could lose the link though the file's
+     * blocks were forced.
+     */
+    private static void syncFolder(final Path folder)
+    {
+        try (FileChannel directory = FileChannel.open(folder, StandardOpenOption.READ))
+        {
+            directory.force(true);
+        }
+        catch (final IOException ex)
+        {
+            LOGGER.log(System.Logger.Level.DEBUG, "cannot sync " + folder + ": " + ex);
         }
     }
 
