@@ -126,12 +126,22 @@ public final class TierCacheManager implements CacheManager
             .persistOnClose(false);
         if (configuration.getFile() != null)
         {
-            builder.file(configuration.getFile(), configuration.getFileBytes());
+            builder.file(configuration.getFile(), configuration.getFileBytes()).fileRegionBytes(regionBytes(configuration.getFileBytes()));
         }
         final TierCache store = builder.build();
         // a file from an earlier run holds values whose keys died with that run's heap
         store.clear();
         return store;
+    }
+
+    /**
+     * The file level's unit of reclaim: a sixteenth of the file (a region reclaimed drops at most
+     * that share of the values), a multiple of 4 KiB between 1 MiB and the TierCache default of 64 MiB.
+     */
+    static long regionBytes(final long fileBytes)
+    {
+        final long mib = 1L << 20;
+        return Math.clamp((fileBytes / 16) & ~4095L, mib, 64 * mib);
     }
 
     @Override

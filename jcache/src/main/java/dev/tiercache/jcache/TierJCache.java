@@ -205,8 +205,9 @@ final class TierJCache<K, V> implements Cache<K, V>
         {
             store.put(id, Part.blob(MemorySegment.ofArray(bytes)));
         }
-        catch (final IllegalArgumentException ex)
+        catch (final IllegalArgumentException | IllegalStateException ex)
         {
+            // larger than every level, or every level (or the index) full of entries being read
             throw new CacheException("cache " + name + ": a value of " + bytes.length + " bytes finds no room: " + ex.getMessage(), ex);
         }
     }
@@ -278,23 +279,24 @@ final class TierJCache<K, V> implements Cache<K, V>
         {
             return null;
         }
-        final byte[] bytes = readBytes(entry);
+        final boolean expired = entry.isExpiredAt(now);
+        final byte[] bytes = expired && !dispatcher.hasListeners() ? null : readBytes(entry);
+        if (expired)
+        {
+            drop(entry);
+            if (bytes != null)
+            {
+                final V old = decode(bytes);
+                events.add(event(EventType.EXPIRED, keyOf(entry), old, old));
+            }
+            return null;
+        }
         if (bytes == null)
         {
             index.remove(entry.key, entry);
             if (statisticsEnabled)
             {
                 statistics.evictions(1);
-            }
-            return null;
-        }
-        if (entry.isExpiredAt(now))
-        {
-            drop(entry);
-            if (dispatcher.hasListeners())
-            {
-                final V old = decode(bytes);
-                events.add(event(EventType.EXPIRED, keyOf(entry), old, old));
             }
             return null;
         }
@@ -1562,8 +1564,13 @@ final class TierJCache<K, V> implements Cache<K, V>
         return configuration;
     }
 
+    JCacheStatistics statistics()
+    {
+        return statistics;
+    }
+
     @Override
-    public void registerCacheEntryListener(final CacheEntryListenerConfiguration<K, V> listenerConfiguration)
+    public synchronized void registerCacheEntryListener(final CacheEntryListenerConfiguration<K, V> listenerConfiguration)
     {
         ensureOpen();
         Objects.requireNonNull(listenerConfiguration, "listenerConfiguration");
@@ -1579,7 +1586,7 @@ final class TierJCache<K, V> implements Cache<K, V>
     }
 
     @Override
-    public void deregisterCacheEntryListener(final CacheEntryListenerConfiguration<K, V> listenerConfiguration)
+    public synchronized void deregisterCacheEntryListener(final CacheEntryListenerConfiguration<K, V> listenerConfiguration)
     {
         ensureOpen();
         Objects.requireNonNull(listenerConfiguration, "listenerConfiguration");
