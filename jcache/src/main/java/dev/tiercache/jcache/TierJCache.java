@@ -272,7 +272,7 @@ final class TierJCache<K, V> implements Cache<K, V>
      * expired event), one whose bytes the store dropped is removed and counted as an eviction.
      * Caller holds the key's stripe.
      */
-    private Live<V> live(final Object key, final long now, final List<JCacheEntryEvent<K, V>> events)
+    private Live live(final Object key, final long now, final List<JCacheEntryEvent<K, V>> events)
     {
         final StoredEntry entry = index.get(key);
         if (entry == null)
@@ -300,7 +300,7 @@ final class TierJCache<K, V> implements Cache<K, V>
             }
             return null;
         }
-        return new Live<>(entry, bytes);
+        return new Live(entry, bytes);
     }
 
     @SuppressWarnings("unchecked")
@@ -406,7 +406,7 @@ final class TierJCache<K, V> implements Cache<K, V>
     }
 
     /** A live entry and its bytes, decoded once when asked. */
-    private final class Live<T>
+    private final class Live
     {
         final StoredEntry entry;
         private final byte[] bytes;
@@ -459,7 +459,7 @@ final class TierJCache<K, V> implements Cache<K, V>
 
     private V getLocked(final K key, final long now, final List<JCacheEntryEvent<K, V>> events)
     {
-        final Live<V> live = live(key, now, events);
+        final Live live = live(key, now, events);
         if (live != null)
         {
             accessed(live.entry, now);
@@ -654,7 +654,7 @@ final class TierJCache<K, V> implements Cache<K, V>
     private PutResult<V> putLocked(final K key, final V value, final long now, final List<JCacheEntryEvent<K, V>> events,
         final boolean writeThrough)
     {
-        final Live<V> live = live(key, now, events);
+        final Live live = live(key, now, events);
         if (writeThrough)
         {
             write(key, value);
@@ -664,8 +664,8 @@ final class TierJCache<K, V> implements Cache<K, V>
             return new PutResult<>(null, createUnlessExpired(key, value, now, events));
         }
         final V old = live.value();
-        updatedExpiry(live.entry, now);
         writeBytes(live.entry.id, value);
+        updatedExpiry(live.entry, now);
         events.add(event(EventType.UPDATED, key, value, old));
         return new PutResult<>(old, true);
     }
@@ -856,7 +856,7 @@ final class TierJCache<K, V> implements Cache<K, V>
         {
             final long now = System.currentTimeMillis();
             delete(key);
-            final Live<V> live = live(key, now, events);
+            final Live live = live(key, now, events);
             if (live == null)
             {
                 removed = false;
@@ -900,7 +900,7 @@ final class TierJCache<K, V> implements Cache<K, V>
         try
         {
             final long now = System.currentTimeMillis();
-            final Live<V> live = live(key, now, events);
+            final Live live = live(key, now, events);
             if (live == null)
             {
                 removed = false;
@@ -961,7 +961,7 @@ final class TierJCache<K, V> implements Cache<K, V>
         {
             final long now = System.currentTimeMillis();
             delete(key);
-            final Live<V> live = live(key, now, events);
+            final Live live = live(key, now, events);
             if (live != null)
             {
                 old = live.value();
@@ -1008,7 +1008,7 @@ final class TierJCache<K, V> implements Cache<K, V>
         try
         {
             final long now = System.currentTimeMillis();
-            final Live<V> live = live(key, now, events);
+            final Live live = live(key, now, events);
             if (live != null)
             {
                 hit = true;
@@ -1016,8 +1016,8 @@ final class TierJCache<K, V> implements Cache<K, V>
                 if (current.equals(oldValue))
                 {
                     write(key, newValue);
-                    updatedExpiry(live.entry, now);
                     writeBytes(live.entry.id, newValue);
+                    updatedExpiry(live.entry, now);
                     events.add(event(EventType.UPDATED, key, newValue, current));
                     replaced = true;
                 }
@@ -1076,13 +1076,13 @@ final class TierJCache<K, V> implements Cache<K, V>
         try
         {
             final long now = System.currentTimeMillis();
-            final Live<V> live = live(key, now, events);
+            final Live live = live(key, now, events);
             if (live != null)
             {
                 old = live.value();
                 write(key, value);
-                updatedExpiry(live.entry, now);
                 writeBytes(live.entry.id, value);
+                updatedExpiry(live.entry, now);
                 events.add(event(EventType.UPDATED, key, value, old));
             }
         }
@@ -1170,7 +1170,7 @@ final class TierJCache<K, V> implements Cache<K, V>
             lock.lock();
             try
             {
-                final Live<V> live = live(key, System.currentTimeMillis(), events);
+                final Live live = live(key, System.currentTimeMillis(), events);
                 if (live != null)
                 {
                     final V old = dispatcher.hasListeners() ? live.value() : null;
@@ -1248,7 +1248,7 @@ final class TierJCache<K, V> implements Cache<K, V>
     {
         final long start = System.nanoTime();
         final long now = System.currentTimeMillis();
-        final Live<V> live = live(key, now, events);
+        final Live live = live(key, now, events);
         final ProcessorEntry entry = new ProcessorEntry(key, live);
         final T result;
         try
@@ -1297,8 +1297,8 @@ final class TierJCache<K, V> implements Cache<K, V>
             {
                 final V old = live.value();
                 write(key, entry.value);
-                updatedExpiry(live.entry, now);
                 writeBytes(live.entry.id, entry.value);
+                updatedExpiry(live.entry, now);
                 events.add(event(EventType.UPDATED, key, entry.value, old));
                 if (statisticsEnabled)
                 {
@@ -1381,11 +1381,11 @@ final class TierJCache<K, V> implements Cache<K, V>
     private final class ProcessorEntry implements MutableEntry<K, V>
     {
         private final K key;
-        private final Live<V> live;
+        private final Live live;
         Operation operation = Operation.NONE;
         V value;
 
-        ProcessorEntry(final K key, final Live<V> live)
+        ProcessorEntry(final K key, final Live live)
         {
             this.key = key;
             this.live = live;
@@ -1489,7 +1489,7 @@ final class TierJCache<K, V> implements Cache<K, V>
                 try
                 {
                     final long now = System.currentTimeMillis();
-                    final Live<V> live = live(candidate.key, now, events);
+                    final Live live = live(candidate.key, now, events);
                     if (live != null && live.entry == candidate)
                     {
                         accessed(candidate, now);

@@ -221,6 +221,51 @@ class TierJCacheTest
         assertFalse(Caching.getCachingProvider().isSupported(javax.cache.configuration.OptionalFeature.STORE_BY_REFERENCE));
     }
 
+    @Test
+    void invokeFromManyThreads_isAtomicPerKey() throws InterruptedException
+    {
+        final Cache<Integer, Integer> cache = manager.createCache("counting", new MutableConfiguration<Integer, Integer>().setTypes(Integer.class, Integer.class));
+        final int threads = 4;
+        final int rounds = 500;
+        final Thread[] workers = new Thread[threads];
+        final AtomicInteger failures = new AtomicInteger();
+        for (int t = 0; t < threads; t++)
+        {
+            workers[t] = new Thread(() ->
+            {
+                try
+                {
+                    for (int i = 0; i < rounds; i++)
+                    {
+                        for (int key = 0; key < 3; key++)
+                        {
+                            cache.invoke(key, (entry, arguments) ->
+                            {
+                                entry.setValue(entry.exists() ? entry.getValue() + 1 : 1);
+                                return null;
+                            });
+                        }
+                    }
+                }
+                catch (final RuntimeException ex)
+                {
+                    failures.incrementAndGet();
+                    throw ex;
+                }
+            });
+            workers[t].start();
+        }
+        for (final Thread worker : workers)
+        {
+            worker.join();
+        }
+        assertEquals(0, failures.get());
+        for (int key = 0; key < 3; key++)
+        {
+            assertEquals(threads * rounds, cache.get(key), "key=" + key);
+        }
+    }
+
     /** A serializer for Strings only, counting its calls. */
     public static final class CountingUtf8Serializer implements Serializer
     {
