@@ -42,6 +42,8 @@ final class CacheCore
     int writersOutside;
     // @GuardedBy("lock"): demotions under way out of each level, whose space a full level waits for
     final int[] demotionsOutOf = new int[CacheCounters.LEVELS];
+    /** Tests only: runs on a writer's thread each time it has left the lock for a copy; null otherwise. */
+    volatile Runnable outsideLockHook;
 
     CacheCore(final TierCache.Builder config, final String name, final EntryIndex index, final Levels levels)
     {

@@ -140,6 +140,11 @@ abstract class CacheRoom
         }
         core.writersOutside++;
         lock.unlock();
+        final Runnable hook = core.outsideLockHook;
+        if (hook != null)
+        {
+            hook.run();
+        }
         return true;
     }
 

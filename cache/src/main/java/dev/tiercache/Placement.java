@@ -162,9 +162,10 @@ final class Placement extends CacheRoom
                         reenterLock(left);
                     }
                     checkOpen();
-                    if (encoded != null)
+                    final long appended = encoded == null ? FileStore.FULL : file.appendEncoded(encoded);
+                    if (appended >= 0)
                     {
-                        location = file.appendEncoded(encoded);
+                        location = appended;
                         sequence = file.sequence(location);
                         landed = Tier.FILE;
                     }

@@ -677,6 +677,44 @@ public final class TierCache implements AutoCloseable
     }
 
     /**
+     * Test hook: live (neither removed nor reclaimed) entries in the L3 file.
+     *
+     * @return the file store's live entries, 0 without L3.
+     */
+    long fileLiveEntries()
+    {
+        return levels.file == null ? 0 : levels.file.stats().liveEntries();
+    }
+
+    /**
+     * Test hook: runs on a writer's thread each time it leaves the lock for a copy or an encoding.
+     *
+     * @param hook what to run, or null.
+     */
+    void outsideLockHook(final Runnable hook)
+    {
+        core.outsideLockHook = hook;
+    }
+
+    /**
+     * Test hook: how many writers have left the lock in the middle of an operation now.
+     *
+     * @return writers outside the lock.
+     */
+    int writersOutside()
+    {
+        lock.lock();
+        try
+        {
+            return core.writersOutside;
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Runs an action while no L3 read, append or removal runs (for tests that corrupt the file).
      *
      * @param action what to run.

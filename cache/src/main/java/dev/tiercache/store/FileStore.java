@@ -768,7 +768,7 @@ public final class FileStore implements AutoCloseable
      * active, and the entries of a reused region are first reported to the {@link ReclaimListener}.
      *
      * @param entry the encoded entry; its bytes stay the caller's.
-     * @return the entry's location.
+     * @return the entry's location, or {@link #FULL} when the store turned itself off (see {@link #failure()}).
      * @throws IllegalStateException when the store is closed.
      */
     public long appendEncoded(final Encoded entry)
@@ -778,6 +778,10 @@ public final class FileStore implements AutoCloseable
         try
         {
             checkOpen();
+            if (!mappingIntact())
+            {
+                return FULL;
+            }
             final long location = reserve(entryLength);
             final long header = EntryHeaderDescriptor.LENGTH;
             MemorySegment.copy(entry.bytes(), header, file, location + header, entryLength - header);
@@ -798,6 +802,15 @@ public final class FileStore implements AutoCloseable
             }
             recoveredAtOpen = null;
             return location;
+        }
+        catch (final InternalError fault)
+        {
+            failOnFault(fault);
+            return FULL;
+        }
+        catch (final MappingLost lost)
+        {
+            return FULL;
         }
         finally
         {
