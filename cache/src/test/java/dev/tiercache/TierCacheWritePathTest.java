@@ -172,6 +172,71 @@ class TierCacheWritePathTest
     }
 
     /**
+     * Back-pressure: L2 holds one entry, and its only resident is being demoted (its L3 encoding
+     * stopped with the lock left). A second put that needs L2 finds no victim to evict; it must
+     * wait for the demotion in flight (parked on the lock's condition) rather than give up on L2
+     * at once. Once the demotion ends, both puts complete and every value reads back intact.
+     */
+    @Test
+    void aPutIntoALevelWhoseResidentsAreAllBeingDemoted_waitsForTheDemotion()
+    {
+        final long length = 96 * KIB;
+        try (TierCache cache = cache(128 * KIB).build())
+        {
+            assertEquals(Tier.HOST, cache.put(1, value(1, 1, length)));
+            final AtomicBoolean armed = new AtomicBoolean(true);
+            final AtomicReference<Thread.State> seen = new AtomicReference<>();
+            final AtomicReference<Throwable> secondFailure = new AtomicReference<>();
+            final AtomicReference<Tier> secondLanded = new AtomicReference<>();
+            final Thread second = new Thread(() ->
+            {
+                try
+                {
+                    secondLanded.set(cache.put(3, value(3, 1, length)));
+                }
+                catch (final Throwable ex)
+                {
+                    secondFailure.set(ex);
+                }
+            }, "second-writer");
+            cache.outsideLockHook(() ->
+            {
+                if (Thread.currentThread() != second && armed.getAndSet(false))
+                {
+                    // put(2) is demoting key 1 now: start put(3) and see what it does meanwhile
+                    second.start();
+                    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(JOIN_SECONDS);
+                    while (second.getState() != Thread.State.TIMED_WAITING && second.isAlive() && System.nanoTime() - deadline < 0)
+                    {
+                        Thread.onSpinWait();
+                    }
+                    seen.set(second.getState());
+                }
+            });
+            cache.put(2, value(2, 1, length));
+            try
+            {
+                second.join(TimeUnit.SECONDS.toMillis(JOIN_SECONDS));
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+            cache.outsideLockHook(null);
+            assertEquals(Thread.State.TIMED_WAITING, seen.get(),
+                "the second put did not wait for the demotion in flight (TERMINATED: it gave up on L2 at once)");
+            assertFalse(second.isAlive(), "the second put never finished");
+            assertNull(secondFailure.get(), () -> "the second put failed: " + secondFailure.get());
+            assertTrue(secondLanded.get() == Tier.HOST || secondLanded.get() == Tier.FILE, String.valueOf(secondLanded.get()));
+            for (long key = 1; key <= 3; key++)
+            {
+                assertNull(read(cache, key, 1, length));
+            }
+            assertEquals(0, cache.writersOutside());
+        }
+    }
+
+    /**
      * A close arriving while a put copies waits for the copy; the put then fails with the cache's
      * name and "closed", gives back what it reserved, and the close completes.
      */
