@@ -576,17 +576,7 @@ public final class FileStore implements AutoCloseable
         }
         final long storedOffset = EntryHeaderDescriptor.storedOffset(keyLength, metaLength);
         final long rawEntryLength = EntryHeaderDescriptor.align(storedOffset + rawLength);
-        long compressLimit = 0;
-        if (codecOrNull != null && rawLength > 0)
-        {
-            if (config.codec(codecOrNull.id()) != codecOrNull)
-            {
-                throw new IllegalArgumentException("codec " + codecOrNull.name() + " id=" + codecOrNull.id() +
-                    " is not registered in " + config);
-            }
-            compressLimit = Math.min(
-                (long)Math.floor(rawLength * (1.0 - config.minCompressionSavings())), maxEntryLength - storedOffset);
-        }
+        final long compressLimit = compressLimit(codecOrNull, rawLength, maxEntryLength - storedOffset);
         if (compressLimit <= 0 && rawEntryLength > maxEntryLength)
         {
             return FULL;
@@ -666,6 +656,27 @@ public final class FileStore implements AutoCloseable
     }
 
     /**
+     * The most bytes a compressed form may take to be kept: at most {@code rawLength * (1 -
+     * minCompressionSavings)} and what one region has room for.
+     *
+     * @return the limit, or 0 when the value is stored raw (no codec, or nothing to compress).
+     * @throws IllegalArgumentException when the codec is not registered in the configuration.
+     */
+    private long compressLimit(final Codec codecOrNull, final long rawLength, final long room)
+    {
+        if (codecOrNull == null || rawLength <= 0)
+        {
+            return 0;
+        }
+        if (config.codec(codecOrNull.id()) != codecOrNull)
+        {
+            throw new IllegalArgumentException("codec " + codecOrNull.name() + " id=" + codecOrNull.id() +
+                " is not registered in " + config);
+        }
+        return Math.min((long)Math.floor(rawLength * (1.0 - config.minCompressionSavings())), room);
+    }
+
+    /**
      * An entry laid out, compressed and checksummed by {@link #encode} on the caller's thread, with
      * no lock held; {@link #appendEncoded} then only copies it into the log. The bytes live in the
      * caller's arena: the caller owns them and frees them after the append.
@@ -716,17 +727,7 @@ public final class FileStore implements AutoCloseable
         }
         final long storedOffset = EntryHeaderDescriptor.storedOffset(keyLength, metaLength);
         final long rawEntryLength = EntryHeaderDescriptor.align(storedOffset + rawLength);
-        long compressLimit = 0;
-        if (codecOrNull != null && rawLength > 0)
-        {
-            if (config.codec(codecOrNull.id()) != codecOrNull)
-            {
-                throw new IllegalArgumentException("codec " + codecOrNull.name() + " id=" + codecOrNull.id() +
-                    " is not registered in " + config);
-            }
-            compressLimit = Math.min(
-                (long)Math.floor(rawLength * (1.0 - config.minCompressionSavings())), maxEntryLength - storedOffset);
-        }
+        final long compressLimit = compressLimit(codecOrNull, rawLength, maxEntryLength - storedOffset);
         if (compressLimit <= 0 && rawEntryLength > maxEntryLength)
         {
             return null;
