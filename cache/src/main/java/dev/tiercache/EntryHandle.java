@@ -221,8 +221,27 @@ public final class EntryHandle implements AutoCloseable
         }
         else
         {
-            cache.copyFromDevice(devicePayload + offset, destination.byteSize() == length ? destination : destination.asSlice(0, length));
+            cache.copyFromDevice(devicePayload + offset, destination.byteSize() == length ? destination : destination.asSlice(0, length),
+                this);
         }
+    }
+
+    /**
+     * The entry's key as a message shows it: {@code key=42}, {@code key="name"}, or the length of
+     * a byte key.
+     */
+    String describeKey()
+    {
+        final int kind = EntryMetaDescriptor.keyKind(metaMemory, metaBase);
+        final long keyBase = metaBase + EntryMetaDescriptor.keyOffset(EntryMetaDescriptor.partCount(metaMemory, metaBase));
+        final int keyLength = metaMemory.get(ValueLayout.JAVA_INT_UNALIGNED, metaBase + EntryMetaDescriptor.KEY_LENGTH_OFFSET);
+        return switch (kind)
+        {
+            case EntryMetaDescriptor.KEY_KIND_LONG -> "key=" + metaMemory.get(ValueLayout.JAVA_LONG_UNALIGNED, keyBase);
+            case EntryMetaDescriptor.KEY_KIND_STRING -> "key=\"" +
+                new String(metaMemory.asSlice(keyBase, keyLength).toArray(ValueLayout.JAVA_BYTE), java.nio.charset.StandardCharsets.UTF_8) + "\"";
+            default -> "key=<" + keyLength + " bytes>";
+        };
     }
 
     /**
@@ -336,6 +355,11 @@ public final class EntryHandle implements AutoCloseable
         try
         {
             cache.releasePin(slot, staging);
+        }
+        catch (final RuntimeException ex)
+        {
+            // closing a lease never throws (it runs in try-with-resources' close): say it and go on
+            LOG.log(System.Logger.Level.ERROR, "EntryHandle: releasing its lease failed", ex);
         }
         finally
         {

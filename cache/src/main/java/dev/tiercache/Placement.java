@@ -5,6 +5,7 @@ import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.policy.EvictionPolicy;
 import dev.tiercache.store.FileStore;
 import dev.tiercache.store.SpaceAllocator;
+import dev.tiercache.store.Transfers;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -404,7 +405,7 @@ final class Placement extends CacheRoom
                 final long target = makeRoom(Tier.HOST, hash, length);
                 if (target != SpaceAllocator.FULL)
                 {
-                    boolean copied = false;
+                    int copied = COPY_FAILED;
                     if (!core.closed && slots.isCurrent(slot, incarnation))
                     {
                         final boolean left = leaveLock();
@@ -417,13 +418,20 @@ final class Placement extends CacheRoom
                             reenterLock(left);
                         }
                     }
-                    if (copied && !core.closed && slots.isCurrent(slot, incarnation) &&
+                    if (copied == COPIED && !core.closed && slots.isCurrent(slot, incarnation) &&
                         slots.replaceSlot(slot, Tier.HOST, target, 0) != EntryIndex.FULL)
                     {
                         movedDown(Tier.DEVICE, length);
                         return;
                     }
-                    host.free(target);
+                    if (copied == COPY_IN_FLIGHT)
+                    {
+                        transfers.quarantine(host, target);
+                    }
+                    else
+                    {
+                        host.free(target);
+                    }
                 }
                 else if (file != null && length <= fileMaxEntry() && !core.closed && slots.isCurrent(slot, incarnation))
                 {
@@ -470,20 +478,35 @@ final class Placement extends CacheRoom
         counters.bytesDown[from.ordinal()] += length;
     }
 
+    /** {@link #copyDown}: the bytes are in the target. */
+    static final int COPIED = 1;
+    /** {@link #copyDown}: the copy failed; the target may be freed. */
+    static final int COPY_FAILED = 0;
+    /** {@link #copyDown}: the copy failed and may still be running; the target must be quarantined. */
+    static final int COPY_IN_FLIGHT = -1;
+
     /**
-     * Device to host for a demotion; a CUDA failure is logged and reported as false.
+     * Device to host for a demotion; a CUDA failure is logged (the entry is then dropped).
+     *
+     * @return {@link #COPIED}, {@link #COPY_FAILED} or {@link #COPY_IN_FLIGHT}.
      */
-    boolean copyDown(final long deviceOffset, final MemorySegment target)
+    int copyDown(final long deviceOffset, final MemorySegment target)
     {
         try
         {
             transfers.deviceToHost(device, deviceOffset, target);
-            return true;
+            return COPIED;
+        }
+        catch (final Transfers.CopyInFlightException ex)
+        {
+            LOG.log(System.Logger.Level.ERROR, "tiercache " + name + ": copy out of L1 failed and may still be running; the entry is " +
+                "dropped and its " + target.byteSize() + " bytes of host memory are kept out of use", ex);
+            return COPY_IN_FLIGHT;
         }
         catch (final RuntimeException ex)
         {
             LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": copy out of L1 failed; the entry is dropped", ex);
-            return false;
+            return COPY_FAILED;
         }
     }
 
@@ -518,7 +541,9 @@ final class Placement extends CacheRoom
     {
         final long hash = index.keyHash(slot);
         final MemorySegment meta = metaOf(slot);
-        try (Arena arena = Arena.ofConfined())
+        final Arena arena = Arena.ofConfined();
+        boolean inFlight = false;
+        try
         {
             final FileStore.Encoded encoded;
             final boolean left = leave && leaveLock();
@@ -528,8 +553,15 @@ final class Placement extends CacheRoom
                 if (from == Tier.DEVICE)
                 {
                     raw = arena.allocate(length, EntryMetaDescriptor.PART_ALIGNMENT);
-                    if (!copyDown(location, raw))
+                    final int copied = copyDown(location, raw);
+                    if (copied != COPIED)
                     {
+                        // a copy that may still land keeps its staging: the arena is never closed
+                        inFlight = copied == COPY_IN_FLIGHT;
+                        if (inFlight)
+                        {
+                            transfers.quarantined(length);
+                        }
                         return FileStore.FULL;
                     }
                 }
@@ -548,6 +580,13 @@ final class Placement extends CacheRoom
                 return FileStore.FULL;
             }
             return file.appendEncoded(encoded);
+        }
+        finally
+        {
+            if (!inFlight)
+            {
+                arena.close();
+            }
         }
     }
 

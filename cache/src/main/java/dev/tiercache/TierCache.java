@@ -1,10 +1,12 @@
 package dev.tiercache;
 
+import dev.tiercache.cuda.CudaException;
 import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.policy.EvictionPolicies;
 import dev.tiercache.policy.PromotionRule;
 import dev.tiercache.profile.HardwareProfile;
+import dev.tiercache.store.Transfers;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
@@ -584,18 +586,45 @@ public final class TierCache implements AutoCloseable
         }
     }
 
-    void copyFromDevice(final long deviceAddress, final MemorySegment destination)
+    /**
+     * Copies an L1 hit's bytes out for its handle. A CUDA failure becomes an
+     * {@link IllegalStateException} naming the key and the error; one whose copy may still be
+     * running says so (the device may yet write the destination), and its bounce buffer is never
+     * freed.
+     */
+    void copyFromDevice(final long deviceAddress, final MemorySegment destination, final EntryHandle handle)
     {
-        if (destination.isNative())
+        final long offset = deviceAddress - levels.device.deviceAddress(0);
+        final Arena arena = destination.isNative() ? null : Arena.ofConfined();
+        boolean inFlight = false;
+        try
         {
-            levels.transfers.deviceToHost(levels.device, deviceAddress - levels.device.deviceAddress(0), destination);
-            return;
-        }
-        try (Arena arena = Arena.ofConfined())
-        {
+            if (arena == null)
+            {
+                levels.transfers.deviceToHost(levels.device, offset, destination);
+                return;
+            }
             final MemorySegment bounce = arena.allocate(destination.byteSize());
-            levels.transfers.deviceToHost(levels.device, deviceAddress - levels.device.deviceAddress(0), bounce);
+            levels.transfers.deviceToHost(levels.device, offset, bounce);
             MemorySegment.copy(bounce, 0, destination, 0, destination.byteSize());
+        }
+        catch (final Transfers.CopyInFlightException ex)
+        {
+            inFlight = true;
+            levels.transfers.quarantined(destination.byteSize());
+            throw new IllegalStateException(handle.describeKey() + ": copy out of L1 failed and may still be running" +
+                (arena == null ? ", the destination may still be written" : "") + ": " + ex.getMessage(), ex);
+        }
+        catch (final CudaException ex)
+        {
+            throw new IllegalStateException(handle.describeKey() + ": copy out of L1 failed: " + ex.getMessage(), ex);
+        }
+        finally
+        {
+            if (arena != null && !inFlight)
+            {
+                arena.close();
+            }
         }
     }
 
@@ -684,6 +713,96 @@ public final class TierCache implements AutoCloseable
     long fileLiveEntries()
     {
         return levels.file == null ? 0 : levels.file.stats().liveEntries();
+    }
+
+    /**
+     * Bytes kept out of use because a failed device copy could not be drained and may still write
+     * into them (freed with their store at close).
+     *
+     * @return quarantined bytes, 0 without a GPU level.
+     */
+    long quarantinedBytes()
+    {
+        return levels.transfers.quarantinedBytes();
+    }
+
+    /**
+     * Test hook: checks every level's books against the entries present. Each live or retired
+     * slot owns one block of its level (L1, L2), one meta record and, in L3, one live file entry;
+     * the per-level entry counters count the live slots. Open handles on L3 hits hold L2 staging
+     * blocks and moves in flight hold their targets, so call it with no handle open and the cache
+     * quiet.
+     *
+     * @return an empty string when the books agree, else what differs.
+     */
+    String accountingMismatch()
+    {
+        lock.lock();
+        try
+        {
+            if (core.closed)
+            {
+                return "";
+            }
+            accessDrain.drainLocked();
+            slots.reclaimRetired();
+            final long[] blocks = new long[Tier.values().length];
+            final long[] bytes = new long[blocks.length];
+            final long[] live = new long[blocks.length];
+            long metas = 0;
+            for (int slot = 0; slot < index.capacity(); slot++)
+            {
+                final byte state = index.state(slot);
+                if (state != IndexSlotDescriptor.STATE_LIVE && state != IndexSlotDescriptor.STATE_RETIRED)
+                {
+                    continue;
+                }
+                final Tier tier = Tier.values()[index.level(slot)];
+                metas++;
+                live[tier.ordinal()] += state == IndexSlotDescriptor.STATE_LIVE ? 1 : 0;
+                if (tier == Tier.FILE)
+                {
+                    blocks[tier.ordinal()] += (index.flags(slot) & CacheRoom.FLAG_FILE_GONE) == 0 ? 1 : 0;
+                }
+                else
+                {
+                    blocks[tier.ordinal()]++;
+                    bytes[tier.ordinal()] += (tier == Tier.DEVICE ? levels.device : levels.host).blockSize(index.location(slot));
+                }
+            }
+            final StringBuilder differs = new StringBuilder();
+            if (levels.device != null)
+            {
+                final long[] kept = levels.transfers.quarantinedIn(levels.device);
+                books(differs, "L1 blocks", blocks[0] + kept[0], levels.device.liveBlocks());
+                books(differs, "L1 bytes", bytes[0] + kept[1], levels.device.usedBytes());
+            }
+            final long[] kept = levels.transfers.quarantinedIn(levels.host);
+            books(differs, "L2 blocks", blocks[1] + kept[0], levels.host.liveBlocks());
+            books(differs, "L2 bytes", bytes[1] + kept[1], levels.host.usedBytes());
+            if (levels.file != null)
+            {
+                books(differs, "L3 live file entries", blocks[2], levels.file.stats().liveEntries());
+            }
+            books(differs, "meta records", metas, levels.metaStore.liveBlocks());
+            for (final Tier tier : Tier.values())
+            {
+                books(differs, tier.label() + " entry counter", live[tier.ordinal()], counters.levelEntries[tier.ordinal()]);
+            }
+            return differs.toString();
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    private static void books(final StringBuilder differs, final String what, final long fromSlots, final long fromStore)
+    {
+        if (fromSlots != fromStore)
+        {
+            differs.append(what).append(": slots say ").append(fromSlots).append(", the store says ").append(fromStore).append("; ");
+        }
     }
 
     /**

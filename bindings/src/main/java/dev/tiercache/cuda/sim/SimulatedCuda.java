@@ -106,11 +106,13 @@ public final class SimulatedCuda
     private static final class Fault
     {
         int remaining;
+        int repeats;
         final int code;
 
-        Fault(final int remaining, final int code)
+        Fault(final int remaining, final int repeats, final int code)
         {
             this.remaining = remaining;
+            this.repeats = repeats;
             this.code = code;
         }
     }
@@ -294,7 +296,24 @@ public final class SimulatedCuda
         {
             throw new IllegalArgumentException("n=" + n + " must be >= 1 and errorCode=" + errorCode + " must not be 0");
         }
-        faults.put(function, new Fault(n, errorCode));
+        faults.put(function, new Fault(n, 1, errorCode));
+    }
+
+    /**
+     * Makes the next {@code count} calls of a function return {@code errorCode} instead of running.
+     *
+     * @param function  the C name, e.g. {@code "cudaStreamSynchronize"}.
+     * @param count     how many calls in a row fail, at least 1.
+     * @param errorCode the {@code cudaError_t} to return.
+     */
+    public synchronized void failNextCalls(final String function, final int count, final int errorCode)
+    {
+        failNthCall(function, 1, errorCode);
+        if (count < 1)
+        {
+            throw new IllegalArgumentException("count=" + count + " must be >= 1");
+        }
+        faults.get(function).repeats = count;
     }
 
     /** Removes every pending fault. */
@@ -495,7 +514,14 @@ public final class SimulatedCuda
         final Fault fault = faults.get(function);
         if (fault != null && --fault.remaining == 0)
         {
-            faults.remove(function);
+            if (--fault.repeats == 0)
+            {
+                faults.remove(function);
+            }
+            else
+            {
+                fault.remaining = 1;
+            }
             return fail(fault.code);
         }
         if (profile.initError() != 0 && !exemptFromInitError)
