@@ -686,33 +686,73 @@ final class Placement extends CacheRoom
         return work;
     }
 
-    void writeBack()
+    /**
+     * What {@link #writeBack} could not do.
+     *
+     * @param notWritten entries left out (L3 had no room, the copy failed, or the entry is larger
+     *                   than L3 takes).
+     * @param bytes      their raw bytes.
+     * @param firstError the first exception, or null.
+     */
+    record WriteBackResult(int notWritten, long bytes, RuntimeException firstError)
     {
-        int failed = 0;
+        String describe()
+        {
+            return notWritten + " entries (" + bytes + " bytes) could not be written back to L3" +
+                (firstError == null ? "" : "; the first error: " + firstError.getMessage());
+        }
+    }
+
+    /**
+     * Writes every L1 and L2 entry to L3 and forces the file, at close, under the lock throughout
+     * (nothing else runs meanwhile). Failures are logged and counted; none stops it.
+     *
+     * @return what could not be written back.
+     */
+    WriteBackResult writeBack()
+    {
+        int notWritten = 0;
+        long notWrittenBytes = 0;
+        RuntimeException firstError = null;
         for (int slot = 0; slot < index.capacity(); slot++)
         {
             if (index.state(slot) == IndexSlotDescriptor.STATE_LIVE && levelOf(slot) != Tier.FILE)
             {
                 final long length = index.rawLength(slot);
+                long written = FileStore.FULL;
                 if (length <= fileMaxEntry())
                 {
                     try
                     {
-                        // at close, under the lock throughout: nothing else runs meanwhile
-                        copyToFile(slot, levelOf(slot), index.location(slot), length, false);
+                        written = copyToFile(slot, levelOf(slot), index.location(slot), length, false);
                     }
                     catch (final RuntimeException ex)
                     {
-                        failed++;
+                        firstError = firstError == null ? ex : firstError;
                         LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": write-back of an entry of " + length + " bytes failed", ex);
                     }
                 }
+                if (written < 0)
+                {
+                    notWritten++;
+                    notWrittenBytes += length;
+                }
             }
         }
-        if (failed > 0)
+        try
         {
-            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": " + failed + " entries could not be written back to L3");
+            file.force();
         }
-        file.force();
+        catch (final RuntimeException ex)
+        {
+            firstError = firstError == null ? ex : firstError;
+            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": forcing L3 to the disk failed", ex);
+        }
+        final WriteBackResult result = new WriteBackResult(notWritten, notWrittenBytes, firstError);
+        if (notWritten > 0 || firstError != null)
+        {
+            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": " + result.describe());
+        }
+        return result;
     }
 }

@@ -413,6 +413,7 @@ final class ReadPath extends CacheRoom
      */
     EntryHandle getOnDevice(final long key)
     {
+        checkOpen();
         if (device == null)
         {
             throw new IllegalStateException("no L1 (device) level: " + core.levels.deviceOffReason);

@@ -105,6 +105,8 @@ public final class TierCache implements AutoCloseable
     private final AgentRunner moverRunner;
     // @GuardedBy("lock")
     private boolean storesClosed;
+    /** The figures taken when the cache closed, answered by {@link #stats()} from then on. */
+    private volatile CacheStats finalStats;
     private ObjectName mbeanName;
 
     private TierCache(final Builder config)
@@ -427,6 +429,18 @@ public final class TierCache implements AutoCloseable
         return containsKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0);
     }
 
+    /**
+     * Whether a byte[] key is cached and not expired.
+     *
+     * @param key the key.
+     * @return true when present.
+     */
+    public boolean contains(final byte[] key)
+    {
+        final MemorySegment keyBytes = MemorySegment.ofArray(key);
+        return containsKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0);
+    }
+
     private boolean containsKey(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
     {
         lock.lock();
@@ -463,6 +477,18 @@ public final class TierCache implements AutoCloseable
     {
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         return removeKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0);
+    }
+
+    /**
+     * Removes a byte[] key's entry.
+     *
+     * @param key the key.
+     * @return true when it was present.
+     */
+    public boolean remove(final byte[] key)
+    {
+        final MemorySegment keyBytes = MemorySegment.ofArray(key);
+        return removeKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0);
     }
 
     private boolean removeKey(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
@@ -536,7 +562,7 @@ public final class TierCache implements AutoCloseable
      */
     public boolean hasDevice()
     {
-        return levels.device != null;
+        return levels.device != null && !core.closed;
     }
 
     /**
@@ -642,31 +668,41 @@ public final class TierCache implements AutoCloseable
      */
     public CacheStats stats()
     {
+        final CacheStats last = finalStats;
+        if (last != null)
+        {
+            return last;
+        }
         lock.lock();
         try
         {
-            final List<LevelStats> levelStats = new ArrayList<>(CacheCounters.LEVELS);
-            for (final Tier tier : Tier.values())
-            {
-                final int l = tier.ordinal();
-                final boolean enabled = tier == Tier.HOST || (tier == Tier.DEVICE ? levels.device != null : levels.file != null);
-                final long capacity = switch (tier)
-                {
-                    case DEVICE -> levels.device == null ? 0 : levels.device.capacity();
-                    case HOST -> levels.host.capacity();
-                    case FILE -> levels.file == null ? 0 : levels.file.capacityBytes();
-                };
-                levelStats.add(new LevelStats(tier, enabled, enabled ? null : tier == Tier.DEVICE ? levels.deviceOffReason : levels.fileOffReason,
-                    capacity, core.closed ? 0 : slots.used(tier), counters.levelEntries[l], counters.levelAccesses(l), counters.levelHits[l].sum(),
-                    counters.evictions[l], counters.promotions[l], counters.demotions[l], counters.bytesUp[l], counters.bytesDown[l],
-                    tier == Tier.FILE ? counters.corruptSkipped.sum() : 0));
-            }
-            return new CacheStats(levelStats, counters.misses.sum() + counters.hits(), counters.hits(), counters.puts, counters.rejected);
+            return statsLocked();
         }
         finally
         {
             lock.unlock();
         }
+    }
+
+    private CacheStats statsLocked()
+    {
+        final List<LevelStats> levelStats = new ArrayList<>(CacheCounters.LEVELS);
+        for (final Tier tier : Tier.values())
+        {
+            final int l = tier.ordinal();
+            final boolean enabled = tier == Tier.HOST || (tier == Tier.DEVICE ? levels.device != null : levels.file != null);
+            final long capacity = switch (tier)
+            {
+                case DEVICE -> levels.device == null ? 0 : levels.device.capacity();
+                case HOST -> levels.host.capacity();
+                case FILE -> levels.file == null ? 0 : levels.file.capacityBytes();
+            };
+            levelStats.add(new LevelStats(tier, enabled, enabled ? null : tier == Tier.DEVICE ? levels.deviceOffReason : levels.fileOffReason,
+                capacity, core.closed ? 0 : slots.used(tier), counters.levelEntries[l], counters.levelAccesses(l), counters.levelHits[l].sum(),
+                counters.evictions[l], counters.promotions[l], counters.demotions[l], counters.bytesUp[l], counters.bytesDown[l],
+                tier == Tier.FILE ? counters.corruptSkipped.sum() : 0));
+        }
+        return new CacheStats(levelStats, counters.misses.sum() + counters.hits(), counters.hits(), counters.puts, counters.rejected);
     }
 
     /**
@@ -902,10 +938,20 @@ public final class TierCache implements AutoCloseable
      * the next open starts warm), and frees every native allocation. Host memory that an open view
      * ({@link EntryHandle#segment}) still reads is freed when the last such view's handle closes.
      * Idempotent.
+     *
+     * <p>Closing always completes: whatever fails on the way (a device copy during write-back, the
+     * file's final force) is logged and counted, everything is still stopped and freed, the file's
+     * lock released, and only then is the first failure thrown, as an {@link IllegalStateException}
+     * saying how many entries (and bytes) could not be written back.
+     *
+     * <p>After close, every operation on entries throws {@link IllegalStateException} naming the
+     * cache; {@link #size()} is 0, {@link #hasDevice()} false, {@link #stats()} the figures taken
+     * as it closed, and {@link #name()} the name.
      */
     @Override
     public void close()
     {
+        RuntimeException failure = null;
         lock.lock();
         try
         {
@@ -913,12 +959,28 @@ public final class TierCache implements AutoCloseable
             {
                 return;
             }
-            accessDrain.drainLocked();
-            if (levels.file != null && config.persistOnClose)
+            try
             {
-                placement.writeBack();
+                accessDrain.drainLocked();
+                if (levels.file != null && config.persistOnClose)
+                {
+                    final Placement.WriteBackResult writeBack = placement.writeBack();
+                    if (writeBack.notWritten() > 0 || writeBack.firstError() != null)
+                    {
+                        failure = new IllegalStateException("TierCache " + name + " closed, but " + writeBack.describe(),
+                            writeBack.firstError());
+                    }
+                }
+                finalStats = statsLocked();
             }
-            core.closed = true;
+            catch (final RuntimeException ex)
+            {
+                failure = failure == null ? ex : failure;
+            }
+            finally
+            {
+                core.closed = true;
+            }
             // writers that left the lock for a copy come back, see the cache closed and give back
             // what they reserved; the stores must outlive them
             core.placed.signalAll();
@@ -957,6 +1019,10 @@ public final class TierCache implements AutoCloseable
         finally
         {
             lock.unlock();
+        }
+        if (failure != null)
+        {
+            throw failure;
         }
     }
 

@@ -270,4 +270,44 @@ class TierCacheFaultTest
             assertBooksAgree(cache);
         }
     }
+
+    @ParameterizedTest(name = "{0} fails during write-back at close")
+    @CsvSource({"cudaMemcpyAsync", "cudaEventSynchronize"})
+    void aFailedWriteBack_stillClosesEverything_thenSaysWhatWasLost(final String function)
+    {
+        final TierCache cache = open();
+        fill(cache);
+        fillDevice(cache);
+        final int mover = moverThreads();
+        sim.failNthCall(function, 1, CudaError.UNKNOWN.code());
+        final IllegalStateException thrown = assertThrows(IllegalStateException.class, cache::close);
+        assertTrue(thrown.getMessage().contains("1 entries (" + LENGTH + " bytes) could not be written back"), thrown.getMessage());
+        assertTrue(thrown.getMessage().contains("cudaErrorUnknown") || thrown.getCause() == null, thrown.getMessage());
+        // closed for good: puts refused, the mover stopped, device and pinned memory and streams freed
+        assertThrows(IllegalStateException.class, () -> cache.put(1L, value(1, 2, LENGTH)));
+        assertDoesNotThrow(cache::close);
+        assertEquals(mover - 1, moverThreads(), "the mover thread ended");
+        assertEquals("", sim.outstandingDescription(), "native resources left after a failed close");
+        // the file lock is free: the next open finds every entry but the one lost
+        try (TierCache again = open())
+        {
+            int found = 0;
+            for (int key = 0; key < KEYS; key++)
+            {
+                found += again.contains(key) ? 1 : 0;
+            }
+            assertEquals(KEYS - 1, found);
+            assertEveryEntryReadsItsOwnBytes(again);
+        }
+    }
+
+    private static int moverThreads()
+    {
+        int movers = 0;
+        for (final Thread thread : Thread.getAllStackTraces().keySet())
+        {
+            movers += thread.isAlive() && thread.getName().equals("tiercache-mover") ? 1 : 0;
+        }
+        return movers;
+    }
 }
