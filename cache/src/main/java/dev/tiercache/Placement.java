@@ -185,6 +185,12 @@ final class Placement extends CacheRoom
             final int current = index.find(hash);
             if (current != EntryIndex.NOT_FOUND)
             {
+                if (landed != Tier.FILE)
+                {
+                    // the old value's L3 record stays until the new value reaches the file: a crash
+                    // meanwhile finds the old value, never neither
+                    slots.handOnRecord(current, slot, false);
+                }
                 final Tier old = levelOf(current);
                 policies[old.ordinal()].onRemove(current);
                 counters.levelEntries[old.ordinal()]--;
@@ -433,6 +439,11 @@ final class Placement extends CacheRoom
                         host.free(target);
                     }
                 }
+                else if (!core.closed && slots.isCurrent(slot, incarnation) && demoteOntoBacking(slot))
+                {
+                    movedDown(Tier.DEVICE, length);
+                    return;
+                }
                 else if (file != null && length <= fileMaxEntry() && !core.closed && slots.isCurrent(slot, incarnation))
                 {
                     final long fileLocation = copyToFile(slot, Tier.DEVICE, location, length, true);
@@ -442,6 +453,11 @@ final class Placement extends CacheRoom
                         return;
                     }
                 }
+            }
+            else if (from == Tier.HOST && demoteOntoBacking(slot))
+            {
+                movedDown(Tier.HOST, length);
+                return;
             }
             else if (from == Tier.HOST && file != null && length <= fileMaxEntry())
             {
@@ -470,6 +486,28 @@ final class Placement extends CacheRoom
             }
             core.placed.signalAll();
         }
+    }
+
+    /**
+     * Demotes a clean slot to L3 without a copy: its value is in L3 already, as its backing record,
+     * which the new L3 slot takes over.
+     *
+     * @return false when the slot is not clean, its record is gone, or no index slot was free.
+     */
+    boolean demoteOntoBacking(final int slot)
+    {
+        if (file == null || !isClean(slot))
+        {
+            return false;
+        }
+        final long location = index.backingLocation(slot);
+        final long sequence = index.backingSequence(slot);
+        if (file.sequence(location) != sequence)
+        {
+            slots.dropBacking(slot);
+            return false;
+        }
+        return slots.replaceSlot(slot, Tier.FILE, location, sequence) != EntryIndex.FULL;
     }
 
     void movedDown(final Tier from, final long length)
@@ -613,11 +651,21 @@ final class Placement extends CacheRoom
     void onFileRegionReclaimed(final long location, final long keyHash)
     {
         final int slot = index.find(keyHash);
-        if (slot != EntryIndex.NOT_FOUND && levelOf(slot) == Tier.FILE && index.location(slot) == location)
+        if (slot == EntryIndex.NOT_FOUND)
+        {
+            return;
+        }
+        if (levelOf(slot) == Tier.FILE && index.location(slot) == location)
         {
             counters.evictions[Tier.FILE.ordinal()]++;
             index.flags(slot, (byte) (index.flags(slot) | FLAG_FILE_GONE));
             slots.removeSlot(slot);
+        }
+        else if (levelOf(slot) != Tier.FILE && index.backingLocation(slot) == location)
+        {
+            // an L1/L2 entry's L3 record goes with its region: the entry is dirty from now on
+            index.backing(slot, IndexSlotDescriptor.NO_BACKING, 0);
+            index.flags(slot, (byte) (index.flags(slot) & ~FLAG_BACKING_STALE));
         }
     }
 
@@ -687,14 +735,37 @@ final class Placement extends CacheRoom
     }
 
     /**
+     * Writes a dirty L1 or L2 slot's value to L3, under the lock throughout; the new record
+     * becomes the slot's clean backing and an older value it kept is removed after it.
+     *
+     * @return the record's location, or a negative value when it was not written.
+     */
+    long persistLocked(final int slot)
+    {
+        final long written = copyToFile(slot, levelOf(slot), index.location(slot), index.rawLength(slot), false);
+        if (written >= 0)
+        {
+            final long sequence = file.sequence(written);
+            if (sequence < 0)
+            {
+                return FileStore.FULL;
+            }
+            slots.dropBacking(slot);
+            index.backing(slot, written, sequence);
+        }
+        return written;
+    }
+
+    /**
      * What {@link #writeBack} could not do.
      *
+     * @param written    entries written to L3.
      * @param notWritten entries left out (L3 had no room, the copy failed, or the entry is larger
      *                   than L3 takes).
      * @param bytes      their raw bytes.
      * @param firstError the first exception, or null.
      */
-    record WriteBackResult(int notWritten, long bytes, RuntimeException firstError)
+    record WriteBackResult(int written, int notWritten, long bytes, RuntimeException firstError)
     {
         String describe()
         {
@@ -704,27 +775,28 @@ final class Placement extends CacheRoom
     }
 
     /**
-     * Writes every L1 and L2 entry to L3 and forces the file, at close, under the lock throughout
-     * (nothing else runs meanwhile). Failures are logged and counted; none stops it.
+     * Writes every dirty L1 and L2 entry to L3 and forces the file, under the lock throughout
+     * (at close, and for {@code flush}). Failures are logged and counted; none stops it.
      *
      * @return what could not be written back.
      */
     WriteBackResult writeBack()
     {
+        int written = 0;
         int notWritten = 0;
         long notWrittenBytes = 0;
         RuntimeException firstError = null;
         for (int slot = 0; slot < index.capacity(); slot++)
         {
-            if (index.state(slot) == IndexSlotDescriptor.STATE_LIVE && levelOf(slot) != Tier.FILE)
+            if (index.state(slot) == IndexSlotDescriptor.STATE_LIVE && levelOf(slot) != Tier.FILE && !isClean(slot))
             {
                 final long length = index.rawLength(slot);
-                long written = FileStore.FULL;
+                long location = FileStore.FULL;
                 if (length <= fileMaxEntry())
                 {
                     try
                     {
-                        written = copyToFile(slot, levelOf(slot), index.location(slot), length, false);
+                        location = persistLocked(slot);
                     }
                     catch (final RuntimeException ex)
                     {
@@ -732,10 +804,14 @@ final class Placement extends CacheRoom
                         LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": write-back of an entry of " + length + " bytes failed", ex);
                     }
                 }
-                if (written < 0)
+                if (location < 0)
                 {
                     notWritten++;
                     notWrittenBytes += length;
+                }
+                else
+                {
+                    written++;
                 }
             }
         }
@@ -748,7 +824,7 @@ final class Placement extends CacheRoom
             firstError = firstError == null ? ex : firstError;
             LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": forcing L3 to the disk failed", ex);
         }
-        final WriteBackResult result = new WriteBackResult(notWritten, notWrittenBytes, firstError);
+        final WriteBackResult result = new WriteBackResult(written, notWritten, notWrittenBytes, firstError);
         if (notWritten > 0 || firstError != null)
         {
             LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": " + result.describe());

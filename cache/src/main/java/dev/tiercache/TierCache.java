@@ -538,6 +538,44 @@ public final class TierCache implements AutoCloseable
     }
 
     /**
+     * Makes every entry put before this call durable: each L1 and L2 entry whose value is not in
+     * L3 yet is written there (an entry read out of L3 keeps its L3 copy, so it needs nothing), and
+     * the file is forced to the disk. After it returns, a kill -9 or a power loss keeps every
+     * entry put before it, and no removed or replaced key comes back with an older value. Puts and
+     * moves wait while it runs; reads do not.
+     *
+     * @return entries written to L3 by this call.
+     * @throws IllegalStateException when the cache has no L3, or when some entries could not be
+     *                               made durable (L3 full of newer entries, larger than L3 takes,
+     *                               a failed device copy): the others are, and the message says
+     *                               how many and how many bytes were left out.
+     */
+    public int flush()
+    {
+        lock.lock();
+        try
+        {
+            checkOpen();
+            if (levels.file == null)
+            {
+                throw new IllegalStateException("TierCache " + name + " has no L3 to flush to: " + levels.fileOffReason);
+            }
+            accessDrain.drainLocked();
+            final Placement.WriteBackResult result = placement.writeBack();
+            if (result.notWritten() > 0 || result.firstError() != null)
+            {
+                throw new IllegalStateException("TierCache " + name + ": flush wrote " + result.written() + " entries, but " + result.describe(),
+                    result.firstError());
+            }
+            return result.written();
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Number of entries.
      *
      * @return entries in all levels.
@@ -802,6 +840,8 @@ public final class TierCache implements AutoCloseable
                 }
                 else
                 {
+                    // an L1/L2 entry's L3 record (a clean copy, or an older value kept) is live in the file
+                    blocks[Tier.FILE.ordinal()] += index.backingLocation(slot) != IndexSlotDescriptor.NO_BACKING ? 1 : 0;
                     blocks[tier.ordinal()]++;
                     bytes[tier.ordinal()] += (tier == Tier.DEVICE ? levels.device : levels.host).blockSize(index.location(slot));
                 }

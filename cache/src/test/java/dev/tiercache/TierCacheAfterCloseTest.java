@@ -77,6 +77,7 @@ class TierCacheAfterCloseTest
         calls.put("remove(String)", c -> c.remove("a"));
         calls.put("remove(byte[])", c -> c.remove(new byte[] {1}));
         calls.put("clear()", TierCache::clear);
+        calls.put("flush()", TierCache::flush);
         return calls;
     }
 
