@@ -7,11 +7,15 @@ import dev.tiercache.LevelStats;
 import dev.tiercache.Part;
 import dev.tiercache.Tier;
 import dev.tiercache.TierCache;
+import dev.tiercache.TensorSpec;
 import dev.tiercache.cuda.CudaRuntime;
+import dev.tiercache.cuda.CudaStream;
 import dev.tiercache.cuda.DeviceBuffer;
+import dev.tiercache.cuda.DeviceNormalizer;
 import dev.tiercache.cuda.MemcpyKind;
 
 import java.io.PrintWriter;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
 import java.util.Objects;
@@ -66,8 +70,11 @@ public final class DatasetCache implements AutoCloseable
     private final ProgressListener progress;
     private final double fillFraction;
     private final PeriodicStatsReporter statsReporter;
+    private final BatchCounters counters = new BatchCounters();
     private ExecutorService prefetcher;
     private CudaRuntime runtime;
+    private DeviceNormalizer normalizer;
+    private CudaStream normalizeStream;
 
     private DatasetCache(final Builder builder)
     {
@@ -346,7 +353,8 @@ public final class DatasetCache implements AutoCloseable
         long at = 0;
         for (int i = 0; i < keys.length; i++)
         {
-            try (EntryHandle handle = loader == null ? cache.get(keys[i]) : cache.get(keys[i], loader))
+            final long started = System.nanoTime();
+            try (EntryHandle handle = lookUp(keys[i], loader))
             {
                 if (handle == null)
                 {
@@ -363,10 +371,186 @@ public final class DatasetCache implements AutoCloseable
                     handle.copyTo(part, destination.asSlice(at, length));
                     at += length;
                 }
+                counters.read(handle.tier(), System.nanoTime() - started);
             }
         }
         batchDone();
         return at;
+    }
+
+    /**
+     * A lease on a key, loading it on a miss when there is a loader; an L3 hit is counted as a
+     * read that waited on the file (its bytes are read, checked and decoded on this thread).
+     */
+    private EntryHandle lookUp(final long key, final TierCache.Loader loader)
+    {
+        final EntryHandle cached = cache.get(key);
+        if (cached != null || loader == null)
+        {
+            return cached;
+        }
+        final long started = System.nanoTime();
+        final EntryHandle loaded = cache.get(key, loader);
+        counters.loaded(System.nanoTime() - started);
+        return loaded;
+    }
+
+    /**
+     * What the batch methods have read so far: entries by level, how long L3 reads and copies
+     * took, how long normalisation took.
+     *
+     * @return a snapshot.
+     */
+    public BatchStats batchStats()
+    {
+        return counters.snapshot();
+    }
+
+    /**
+     * Normalises the uint8 CHW entries of {@code keys} on the host, back to back and in order,
+     * into {@code destination}: {@link Normalization#applyOnHost} over each entry's leased bytes
+     * (an L1 entry is first copied to the host).
+     *
+     * @param keys          the batch; each entry one {@link DType#U8} part of shape {@code [C, H, W]}
+     *                      with {@code C == normalization.channels()}.
+     * @param destination   at least the batch's output bytes.
+     * @param normalization what to compute.
+     * @param loader        makes the parts of a key that missed; {@code null} to report misses.
+     * @return bytes written, or {@code -1 - i} when key {@code i} is not cached.
+     * @throws IllegalArgumentException for an entry of another shape, or a destination too small.
+     */
+    public long getBatchNormalized(
+        final long[] keys, final MemorySegment destination, final Normalization normalization, final TierCache.Loader loader)
+    {
+        Objects.requireNonNull(normalization, "normalization");
+        long at = 0;
+        try (Arena scratch = Arena.ofConfined())
+        {
+            MemorySegment staging = null;
+            for (int i = 0; i < keys.length; i++)
+            {
+                final long started = System.nanoTime();
+                try (EntryHandle handle = lookUp(keys[i], loader))
+                {
+                    if (handle == null)
+                    {
+                        return -1 - i;
+                    }
+                    final long plane = checkImage(keys[i], handle, normalization);
+                    final long elements = handle.partByteSize(0);
+                    final long length = normalization.outputBytes(elements);
+                    checkRoom(keys[i], length, at, destination.byteSize());
+                    final MemorySegment source;
+                    if (handle.tier() == Tier.DEVICE)
+                    {
+                        if (staging == null || staging.byteSize() < elements)
+                        {
+                            staging = scratch.allocate(elements, 64);
+                        }
+                        source = staging.asSlice(0, elements);
+                        handle.copyTo(0, source);
+                    }
+                    else
+                    {
+                        source = handle.segment(0);
+                    }
+                    final long copied = System.nanoTime();
+                    counters.read(handle.tier(), copied - started);
+                    normalization.applyOnHost(source, destination.asSlice(at, length), elements, plane);
+                    counters.normalized(System.nanoTime() - copied);
+                    at += length;
+                }
+            }
+        }
+        batchDone();
+        return at;
+    }
+
+    /**
+     * Gathers the uint8 CHW entries of {@code keys} into device memory and normalises them there
+     * with the {@link dev.tiercache.cuda.NormalizeKernel} kernels: the batch never passes through
+     * host memory on its way from L1, and an L2 or L3 entry crosses the link once, as uint8. Returns
+     * when the normalised batch is in {@code destination}.
+     *
+     * @param keys          the batch, as for {@link #getBatchNormalized}.
+     * @param gathered      device memory for the batch's uint8 bytes.
+     * @param destination   device memory for the batch's output bytes.
+     * @param normalization what to compute.
+     * @param loader        makes the parts of a key that missed; {@code null} to report misses.
+     * @return output bytes written, or {@code -1 - i} when key {@code i} is not cached.
+     * @throws IllegalStateException    when the cache has no GPU level or the driver API is missing.
+     * @throws IllegalArgumentException for entries of different shapes, or buffers too small.
+     */
+    public long getBatchOnDevice(
+        final long[] keys, final DeviceBuffer gathered, final DeviceBuffer destination, final Normalization normalization,
+        final TierCache.Loader loader)
+    {
+        Objects.requireNonNull(normalization, "normalization");
+        if (keys.length == 0)
+        {
+            return 0;
+        }
+        final TensorSpec first;
+        try (EntryHandle handle = lookUp(keys[0], loader))
+        {
+            if (handle == null)
+            {
+                return -1;
+            }
+            checkImage(keys[0], handle, normalization);
+            first = handle.spec(0);
+        }
+        final long[] offsets = new long[keys.length];
+        final long bytes = getBatchOnDevice(keys, gathered, offsets, loader);
+        if (bytes < 0)
+        {
+            return bytes;
+        }
+        if (bytes != first.byteSize() * keys.length)
+        {
+            throw new IllegalArgumentException("batch of " + keys.length + " entries has " + bytes + " bytes, not " + keys.length + " x " +
+                first + ": every entry of a normalised batch must have the first one's shape");
+        }
+        final long output = normalization.outputBytes(bytes);
+        checkRoom(keys[0], output, 0, destination.byteSize());
+        final long started = System.nanoTime();
+        final long plane = first.elementCount() / first.dim(0);
+        synchronized (this)
+        {
+            final DeviceNormalizer kernels = normalizer();
+            kernels.launch(gathered.address(), destination.address(), bytes, plane, normalization.output() == DType.F16,
+                normalization.scale(), normalization.offset(), normalizeStream);
+            normalizeStream.synchronize();
+        }
+        counters.normalized(System.nanoTime() - started);
+        return output;
+    }
+
+    private DeviceNormalizer normalizer()
+    {
+        if (normalizer == null)
+        {
+            final CudaRuntime cuda = runtime();
+            normalizer = DeviceNormalizer.load(cuda, 0);
+            normalizeStream = cuda.createStream(false);
+        }
+        return normalizer;
+    }
+
+    /**
+     * Checks that an entry is one uint8 image of {@code normalization.channels()} channels.
+     *
+     * @return the elements of one channel plane.
+     */
+    private static long checkImage(final long key, final EntryHandle handle, final Normalization normalization)
+    {
+        final TensorSpec spec = handle.spec(0);
+        if (handle.partCount() != 1 || spec.dtype() != DType.U8 || spec.rank() < 2 || spec.dim(0) != normalization.channels())
+        {
+            throw new IllegalArgumentException("key " + key + " holds " + handle.partCount() + " part(s), the first " + spec +
+                ": normalisation takes one U8 part of shape [" + normalization.channels() + ", ...]");
+        }
+        return spec.elementCount() / spec.dim(0);
     }
 
     /**
@@ -428,7 +612,8 @@ public final class DatasetCache implements AutoCloseable
         long at = 0;
         for (int i = 0; i < keys.length; i++)
         {
-            try (EntryHandle handle = loader == null ? cache.get(keys[i]) : cache.get(keys[i], loader))
+            final long started = System.nanoTime();
+            try (EntryHandle handle = lookUp(keys[i], loader))
             {
                 if (handle == null)
                 {
@@ -439,6 +624,7 @@ public final class DatasetCache implements AutoCloseable
                 {
                     offsets[i] = at;
                 }
+                final Tier tier = handle.tier();
                 for (int part = 0, n = handle.partCount(); part < n; part++)
                 {
                     final long length = handle.partByteSize(part);
@@ -452,6 +638,7 @@ public final class DatasetCache implements AutoCloseable
                     }
                     at += length;
                 }
+                counters.read(tier, System.nanoTime() - started);
             }
         }
         batchDone();
@@ -588,14 +775,28 @@ public final class DatasetCache implements AutoCloseable
     public void close()
     {
         final ExecutorService executor;
+        final DeviceNormalizer kernels;
+        final CudaStream stream;
         synchronized (this)
         {
             executor = prefetcher;
             prefetcher = null;
+            kernels = normalizer;
+            normalizer = null;
+            stream = normalizeStream;
+            normalizeStream = null;
         }
         if (executor != null)
         {
             executor.close();
+        }
+        if (stream != null)
+        {
+            stream.close();
+        }
+        if (kernels != null)
+        {
+            kernels.close();
         }
     }
 
