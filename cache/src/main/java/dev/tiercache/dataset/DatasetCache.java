@@ -74,7 +74,8 @@ public final class DatasetCache implements AutoCloseable
     private ExecutorService prefetcher;
     private CudaRuntime runtime;
     private DeviceNormalizer normalizer;
-    private CudaStream normalizeStream;
+    private final java.util.concurrent.ConcurrentLinkedQueue<CudaStream> idleStreams = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.List<CudaStream> streams = new java.util.ArrayList<>();
 
     private DatasetCache(final Builder builder)
     {
@@ -490,49 +491,97 @@ public final class DatasetCache implements AutoCloseable
         {
             return 0;
         }
-        final TensorSpec first;
-        try (EntryHandle handle = lookUp(keys[0], loader))
+        TensorSpec first = null;
+        final CudaStream stream = takeStream();
+        final EntryHandle[] leases = new EntryHandle[keys.length];
+        boolean queued = false;
+        try
         {
-            if (handle == null)
+            // every lease stays open until the stream has run: the copies read the leased bytes asynchronously
+            final CudaRuntime cuda = runtime();
+            long at = 0;
+            for (int i = 0; i < keys.length; i++)
             {
-                return -1;
+                final long started = System.nanoTime();
+                final EntryHandle handle = lookUp(keys[i], loader);
+                if (handle == null)
+                {
+                    return -1 - i;
+                }
+                leases[i] = handle;
+                if (i == 0)
+                {
+                    checkImage(keys[0], handle, normalization);
+                    first = handle.spec(0);
+                }
+                else if (!handle.spec(0).equals(first) || handle.partCount() != 1)
+                {
+                    throw new IllegalArgumentException("key " + keys[i] + " holds " + handle.spec(0) + ", the batch's first entry " + first +
+                        ": every entry of a normalised batch must have the first one's shape");
+                }
+                final long length = handle.partByteSize(0);
+                checkRoom(keys[i], length, at, gathered.byteSize());
+                if (handle.tier() == Tier.DEVICE)
+                {
+                    cuda.copyAsync(gathered.address() + at, handle.devicePointer(0), length, MemcpyKind.DEVICE_TO_DEVICE, stream);
+                }
+                else
+                {
+                    gathered.copyFromHostAsync(handle.segment(0), at, stream);
+                }
+                queued = true;
+                counters.read(handle.tier(), System.nanoTime() - started);
+                at += length;
             }
-            checkImage(keys[0], handle, normalization);
-            first = handle.spec(0);
+            final long output = normalization.outputBytes(at);
+            checkRoom(keys[0], output, 0, destination.byteSize());
+            final long started = System.nanoTime();
+            normalizer().launch(gathered.address(), destination.address(), at, first.elementCount() / first.dim(0),
+                normalization.output() == DType.F16, normalization.scale(), normalization.offset(), stream);
+            stream.synchronize();
+            queued = false;
+            counters.normalized(System.nanoTime() - started);
+            batchDone();
+            return output;
         }
-        final long[] offsets = new long[keys.length];
-        final long bytes = getBatchOnDevice(keys, gathered, offsets, loader);
-        if (bytes < 0)
+        finally
         {
-            return bytes;
+            if (queued)
+            {
+                stream.synchronize();
+            }
+            for (final EntryHandle lease : leases)
+            {
+                if (lease != null)
+                {
+                    lease.close();
+                }
+            }
+            idleStreams.add(stream);
         }
-        if (bytes != first.byteSize() * keys.length)
-        {
-            throw new IllegalArgumentException("batch of " + keys.length + " entries has " + bytes + " bytes, not " + keys.length + " x " +
-                first + ": every entry of a normalised batch must have the first one's shape");
-        }
-        final long output = normalization.outputBytes(bytes);
-        checkRoom(keys[0], output, 0, destination.byteSize());
-        final long started = System.nanoTime();
-        final long plane = first.elementCount() / first.dim(0);
-        synchronized (this)
-        {
-            final DeviceNormalizer kernels = normalizer();
-            kernels.launch(gathered.address(), destination.address(), bytes, plane, normalization.output() == DType.F16,
-                normalization.scale(), normalization.offset(), normalizeStream);
-            normalizeStream.synchronize();
-        }
-        counters.normalized(System.nanoTime() - started);
-        return output;
     }
 
-    private DeviceNormalizer normalizer()
+    /** A stream of the pool (one per thread normalising at a time), made when none is idle. */
+    private CudaStream takeStream()
+    {
+        final CudaStream idle = idleStreams.poll();
+        if (idle != null)
+        {
+            return idle;
+        }
+        final CudaStream made = runtime().createStream(true);
+        synchronized (this)
+        {
+            streams.add(made);
+        }
+        return made;
+    }
+
+    private synchronized DeviceNormalizer normalizer()
     {
         if (normalizer == null)
         {
-            final CudaRuntime cuda = runtime();
-            normalizer = DeviceNormalizer.load(cuda, 0);
-            normalizeStream = cuda.createStream(false);
+            normalizer = DeviceNormalizer.load(runtime(), 0);
         }
         return normalizer;
     }
@@ -776,21 +825,22 @@ public final class DatasetCache implements AutoCloseable
     {
         final ExecutorService executor;
         final DeviceNormalizer kernels;
-        final CudaStream stream;
+        final java.util.List<CudaStream> made;
         synchronized (this)
         {
             executor = prefetcher;
             prefetcher = null;
             kernels = normalizer;
             normalizer = null;
-            stream = normalizeStream;
-            normalizeStream = null;
+            made = new java.util.ArrayList<>(streams);
+            streams.clear();
+            idleStreams.clear();
         }
         if (executor != null)
         {
             executor.close();
         }
-        if (stream != null)
+        for (final CudaStream stream : made)
         {
             stream.close();
         }

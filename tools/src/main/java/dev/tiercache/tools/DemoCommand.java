@@ -86,7 +86,7 @@ public final class DemoCommand implements Callable<Integer>
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--count", defaultValue = "2000", description = "Images to make (default: ${DEFAULT-VALUE}); ignored with --images.")
+    @Option(names = "--count", defaultValue = "1000", description = "Images to make (default: ${DEFAULT-VALUE}); ignored with --images.")
     int count;
 
     @Option(names = "--images", paramLabel = "DIR",

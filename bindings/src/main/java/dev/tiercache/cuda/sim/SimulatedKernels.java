@@ -83,21 +83,30 @@ final class SimulatedKernels
         final long n = launch.count();
         final MemorySegment in = MemorySegment.ofAddress(source).reinterpret(n);
         final MemorySegment out = MemorySegment.ofAddress(destination).reinterpret(n * launch.outputBytes());
-        for (int i = 0; Integer.compareUnsigned(i, launch.elements) < 0; i++)
+        // the elements in the grid-stride loop's order; the channel, the PTX's unsigned div and rem
+        // of the index, is the same for a whole plane, so it is worked out once per plane
+        int i = 0;
+        while (Integer.compareUnsigned(i, launch.elements) < 0)
         {
             final int channel = Integer.remainderUnsigned(Integer.divideUnsigned(i, launch.plane), launch.channels);
             // the PTX starts from scale0/offset0 and moves in scale1..3 under predicates c == 1, 2, 3
             final int select = channel == 1 || channel == 2 || channel == 3 ? channel : 0;
-            final float x = Byte.toUnsignedInt(in.get(ValueLayout.JAVA_BYTE, Integer.toUnsignedLong(i)));
-            final float y = Math.fma(x, launch.scale[select], launch.offset[select]);
-            if (launch.f16)
+            final float scale = launch.scale[select];
+            final float offset = launch.offset[select];
+            final long end = Math.min(n, (Integer.toUnsignedLong(Integer.divideUnsigned(i, launch.plane)) + 1) * Integer.toUnsignedLong(launch.plane));
+            for (long e = Integer.toUnsignedLong(i); e < end; e++)
             {
-                out.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * Integer.toUnsignedLong(i), Float.floatToFloat16(y));
+                final float y = Math.fma((float)Byte.toUnsignedInt(in.get(ValueLayout.JAVA_BYTE, e)), scale, offset);
+                if (launch.f16)
+                {
+                    out.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * e, Float.floatToFloat16(y));
+                }
+                else
+                {
+                    out.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * e, y);
+                }
             }
-            else
-            {
-                out.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * Integer.toUnsignedLong(i), y);
-            }
+            i = (int)end;
         }
     }
 }
