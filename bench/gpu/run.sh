@@ -25,7 +25,7 @@ tiercache_find_jdk
 
 bundle() {
   rm -rf "$kit" && mkdir -p "$kit/lib" "$kit/test-classes"
-  ./mvnw -B -q -o -DskipTests -Dbench.smoke.skip=true -Dstress.skip=true package test-compile -pl bindings,cache,tools,bench -am
+  ./mvnw -B -q -o -DskipTests -Dbench.smoke.skip=true -Dstress.skip=true package -pl bindings,cache,tools,bench -am
   version=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' pom.xml | head -1)
   ./mvnw -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$version" -DoutputDirectory="$kit/lib"
   ./mvnw -B -q -o dependency:copy-dependencies -pl cache -DincludeScope=runtime -DoutputDirectory="$root/$kit/lib"
