@@ -112,6 +112,68 @@ public final class CudaLibrary
         return Holder.LOCATION;
     }
 
+    /**
+     * The process-wide lookup for the CUDA driver API's symbols ({@code libcuda.so.1}, installed by
+     * the NVIDIA driver), used to load and launch kernels. It follows the runtime's choice: the
+     * simulated device answers both APIs; a real runtime pairs with the system's driver library;
+     * with no runtime, or no driver library, the lookup is empty.
+     *
+     * @return the lookup; empty when there is no driver API.
+     */
+    public static SymbolLookup driverSymbolLookup()
+    {
+        return DriverHolder.LOOKUP;
+    }
+
+    /**
+     * Where the driver API was found, or why not.
+     *
+     * @return e.g. {@code libcuda.so.1}, {@code simulated device 'mx250'}, or the reason there is none.
+     */
+    public static String driverLocation()
+    {
+        return DriverHolder.DESCRIPTION;
+    }
+
+    /** The driver library's soname; the driver installs it, never the toolkit. */
+    static final String DRIVER_SONAME = "libcuda.so.1";
+
+    private static final class DriverHolder
+    {
+        static final SymbolLookup LOOKUP;
+        static final String DESCRIPTION;
+
+        static
+        {
+            final Location runtime = location();
+            SymbolLookup lookup = EMPTY_LOOKUP;
+            String description;
+            switch (runtime.kind())
+            {
+                case SIMULATED ->
+                {
+                    lookup = symbolLookup();
+                    description = runtime.description();
+                }
+                case REAL ->
+                {
+                    try
+                    {
+                        lookup = SymbolLookup.libraryLookup(DRIVER_SONAME, Arena.global());
+                        description = DRIVER_SONAME;
+                    }
+                    catch (final IllegalArgumentException ex)
+                    {
+                        description = "no driver library: " + ex.getMessage();
+                    }
+                }
+                default -> description = "no CUDA runtime, so no driver API: " + runtime.description();
+            }
+            LOOKUP = lookup;
+            DESCRIPTION = description;
+        }
+    }
+
     private static final class Holder
     {
         static final Location LOCATION;
