@@ -32,6 +32,10 @@ final class CacheCore
     final Levels levels;
     /** Set under the lock by close; read by readers without it. */
     volatile boolean closed;
+    /** The mover is parked (or about to): a reader that buffers an access wakes it. */
+    volatile boolean moverParked;
+    /** Wakes the parked mover; set once the mover exists. */
+    MoverIdle moverIdle;
     /**
      * Signalled, under the lock, when a demotion ends or the last writer outside the lock comes
      * back: what a put waiting for room and a closing cache wait for.

@@ -385,6 +385,10 @@ final class ReadPath extends CacheRoom
      */
     void record(final AccessBuffer buffer, final long event)
     {
+        if (core.moverParked)
+        {
+            core.moverIdle.wake();
+        }
         if (buffer.offer(event) == AccessBuffer.FULL && lock.tryLock())
         {
             try

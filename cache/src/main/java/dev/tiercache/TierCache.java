@@ -8,7 +8,6 @@ import dev.tiercache.policy.PromotionRule;
 import dev.tiercache.profile.HardwareProfile;
 import dev.tiercache.store.Transfers;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
 import javax.management.InstanceAlreadyExistsException;
 import javax.management.JMException;
@@ -140,7 +139,9 @@ public final class TierCache implements AutoCloseable
                 {
                     new Recovery(core, slots).recover();
                 }
-                this.moverRunner = new AgentRunner(new SleepingMillisIdleStrategy(1), this::onMoverError, null, new Mover(this, config.cleanupIntervalNanos));
+                final Mover mover = new Mover(this, config.cleanupIntervalNanos);
+                core.moverIdle = new MoverIdle(core, mover);
+                this.moverRunner = new AgentRunner(core.moverIdle, this::onMoverError, null, mover);
             }
             catch (final RuntimeException | Error ex)
             {
@@ -154,7 +155,13 @@ public final class TierCache implements AutoCloseable
             index.close();
             throw ex;
         }
-        AgentRunner.startOnThread(moverRunner);
+        // a daemon: a cache someone forgot to close must not keep the JVM alive
+        AgentRunner.startOnThread(moverRunner, runnable ->
+        {
+            final Thread thread = new Thread(runnable, "tiercache-mover");
+            thread.setDaemon(true);
+            return thread;
+        });
         registerMBean();
     }
 
@@ -798,6 +805,16 @@ public final class TierCache implements AutoCloseable
     long quarantinedBytes()
     {
         return levels.transfers.quarantinedBytes();
+    }
+
+    /**
+     * Test hook: how often the mover parked since open.
+     *
+     * @return parks.
+     */
+    long moverParks()
+    {
+        return core.moverIdle.parks();
     }
 
     /**
