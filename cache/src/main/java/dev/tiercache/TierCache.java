@@ -18,6 +18,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -359,11 +360,17 @@ public final class TierCache implements AutoCloseable
 
     /**
      * Looks an entry up, loading and storing it on a miss (a training data loader's fall back to
-     * reading from disk).
+     * reading from disk). Single-flight: threads that miss the same key while it loads wait for
+     * that one load instead of loading it again. The lookup counts once in the statistics: a miss
+     * when the entry had to be loaded (the read of the loaded entry is part of it), a hit
+     * otherwise.
      *
      * @param key    the key.
-     * @param loader makes the parts on a miss.
-     * @return a lease.
+     * @param loader makes the parts on a miss; may throw, and may return null (nothing to cache).
+     * @return a lease, or {@code null} when the loader returned null.
+     * @throws LoadException wrapping a checked exception the loader threw (for this thread or for
+     *                       the thread whose load it waited for); unchecked ones pass unchanged.
+     * @throws IllegalStateException when the loaded entry was evicted before it could be read.
      */
     public EntryHandle get(final long key, final Loader loader)
     {
@@ -372,13 +379,105 @@ public final class TierCache implements AutoCloseable
         {
             return cached;
         }
-        put(key, loader.load(key));
-        final EntryHandle loaded = get(key);
-        if (loaded == null)
+        while (true)
         {
-            throw new IllegalStateException("key=" + key + " was evicted between its load and its read; the cache is too small for it");
+            final CompletableFuture<Boolean> mine = new CompletableFuture<>();
+            final CompletableFuture<Boolean> running = loads.putIfAbsent(key, mine);
+            if (running != null)
+            {
+                final boolean stored;
+                try
+                {
+                    stored = running.join();
+                }
+                catch (final java.util.concurrent.CompletionException ex)
+                {
+                    throw rethrown(key, ex.getCause());
+                }
+                if (!stored)
+                {
+                    return null;
+                }
+                final EntryHandle loaded = readLoaded(key);
+                if (loaded != null)
+                {
+                    return loaded;
+                }
+                continue; // evicted (or removed) since that load: load it here
+            }
+            try
+            {
+                final Part[] parts = loader.load(key);
+                if (parts != null)
+                {
+                    put(key, parts);
+                }
+                mine.complete(parts != null);
+                if (parts == null)
+                {
+                    return null;
+                }
+            }
+            catch (final Throwable ex)
+            {
+                mine.completeExceptionally(ex);
+                throw rethrown(key, ex);
+            }
+            finally
+            {
+                loads.remove(key, mine);
+            }
+            final EntryHandle loaded = readLoaded(key);
+            if (loaded == null)
+            {
+                throw new IllegalStateException("key=" + key + " was evicted between its load and its read; the cache is too small for it");
+            }
+            return loaded;
+        }
+    }
+
+    /** Loads in flight, by key, for the single flight of {@link #get(long, Loader)}. */
+    private final java.util.concurrent.ConcurrentHashMap<Long, CompletableFuture<Boolean>> loads = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The read that follows a load: part of the lookup that missed, so it is not counted again. */
+    private EntryHandle readLoaded(final long key)
+    {
+        final EntryHandle loaded = get(key);
+        if (loaded != null)
+        {
+            counters.levelHits[loaded.tier().ordinal()].decrement();
+        }
+        else
+        {
+            counters.misses.decrement();
         }
         return loaded;
+    }
+
+    private static RuntimeException rethrown(final long key, final Throwable thrown)
+    {
+        if (thrown instanceof RuntimeException unchecked)
+        {
+            return unchecked;
+        }
+        if (thrown instanceof Error error)
+        {
+            throw error;
+        }
+        return new LoadException("key=" + key + ": the loader failed: " + thrown, thrown);
+    }
+
+    /**
+     * A loader of {@link #get(long, Loader)} threw a checked exception; it is the cause.
+     */
+    public static final class LoadException extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        LoadException(final String message, final Throwable cause)
+        {
+            super(message, cause);
+        }
     }
 
     /**
@@ -1104,9 +1203,12 @@ public final class TierCache implements AutoCloseable
          * Loads the parts of a key.
          *
          * @param key the key that missed.
-         * @return its parts.
+         * @return its parts, or null when there is nothing to cache for it.
+         * @throws Exception whatever reading the source throws; {@link TierCache#get(long, Loader)}
+         *                   passes unchecked ones on and wraps checked ones in a
+         *                   {@link LoadException}.
          */
-        Part[] load(long key);
+        Part[] load(long key) throws Exception;
     }
 
     /**

@@ -182,7 +182,23 @@ public final class DatasetCache implements AutoCloseable
                 progress.onProgress(task, index + 1, keys.length, bytes, System.nanoTime() - start);
                 continue;
             }
-            final Part[] parts = loader.load(key);
+            final Part[] parts;
+            try
+            {
+                parts = loader.load(key);
+            }
+            catch (final RuntimeException ex)
+            {
+                throw ex;
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException("preload: the loader failed for key " + key + ": " + ex, ex);
+            }
+            if (parts == null)
+            {
+                continue;
+            }
             final long size = payloadBytes(parts);
             if (size > maxBytes - bytes)
             {
