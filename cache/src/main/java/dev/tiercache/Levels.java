@@ -87,6 +87,11 @@ final class Levels
                 }
                 else
                 {
+                    if (plan.bytes() < config.deviceBytes)
+                    {
+                        LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": L1 asked for " + config.deviceBytes + " bytes, capped to " +
+                            plan.bytes() + " by the " + plan.reason());
+                    }
                     try
                     {
                         device = DeviceStore.create(probed, plan, 256);

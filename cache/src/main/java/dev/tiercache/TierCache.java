@@ -1072,14 +1072,30 @@ public final class TierCache implements AutoCloseable
     {
         try
         {
-            mbeanName = new ObjectName("dev.tiercache:type=TierCache,name=" + ObjectName.quote(name));
-            ManagementFactory.getPlatformMBeanServer().registerMBean(
-                new javax.management.StandardMBean(new TierCacheStatsMXBean(this), TierCacheMXBean.class, true), mbeanName);
-        }
-        catch (final InstanceAlreadyExistsException ex)
-        {
-            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": an MBean of that name exists; statistics not exported");
-            mbeanName = null;
+            // a second cache of the same name gets "name-2" (and so on) rather than no statistics
+            for (int attempt = 1; ; attempt++)
+            {
+                final String exported = attempt == 1 ? name : name + "-" + attempt;
+                mbeanName = new ObjectName("dev.tiercache:type=TierCache,name=" + ObjectName.quote(exported));
+                try
+                {
+                    ManagementFactory.getPlatformMBeanServer().registerMBean(
+                        new javax.management.StandardMBean(new TierCacheStatsMXBean(this), TierCacheMXBean.class, true), mbeanName);
+                    if (attempt > 1)
+                    {
+                        LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": an MBean of that name exists; statistics exported as " +
+                            mbeanName);
+                    }
+                    break;
+                }
+                catch (final InstanceAlreadyExistsException ex)
+                {
+                    if (attempt == 1000)
+                    {
+                        throw ex;
+                    }
+                }
+            }
         }
         catch (final JMException ex)
         {

@@ -436,6 +436,22 @@ class TierCacheTest
     }
 
     @Test
+    void aSecondCacheOfTheSameName_exportsItsStatisticsUnderAUniqueName() throws Exception
+    {
+        final javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        try (TierCache first = TierCache.builder().hostBytes(1 << 20).maxEntries(64).name("twin").build();
+             TierCache second = TierCache.builder().hostBytes(1 << 20).maxEntries(64).name("twin").build())
+        {
+            second.put(1L, random(100, 1));
+            second.get(1L).close();
+            assertEquals(0L, server.getAttribute(new javax.management.ObjectName("dev.tiercache:type=TierCache,name=\"twin\""), "Accesses"));
+            assertEquals(1L, server.getAttribute(new javax.management.ObjectName("dev.tiercache:type=TierCache,name=\"twin-2\""), "Accesses"));
+            assertEquals("twin", first.name());
+        }
+        assertFalse(server.isRegistered(new javax.management.ObjectName("dev.tiercache:type=TierCache,name=\"twin-2\"")));
+    }
+
+    @Test
     void getWithLoader_loadsOnAMissOnly()
     {
         try (TierCache cache = small().build())

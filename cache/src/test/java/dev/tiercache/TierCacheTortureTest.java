@@ -182,7 +182,9 @@ class TierCacheTortureTest
                 {
                     Thread.currentThread().interrupt();
                 }
-                process.destroyForcibly();
+                // SIGKILL through the handle: Process.destroyForcibly would also close our end of
+                // its output, losing the lines it wrote before it died
+                process.toHandle().destroyForcibly();
             });
             for (line = out.readLine(); line != null; line = out.readLine())
             {
