@@ -831,20 +831,29 @@ public final class TierCache implements AutoCloseable
     private CacheStats statsLocked()
     {
         final List<LevelStats> levelStats = new ArrayList<>(CacheCounters.LEVELS);
+        final dev.tiercache.store.FileStoreStats fileStats = levels.file == null || core.closed ? null : levels.file.stats();
+        final String fileFailure = levels.file == null ? null : levels.file.failure();
         for (final Tier tier : Tier.values())
         {
             final int l = tier.ordinal();
-            final boolean enabled = tier == Tier.HOST || (tier == Tier.DEVICE ? levels.device != null : levels.file != null);
+            final boolean enabled = tier == Tier.HOST || (tier == Tier.DEVICE ? levels.device != null : levels.file != null && fileFailure == null);
             final long capacity = switch (tier)
             {
                 case DEVICE -> levels.device == null ? 0 : levels.device.capacity();
                 case HOST -> levels.host.capacity();
                 case FILE -> levels.file == null ? 0 : levels.file.capacityBytes();
             };
-            levelStats.add(new LevelStats(tier, enabled, enabled ? null : tier == Tier.DEVICE ? levels.deviceOffReason : levels.fileOffReason,
-                capacity, core.closed ? 0 : slots.used(tier), counters.levelEntries[l], counters.levelAccesses(l), counters.levelHits[l].sum(),
-                counters.evictions[l], counters.promotions[l], counters.demotions[l], counters.bytesUp[l], counters.bytesDown[l],
-                tier == Tier.FILE ? counters.corruptSkipped.sum() : 0));
+            final String reason = enabled ? null : switch (tier)
+            {
+                case DEVICE -> levels.deviceOffReason;
+                case HOST -> null;
+                case FILE -> fileFailure != null ? "failed: " + fileFailure : levels.fileOffReason;
+            };
+            final long used = core.closed ? 0 : tier == Tier.FILE ? (fileStats == null ? 0 : fileStats.liveStoredBytes()) : slots.used(tier);
+            final long dead = tier == Tier.FILE && fileStats != null ? Math.max(0, fileStats.usedBytes() - fileStats.liveStoredBytes()) : 0;
+            levelStats.add(new LevelStats(tier, enabled, reason, capacity, used, core.closed ? 0 : counters.levelEntries[l], counters.levelAccesses(l),
+                counters.levelHits[l].sum(), counters.evictions[l], counters.promotions[l], counters.demotions[l], counters.bytesUp[l],
+                counters.bytesDown[l], tier == Tier.FILE ? counters.corruptSkipped.sum() : 0, dead));
         }
         return new CacheStats(levelStats, counters.misses.sum() + counters.hits(), counters.hits(), counters.puts, counters.rejected);
     }
@@ -1117,8 +1126,9 @@ public final class TierCache implements AutoCloseable
      * saying how many entries (and bytes) could not be written back.
      *
      * <p>After close, every operation on entries throws {@link IllegalStateException} naming the
-     * cache; {@link #size()} is 0, {@link #hasDevice()} false, {@link #stats()} the figures taken
-     * as it closed, and {@link #name()} the name.
+     * cache; {@link #size()} is 0, {@link #hasDevice()} false, {@link #stats()} the run's counters
+     * as they were when it closed with nothing held (no entries, no bytes used), and
+     * {@link #name()} the name.
      */
     @Override
     public void close()
@@ -1143,7 +1153,6 @@ public final class TierCache implements AutoCloseable
                             writeBack.firstError());
                     }
                 }
-                finalStats = statsLocked();
             }
             catch (final RuntimeException ex)
             {
@@ -1153,6 +1162,8 @@ public final class TierCache implements AutoCloseable
             {
                 core.closed = true;
             }
+            // the run's counters stay readable; what it held is gone with it
+            finalStats = statsLocked();
             // writers that left the lock for a copy come back, see the cache closed and give back
             // what they reserved; the stores must outlive them
             core.placed.signalAll();

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * What every public method of a closed cache does: an operation on entries throws an
  * {@link IllegalStateException} naming the cache; {@code size()} is 0, {@code hasDevice()} false,
- * {@code name()} the name, {@code stats()} the final figures taken when it closed, and a second
+ * {@code name()} the name, {@code stats()} the run's counters with nothing held, and a second
  * {@code close()} does nothing. The table is checked against the class, so a new public method
  * without a defined behaviour after close fails this test.
  */
@@ -130,9 +130,14 @@ class TierCacheAfterCloseTest
         assertEquals(0, cache.size());
         assertFalse(cache.hasDevice());
         assertEquals("closed-one", cache.name());
-        // the final figures: what the cache held and did when it closed
+        // the run's counters stay; what it held is gone
         final CacheStats last = cache.stats();
         assertEquals(52, last.puts());
+        for (final Tier tier : Tier.values())
+        {
+            assertEquals(0, last.level(tier).entries(), tier.label());
+            assertEquals(0, last.level(tier).usedBytes(), tier.label());
+        }
         assertEquals(last, cache.stats());
         assertDoesNotThrow(cache::close);
     }

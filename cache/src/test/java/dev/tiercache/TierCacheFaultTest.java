@@ -301,6 +301,43 @@ class TierCacheFaultTest
         }
     }
 
+    @Test
+    void aFileShrunkUnderTheCache_turnsL3OffWithTheReason_inTheStatistics() throws Exception
+    {
+        final Path file = dir.resolve("l3.tc");
+        try (TierCache cache = TierCache.builder().deviceBytes(0).hostBytes(256 << 10).file(file, 16 * MIB).fileRegionBytes(1 * MIB)
+            .maxEntries(1024).persistOnClose(false).build())
+        {
+            for (int key = 0; key < KEYS; key++)
+            {
+                cache.put(key, value(key, 1, LENGTH));
+            }
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE))
+            {
+                channel.truncate(4096);
+            }
+            for (int i = 0; i < 50 && cache.stats().level(Tier.FILE).enabled(); i++)
+            {
+                LockSupport.parkNanos(2_000_000L);
+                for (int key = 0; key < KEYS; key++)
+                {
+                    try (EntryHandle handle = cache.get(key))
+                    {
+                        if (handle != null && handle.tier() == Tier.FILE)
+                        {
+                            final MemorySegment out = Arena.ofAuto().allocate(handle.byteSize(), 64);
+                            handle.copyTo(0, out);
+                            assertNull(verify(key, 1, LENGTH, out));
+                        }
+                    }
+                }
+            }
+            final LevelStats l3 = cache.stats().level(Tier.FILE);
+            assertTrue(!l3.enabled() && l3.disabledReason().startsWith("failed: "), l3.toString());
+            assertTrue(l3.toString().contains("was truncated to length=4096"), l3.toString());
+        }
+    }
+
     private static int moverThreads()
     {
         int movers = 0;

@@ -160,6 +160,8 @@ class TierCacheTortureTest
         int lastFlush = -1;
         final List<String> wrong = new ArrayList<>();
         final List<String> other = new ArrayList<>();
+        final java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
+        boolean endedAlone;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
         {
             String line = out.readLine();
@@ -184,6 +186,7 @@ class TierCacheTortureTest
                 }
                 // SIGKILL through the handle: Process.destroyForcibly would also close our end of
                 // its output, losing the lines it wrote before it died
+                killed.set(true);
                 process.toHandle().destroyForcibly();
             });
             for (line = out.readLine(); line != null; line = out.readLine())
@@ -205,6 +208,9 @@ class TierCacheTortureTest
                     other.add(line);
                 }
             }
+            // the output ended: by the kill, or because the child died by itself (a failure)
+            endedAlone = !killed.get();
+            killer.interrupt();
             killer.join();
         }
         finally
@@ -212,9 +218,9 @@ class TierCacheTortureTest
             process.destroyForcibly();
             assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the killed child did not end");
         }
-        if (lastDone < 0 && !other.isEmpty())
+        if (endedAlone)
         {
-            throw new AssertionError("the child failed: " + other);
+            throw new AssertionError("the child ended before it was killed: " + other);
         }
         return new Outcome(lastDone, lastFlush, wrong);
     }
