@@ -926,6 +926,25 @@ public final class TierCache implements AutoCloseable
     }
 
     /**
+     * What the cache's bookkeeping holds in native memory, for the footprint report: {index slots
+     * and key table, meta arena reserved, meta arena used}.
+     *
+     * @return bytes.
+     */
+    long[] bookkeepingBytes()
+    {
+        lock.lock();
+        try
+        {
+            return new long[] {index.nativeBytes(), levels.metaStore.capacity(), levels.metaStore.usedBytes()};
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Test hook: checks every level's books against the entries present. Each live or retired
      * slot owns one block of its level (L1, L2), one meta record and, in L3, one live file entry;
      * the per-level entry counters count the live slots. Open handles on L3 hits hold L2 staging

@@ -169,6 +169,16 @@ public final class EntryIndex implements AutoCloseable
     }
 
     /**
+     * Native bytes this index holds: its slots and its key table, allocated once.
+     *
+     * @return bytes.
+     */
+    public long nativeBytes()
+    {
+        return slots.byteSize() + table.byteSize();
+    }
+
+    /**
      * The number of slots chosen at construction.
      *
      * @return the capacity.
