@@ -1,4 +1,6 @@
-package dev.tiercache;
+package dev.tiercache.config;
+
+import dev.tiercache.SettingsException;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -18,10 +20,16 @@ import java.util.Set;
  * <p>The result maps each full dotted key to its scalar's text (a string's contents without
  * quotes or escapes, a number or boolean as written) and line, in file order.
  */
-final class SettingsTomlParser
+public final class SettingsTomlParser
 {
-    /** One scalar: its text and the line it is on. */
-    record Value(String text, boolean quoted, int line)
+    /**
+     * One scalar: its text and the line it is on.
+     *
+     * @param text   a string's contents, or a number or boolean as written.
+     * @param quoted whether it was a string.
+     * @param line   its line, from 1.
+     */
+    public record Value(String text, boolean quoted, int line)
     {
     }
 
@@ -44,7 +52,7 @@ final class SettingsTomlParser
      * @return full dotted key to value, in file order.
      * @throws SettingsException naming the line of the first syntax error.
      */
-    static Map<String, Value> parse(final String text, final String source)
+    public static Map<String, Value> parse(final String text, final String source)
     {
         return new SettingsTomlParser(text, source).document();
     }
