@@ -1283,6 +1283,7 @@ public final class TierCache implements AutoCloseable
         public TierCache build()
         {
             final TierCacheConfig config = config();
+            config.checkPathsExist();
             checkAgainstMachine(config);
             return new TierCache(config);
         }

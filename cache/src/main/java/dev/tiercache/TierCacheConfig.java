@@ -349,7 +349,8 @@ public final class TierCacheConfig
         final Setting given = merged.get(SettingsKey.FILE_PATH);
         if (given == null)
         {
-            return merged.containsKey(SettingsKey.FILE_SIZE) ? Path.of(System.getProperty("java.io.tmpdir"), FILE_NAME) : null;
+            final Object size = values.get(SettingsKey.FILE_SIZE);
+            return size != null && (Long)size > 0 ? Path.of(System.getProperty("java.io.tmpdir"), FILE_NAME) : null;
         }
         final Path path = (Path)values.get(SettingsKey.FILE_PATH);
         final String written = given.written();
@@ -436,22 +437,6 @@ public final class TierCacheConfig
                 "larger than one region (" + SettingsKey.FILE_REGION_SIZE.key + " = " + SettingsUnits.formatBytes(region) +
                     "): an L3 entry lives in one region");
         }
-        final Path path = (Path)values.get(SettingsKey.FILE_PATH);
-        if (fileBytes > 0 && merged.containsKey(SettingsKey.FILE_PATH))
-        {
-            final Path folder = path.toAbsolutePath().getParent();
-            if (folder == null || !Files.isDirectory(folder))
-            {
-                throw contradiction(SettingsKey.FILE_PATH, values, sources, merged, "the folder " + folder +
-                    (folder != null && Files.exists(folder) ? " is not a directory" : " does not exist") +
-                    "; must be a file in an existing directory, or an existing directory");
-            }
-            if (Files.exists(path) && !Files.isRegularFile(path))
-            {
-                throw contradiction(SettingsKey.FILE_PATH, values, sources, merged,
-                    "exists and is not a regular file; must be a file in an existing directory, or an existing directory");
-            }
-        }
     }
 
     /** A limit the user set must fit its level; a default or the profile's rule is only a ceiling. */
@@ -473,6 +458,34 @@ public final class TierCacheConfig
         {
             throw contradiction(entryKey, values, sources, merged, "larger than the level (" + levelKey.key + " = " +
                 SettingsUnits.formatBytes(level) + ", " + sources.get(levelKey) + ")");
+        }
+    }
+
+    /**
+     * Checks the L3 path against this machine: its folder must exist. Not part of
+     * {@link #conclude}, so that a file written for another machine still loads here.
+     *
+     * @throws SettingsException naming {@code cache.disk.path}, its value and its source.
+     */
+    void checkPathsExist()
+    {
+        if (fileBytes == 0 || filePath == null)
+        {
+            return;
+        }
+        final Path folder = filePath.toAbsolutePath().getParent();
+        final String written = String.valueOf(values.get(SettingsKey.FILE_PATH));
+        final String source = sources.get(SettingsKey.FILE_PATH);
+        if (folder == null || !Files.isDirectory(folder))
+        {
+            throw new SettingsException(SettingsKey.FILE_PATH.key, written, "the folder " + folder +
+                (folder != null && Files.exists(folder) ? " is not a directory" : " does not exist") +
+                "; must be a file in an existing directory, or an existing directory", source);
+        }
+        if (Files.exists(filePath) && !Files.isRegularFile(filePath))
+        {
+            throw new SettingsException(SettingsKey.FILE_PATH.key, written,
+                "exists and is not a regular file; must be a file in an existing directory, or an existing directory", source);
         }
     }
 

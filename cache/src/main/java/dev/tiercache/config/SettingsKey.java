@@ -67,8 +67,9 @@ public enum SettingsKey
         DURATION(SettingsUnits.DURATION_FORMS, "at least 0; 0 turns it off"),
         POSITIVE_DURATION(SettingsUnits.DURATION_FORMS, "at least 1 ms"),
         BOOLEAN("true or false", "true or false"),
-        POLICY("a policy name", "one of " + EvictionPolicies.names()),
-        FILE_POLICY("a policy name", FifoPolicy.NAME + ": L3 reclaims whole regions in the order they were written"),
+        POLICY("one of " + EvictionPolicies.names(), "one of " + EvictionPolicies.names()),
+        FILE_POLICY(FifoPolicy.NAME + ": L3 reclaims whole regions in the order they were written",
+            FifoPolicy.NAME + ": L3 reclaims whole regions in the order they were written"),
         PATH("a path", "not empty");
 
         /** How the value is written, e.g. {@code a size like "512MB" ...}. */
