@@ -1057,12 +1057,18 @@ public final class TierCache implements AutoCloseable
         /**
          * L3: the file and its size; an existing file is reopened and its entries recovered.
          *
-         * @param path  the file, or a directory for {@code tiercache.l3} inside it.
+         * @param path  the file, or a directory for {@code tiercache.l3} inside it; {@code null} only
+         *              with 0 bytes, for no L3 whatever a file or the environment says.
          * @param bytes its size, at least one region; 0 turns L3 off.
          * @return this.
          */
         public Builder file(final java.nio.file.Path path, final long bytes)
         {
+            if (path == null && bytes == 0)
+            {
+                explicit.remove(SettingsKey.FILE_PATH);
+                return put(SettingsKey.FILE_SIZE, 0L, "file");
+            }
             put(SettingsKey.FILE_PATH, named(path, "path"), "file");
             return put(SettingsKey.FILE_SIZE, bytes, "file");
         }

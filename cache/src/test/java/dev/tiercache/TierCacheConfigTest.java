@@ -429,7 +429,7 @@ class TierCacheConfigTest
         "[cache]\\nname = \"a\"\\nname = \"b\"\\n | cache.name: is set twice",
         "[cache]\\n[cache]\\n | table [cache] is defined twice",
         "[cache]\\nname = \"\"\"x\"\"\"\\n | multi-line strings",
-        "[cache]\\nttl = 1979-05-27\\n | is not a TOML string, number or boolean",
+        "[cache]\\nttl = 1979-05-27\\n | is not supported in tiercache settings",
         "[cache]\\nname = \"a\" b\\n | expected the end of the line",
         "[cache]\\nname = \"\\q\"\\n | unknown escape \\q",
         "[cache\\n | expected ']' to close the table header"})

@@ -123,7 +123,9 @@ public final class SettingsLoader
                 throw new SettingsException(name, written, "the same setting as " + namedAs.get(key) + ", which is also set", source);
             }
             namedAs.put(key, name);
-            layer.put(key, new Setting(parse(key, name, value.text(), written, source), written, source));
+            // TOML's 1_000 is 1000; inside a string an underscore is the user's own text
+            final String scalar = value.quoted() ? value.text() : value.text().replace("_", "");
+            layer.put(key, new Setting(parse(key, name, scalar, written, source), written, source));
         }
         return layer;
     }
