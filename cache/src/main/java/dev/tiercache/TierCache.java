@@ -183,6 +183,7 @@ public final class TierCache implements AutoCloseable
      */
     public Tier put(final long key, final Part... parts)
     {
+        checkParts(parts);
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment keyBytes = arena.allocate(Long.BYTES);
@@ -200,6 +201,7 @@ public final class TierCache implements AutoCloseable
      */
     public Tier put(final long key, final MemorySegment bytes)
     {
+        nonNull(bytes, "bytes");
         return put(key, Part.blob(bytes));
     }
 
@@ -212,6 +214,8 @@ public final class TierCache implements AutoCloseable
      */
     public Tier put(final String key, final Part... parts)
     {
+        nonNull(key, "key");
+        checkParts(parts);
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         return placement.put(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, parts);
     }
@@ -225,6 +229,8 @@ public final class TierCache implements AutoCloseable
      */
     public Tier put(final byte[] key, final Part... parts)
     {
+        nonNull(key, "key");
+        checkParts(parts);
         final MemorySegment keyBytes = MemorySegment.ofArray(key.clone());
         return placement.put(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, parts);
     }
@@ -253,6 +259,7 @@ public final class TierCache implements AutoCloseable
      */
     public boolean get(final long key, final EntryHandle handle)
     {
+        nonNull(handle, "handle");
         if (handle.isOpen())
         {
             throw new IllegalStateException("the handle still holds a lease: close it before reusing it");
@@ -268,6 +275,7 @@ public final class TierCache implements AutoCloseable
      */
     public EntryHandle get(final String key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         final EntryHandle handle = new EntryHandle();
         return reads.lookupInto(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0, handle) ? handle : null;
@@ -281,6 +289,7 @@ public final class TierCache implements AutoCloseable
      */
     public EntryHandle get(final byte[] key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key);
         final EntryHandle handle = new EntryHandle();
         return reads.lookupInto(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0, handle) ? handle : null;
@@ -297,6 +306,7 @@ public final class TierCache implements AutoCloseable
      */
     public long getInto(final long key, final MemorySegment destination)
     {
+        nonNull(destination, "destination");
         return reads.getInto(key, destination);
     }
 
@@ -362,6 +372,7 @@ public final class TierCache implements AutoCloseable
      */
     public EntryHandle get(final long key, final Loader loader)
     {
+        nonNull(loader, "loader");
         final EntryHandle cached = get(key);
         if (cached != null)
         {
@@ -427,8 +438,26 @@ public final class TierCache implements AutoCloseable
      */
     public boolean contains(final String key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         return containsKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0);
+    }
+
+    private static <T> T nonNull(final T value, final String parameter)
+    {
+        return Objects.requireNonNull(value, () -> parameter + " is null");
+    }
+
+    private static void checkParts(final Part[] parts)
+    {
+        nonNull(parts, "parts");
+        for (int i = 0; i < parts.length; i++)
+        {
+            if (parts[i] == null)
+            {
+                throw new NullPointerException("parts[" + i + "] is null");
+            }
+        }
     }
 
     private boolean containsKey(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
@@ -465,6 +494,7 @@ public final class TierCache implements AutoCloseable
      */
     public boolean remove(final String key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         return removeKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0);
     }
