@@ -32,7 +32,7 @@ import java.util.Objects;
  *
  * <h2>Sizing rules</h2>
  * Each {@code recommended*} method documents its rule. They are starting points that a
- * configuration overrides ({@code CacheSettings}); they never take memory that the rest of the
+ * configuration overrides ({@code TierCacheConfig}); they never take memory that the rest of the
  * process needs to stay alive: device headroom stays free, at most a quarter of available RAM
  * is pinned, at most half of the free disk is preallocated.
  *
