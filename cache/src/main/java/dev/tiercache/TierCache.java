@@ -443,9 +443,14 @@ public final class TierCache implements AutoCloseable
         return containsKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0);
     }
 
+    /** A null check for the hit path: no capturing lambda, so nothing is allocated when the value is there. */
     private static <T> T nonNull(final T value, final String parameter)
     {
-        return Objects.requireNonNull(value, () -> parameter + " is null");
+        if (value == null)
+        {
+            throw new NullPointerException(parameter + " is null");
+        }
+        return value;
     }
 
     private static void checkParts(final Part[] parts)

@@ -402,6 +402,85 @@ class BadInputTableTest
         throw new AssertionError("no sample for " + type + " (cache " + cache + ")");
     }
 
+    @Test
+    void nullArguments_toStaticMethodsOfTheExportedPackages_areRefusedNamingTheParameter() throws Exception
+    {
+        final List<String> failures = new ArrayList<>();
+        final List<String> checked = new ArrayList<>();
+        for (final String pkg : List.of("dev.tiercache", "dev.tiercache.profile", "dev.tiercache.dataset"))
+        {
+            final Path folder = Path.of(TierCache.class.getProtectionDomain().getCodeSource().getLocation().toURI()).resolve(pkg.replace('.', '/'));
+            try (Stream<Path> files = Files.list(folder))
+            {
+                for (final Path file : files.filter(f -> f.toString().endsWith(".class")).sorted().toList())
+                {
+                    final Class<?> type = Class.forName(pkg + "." + file.getFileName().toString().replace(".class", ""));
+                    if (!Modifier.isPublic(type.getModifiers()))
+                    {
+                        continue;
+                    }
+                    for (final Method method : type.getDeclaredMethods())
+                    {
+                        if (!Modifier.isPublic(method.getModifiers()) || !Modifier.isStatic(method.getModifiers()) || method.isSynthetic() ||
+                            method.getName().equals("valueOf") && type.isEnum())
+                        {
+                            continue;
+                        }
+                        final Parameter[] parameters = method.getParameters();
+                        for (int i = 0; i < parameters.length; i++)
+                        {
+                            if (parameters[i].getType().isPrimitive())
+                            {
+                                continue;
+                            }
+                            final Object[] args = new Object[parameters.length];
+                            boolean sampled = true;
+                            for (int j = 0; j < parameters.length && sampled; j++)
+                            {
+                                try
+                                {
+                                    args[j] = j == i ? null : sample(parameters[j].getType(), null);
+                                }
+                                catch (final AssertionError noSample)
+                                {
+                                    sampled = false;
+                                }
+                            }
+                            if (!sampled)
+                            {
+                                continue;
+                            }
+                            final String name = type.getSimpleName() + "." + method.getName() + "(" + parameters[i].getName() + ")";
+                            checked.add(name);
+                            try
+                            {
+                                method.invoke(null, args);
+                            }
+                            catch (final InvocationTargetException thrown)
+                            {
+                                final Throwable cause = thrown.getCause();
+                                if (!namesParameter(cause, parameters[i].getName()))
+                                {
+                                    failures.add(name + " threw " + cause);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        System.out.println("null checked for " + checked.size() + " static parameters: " + checked);
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
+    }
+
+    /** A message that names the parameter, not the JVM's account of which dereference failed. */
+    private static boolean namesParameter(final Throwable thrown, final String parameter)
+    {
+        final String message = thrown.getMessage();
+        return (thrown instanceof NullPointerException || thrown instanceof IllegalArgumentException) && message != null &&
+            !message.startsWith("Cannot ") && message.matches("(?s).*\\b" + java.util.regex.Pattern.quote(parameter) + "\\b.*");
+    }
+
     /** Parameters documented to take {@code null}: "none" or "the default". */
     private static final Set<String> NULL_ALLOWED = Set.of("profile(profile)", "settingsFile(toml)", "environment(variables)");
 
@@ -450,7 +529,7 @@ class BadInputTableTest
                             }
                             assertTrue(cause instanceof NullPointerException || cause instanceof IllegalArgumentException,
                                 type.getSimpleName() + "." + name + " threw " + cause);
-                            assertEquals(parameters[i].getName() + " is null", cause.getMessage(), type.getSimpleName() + "." + name);
+                            assertTrue(namesParameter(cause, parameters[i].getName()), type.getSimpleName() + "." + name + " threw " + cause);
                         }
                         catch (final IllegalAccessException ex)
                         {
