@@ -23,7 +23,8 @@ import java.util.Objects;
 /**
  * Every setting of a cache, resolved and validated: immutable, the one configuration a
  * {@link TierCache} is built from. {@link TierCache.Builder#config()} makes one without opening a
- * cache; {@link TierCache#config()} returns the one a cache was built from.
+ * cache; {@link TierCache#config()} returns the one a cache was built from. Immutable, so safe to
+ * share between threads.
  *
  * <h2>Sources and precedence</h2>
  * Highest first: values set on the {@link TierCache.Builder}, the environment
