@@ -12,5 +12,6 @@ module dev.tiercache {
     exports dev.tiercache;
     exports dev.tiercache.dataset;
     exports dev.tiercache.profile;
+    // not exported: config (the settings loaders behind TierCache.Builder), store, index, policy
 
 }

@@ -17,7 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class CacheCore
 {
-    final TierCache.Builder config;
+    final TierCacheConfig config;
     final PromotionRule rule;
     final TransferCostModel costs;
     final String name;
@@ -49,7 +49,7 @@ final class CacheCore
     /** Tests only: runs on a writer's thread each time it has left the lock for a copy; null otherwise. */
     volatile Runnable outsideLockHook;
 
-    CacheCore(final TierCache.Builder config, final String name, final EntryIndex index, final Levels levels)
+    CacheCore(final TierCacheConfig config, final String name, final EntryIndex index, final Levels levels)
     {
         this.config = config;
         this.rule = config.promotionRule();

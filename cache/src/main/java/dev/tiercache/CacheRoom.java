@@ -42,7 +42,7 @@ abstract class CacheRoom
     static final int NO_SLOT = -1;
 
     final CacheCore core;
-    final TierCache.Builder config;
+    final TierCacheConfig config;
     final PromotionRule rule;
     final TransferCostModel costs;
     final String name;

@@ -55,7 +55,7 @@ final class Levels
      * @param reclaims told of every live entry of an L3 region about to be reclaimed.
      * @return the stores.
      */
-    static Levels open(final TierCache.Builder config, final String name, final FileStore.ReclaimListener reclaims)
+    static Levels open(final TierCacheConfig config, final String name, final FileStore.ReclaimListener reclaims)
     {
         final List<AutoCloseable> opened = new ArrayList<>();
         try

@@ -1,10 +1,12 @@
 package dev.tiercache;
 
+import dev.tiercache.config.SettingsKey;
+import dev.tiercache.config.SettingsLoader;
+import dev.tiercache.config.SettingsLoader.Setting;
 import dev.tiercache.cuda.CudaException;
 import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.policy.EvictionPolicies;
-import dev.tiercache.policy.PromotionRule;
 import dev.tiercache.profile.HardwareProfile;
 import dev.tiercache.store.Transfers;
 import org.agrona.concurrent.AgentRunner;
@@ -16,8 +18,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -89,7 +95,7 @@ public final class TierCache implements AutoCloseable
     private static final System.Logger LOG = System.getLogger(TierCache.class.getName());
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
-    private final Builder config;
+    private final TierCacheConfig config;
     private final String name;
     private final CacheCore core;
     private final Levels levels;
@@ -109,7 +115,7 @@ public final class TierCache implements AutoCloseable
     private volatile CacheStats finalStats;
     private ObjectName mbeanName;
 
-    private TierCache(final Builder config)
+    private TierCache(final TierCacheConfig config)
     {
         this.config = config;
         this.name = config.name != null ? config.name : "tiercache-" + INSTANCES.incrementAndGet();
@@ -189,6 +195,7 @@ public final class TierCache implements AutoCloseable
      */
     public Tier put(final long key, final Part... parts)
     {
+        checkParts(parts);
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment keyBytes = arena.allocate(Long.BYTES);
@@ -206,6 +213,7 @@ public final class TierCache implements AutoCloseable
      */
     public Tier put(final long key, final MemorySegment bytes)
     {
+        nonNull(bytes, "bytes");
         return put(key, Part.blob(bytes));
     }
 
@@ -218,6 +226,8 @@ public final class TierCache implements AutoCloseable
      */
     public Tier put(final String key, final Part... parts)
     {
+        nonNull(key, "key");
+        checkParts(parts);
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         return placement.put(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, parts);
     }
@@ -231,6 +241,8 @@ public final class TierCache implements AutoCloseable
      */
     public Tier put(final byte[] key, final Part... parts)
     {
+        nonNull(key, "key");
+        checkParts(parts);
         final MemorySegment keyBytes = MemorySegment.ofArray(key.clone());
         return placement.put(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, parts);
     }
@@ -259,6 +271,7 @@ public final class TierCache implements AutoCloseable
      */
     public boolean get(final long key, final EntryHandle handle)
     {
+        nonNull(handle, "handle");
         if (handle.isOpen())
         {
             throw new IllegalStateException("the handle still holds a lease: close it before reusing it");
@@ -274,6 +287,7 @@ public final class TierCache implements AutoCloseable
      */
     public EntryHandle get(final String key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         final EntryHandle handle = new EntryHandle();
         return reads.lookupInto(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0, handle) ? handle : null;
@@ -287,6 +301,7 @@ public final class TierCache implements AutoCloseable
      */
     public EntryHandle get(final byte[] key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key);
         final EntryHandle handle = new EntryHandle();
         return reads.lookupInto(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0, handle) ? handle : null;
@@ -303,6 +318,7 @@ public final class TierCache implements AutoCloseable
      */
     public long getInto(final long key, final MemorySegment destination)
     {
+        nonNull(destination, "destination");
         return reads.getInto(key, destination);
     }
 
@@ -374,6 +390,7 @@ public final class TierCache implements AutoCloseable
      */
     public EntryHandle get(final long key, final Loader loader)
     {
+        nonNull(loader, "loader");
         final EntryHandle cached = get(key);
         if (cached != null)
         {
@@ -531,6 +548,7 @@ public final class TierCache implements AutoCloseable
      */
     public boolean contains(final String key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         return containsKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0);
     }
@@ -543,8 +561,31 @@ public final class TierCache implements AutoCloseable
      */
     public boolean contains(final byte[] key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key);
         return containsKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0);
+    }
+
+    /** A null check for the hit path: no capturing lambda, so nothing is allocated when the value is there. */
+    private static <T> T nonNull(final T value, final String parameter)
+    {
+        if (value == null)
+        {
+            throw new NullPointerException(parameter + " is null");
+        }
+        return value;
+    }
+
+    private static void checkParts(final Part[] parts)
+    {
+        nonNull(parts, "parts");
+        for (int i = 0; i < parts.length; i++)
+        {
+            if (parts[i] == null)
+            {
+                throw new NullPointerException("parts[" + i + "] is null");
+            }
+        }
     }
 
     private boolean containsKey(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
@@ -581,6 +622,7 @@ public final class TierCache implements AutoCloseable
      */
     public boolean remove(final String key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         return removeKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0);
     }
@@ -593,6 +635,7 @@ public final class TierCache implements AutoCloseable
      */
     public boolean remove(final byte[] key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key);
         return removeKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0);
     }
@@ -803,6 +846,16 @@ public final class TierCache implements AutoCloseable
         LOG.log(System.Logger.Level.ERROR, "tiercache " + name + ": mover failed", throwable);
     }
 
+
+    /**
+     * The configuration this cache was built from, with the source of each value.
+     *
+     * @return the configuration.
+     */
+    public TierCacheConfig config()
+    {
+        return config;
+    }
 
     /**
      * A snapshot of every figure: the placement figures (entries, usage, moves) are consistent
@@ -1258,74 +1311,52 @@ public final class TierCache implements AutoCloseable
     }
 
     /**
-     * The configuration, validated once by {@link #build()}; every error names the key and the value.
-     * Sizes are bytes, durations nanoseconds.
+     * Collects a configuration and opens a cache. Setters only record a value; {@link #config()}
+     * (and so {@link #build()}) concludes the configuration once: it stacks the sources (this
+     * builder over the {@link #environment environment} over the {@link #settingsFile file}),
+     * fills the rest from the {@link #profile profile} and the defaults of
+     * {@link TierCacheConfig}, and validates everything, naming the bad key, its value, what is
+     * allowed and where it came from. Sizes are bytes, durations nanoseconds.
      */
     public static final class Builder
     {
-        private static final long MIB = 1L << 20;
-        private static final long UNSET = Long.MIN_VALUE;
-        /** L1 size when neither the builder nor a profile says. */
-        public static final long DEVICE_BYTES_DEFAULT = 512 * MIB;
-        /** L2 size when neither the builder nor a profile says. */
-        public static final long HOST_BYTES_DEFAULT = 256 * MIB;
-        /**
-         * L3 size when a file is given without one: 4 GiB, or less where the profile's share of the
-         * free disk ({@link HardwareProfile#recommendedFileBytes()}) is less. A library does not
-         * take half of someone's disk unasked; a larger L3 is one setting away.
-         */
-        public static final long FILE_BYTES_DEFAULT = 4L << 30;
-
-        String name;
-        boolean useGpu = true;
-        int deviceOrdinal;
-        HardwareProfile profile;
-        long deviceBytes = UNSET;
-        double deviceHeadroom = 0.25;
-        long vramLimitBytes;
-        long hostBytes = UNSET;
-        long fileBytes;
-        java.nio.file.Path filePath;
-        long fileRegionBytes = 64 * MIB;
-        boolean compression = true;
-        double minCompressionSavings = 0.05;
-        String devicePolicy = EvictionPolicies.DEFAULT;
-        String hostPolicy = EvictionPolicies.DEFAULT;
-        int promoteToDeviceAfter = 4;
-        int promoteToHostAfter = 2;
-        long demoteAfterIdleNanos = 600_000_000_000L;
-        double highWaterMark = 0.95;
-        double evictToFraction = 0.90;
-        long ttlNanos;
-        long deviceMaxEntryBytes = UNSET;
-        long hostMaxEntryBytes = UNSET;
-        long fileMaxEntryBytes = UNSET;
-        int maxEntries = 1 << 16;
-        long cleanupIntervalNanos = 1_000_000_000L;
-        boolean persistOnClose = true;
+        private final EnumMap<SettingsKey, Setting> explicit = new EnumMap<>(SettingsKey.class);
+        private java.nio.file.Path settingsFile;
+        private Map<String, String> environment;
+        private HardwareProfile profile;
 
         Builder()
         {
         }
 
+        private Builder put(final SettingsKey key, final Object value, final String method)
+        {
+            explicit.put(key, new Setting(value, String.valueOf(value), "builder " + method));
+            return this;
+        }
+
+        private static <T> T named(final T value, final String parameter)
+        {
+            return Objects.requireNonNull(value, () -> parameter + " is null");
+        }
+
         /**
          * The name used for JMX and logs.
          *
-         * @param name a name.
+         * @param name a name; by default the cache names itself {@code tiercache-N}.
          * @return this.
          */
         public Builder name(final String name)
         {
-            this.name = name;
-            return this;
+            return put(SettingsKey.NAME, named(name, "name"), "name");
         }
 
         /**
          * Sizes the levels from a machine's profile ({@link HardwareProfile#detect()} or a preset):
-         * L1, L2 and (with {@link #file(java.nio.file.Path)}) L3, and the largest entry of each
-         * level. Sizes set explicitly on this builder win over the profile's.
+         * L1, L2 and (with a file) L3, and the largest entry of each level. Sizes set by any other
+         * source win over the profile's.
          *
-         * @param profile the machine.
+         * @param profile the machine, or {@code null} for the fixed defaults (the default).
          * @return this.
          */
         public Builder profile(final HardwareProfile profile)
@@ -1335,162 +1366,162 @@ public final class TierCache implements AutoCloseable
         }
 
         /**
-         * Takes every setting from loaded settings (file, environment and profile merged, see
-         * {@link CacheSettings#load}). Call it first: builder calls after it override.
+         * Reads settings from a TOML file (keys in {@link TierCacheConfig}); the environment and
+         * this builder's own setters win over it.
          *
-         * @param settings the settings.
+         * @param toml the file, or {@code null} for none (the default).
          * @return this.
          */
-        public Builder settings(final CacheSettings settings)
+        public Builder settingsFile(final java.nio.file.Path toml)
         {
-            profile = settings.profile();
-            name = settings.name();
-            useGpu = settings.deviceEnabled();
-            deviceOrdinal = settings.deviceOrdinal();
-            deviceBytes = settings.deviceBytes();
-            vramLimitBytes = settings.vramLimitBytes();
-            deviceHeadroom = settings.deviceHeadroom();
-            hostBytes = settings.hostBytes();
-            filePath = settings.filePath();
-            fileBytes = settings.filePath() == null ? 0 : settings.fileBytes();
-            fileRegionBytes = settings.fileRegionBytes();
-            compression = settings.compression();
-            minCompressionSavings = settings.minCompressionSavings();
-            persistOnClose = settings.persistOnClose();
-            devicePolicy = settings.policy(Tier.DEVICE);
-            hostPolicy = settings.policy(Tier.HOST);
-            promoteToDeviceAfter = settings.promoteToDeviceAfter();
-            promoteToHostAfter = settings.promoteToHostAfter();
-            for (final Tier tier : Tier.values())
-            {
-                if (settings.maxEntryBytes(tier) > 0)
-                {
-                    maxEntryBytes(tier, settings.maxEntryBytes(tier));
-                }
-            }
-            maxEntries = settings.maxItems();
-            highWaterMark = settings.evictionThreshold();
-            evictToFraction = settings.evictionTarget();
-            cleanupIntervalNanos = settings.cleanupInterval().toNanos();
-            demoteAfterIdleNanos = settings.idleDemotion().toNanos();
-            ttlNanos = settings.ttl().toNanos();
-            if (!settings.useMmap())
-            {
-                LOG.log(System.Logger.Level.WARNING, "use_mmap=false is ignored: the L3 file is always memory-mapped");
-            }
+            this.settingsFile = toml;
             return this;
         }
 
         /**
-         * Whether to use a GPU level at all (default true; off when no runtime is usable anyway).
+         * Reads the {@code CACHE_*} variables of an environment, e.g. {@code System.getenv()};
+         * this builder's own setters win over them, and they win over the file.
          *
-         * @param useGpu false to keep L1 off.
+         * @param variables the variables, or {@code null} for none (the default).
+         * @return this.
+         */
+        public Builder environment(final Map<String, String> variables)
+        {
+            this.environment = variables == null ? null : Map.copyOf(variables);
+            return this;
+        }
+
+        /**
+         * Sets any key from its text, as a file would.
+         *
+         * @param key   a key's name or alias, e.g. {@code cache.memory.max_items}.
+         * @param value its text, e.g. {@code "1000"} or {@code "4GB"}.
+         * @return this.
+         * @throws SettingsException for an unknown key or a value of the wrong form.
+         */
+        public Builder set(final String key, final String value)
+        {
+            named(key, "key");
+            named(value, "value");
+            final String source = "builder set";
+            final SettingsKey known = SettingsKey.byName(key);
+            if (known == null)
+            {
+                final String closest = SettingsKey.closest(key);
+                throw new SettingsException(key, value, "unknown key" + (closest == null ? "" : "; did you mean " + closest + "?") +
+                    " Known keys: " + TierCacheConfig.keys(), source);
+            }
+            explicit.put(known, new Setting(SettingsLoader.parse(known, key, value, value, source), value, source));
+            return this;
+        }
+
+        /**
+         * Whether to use a GPU level at all (off anyway when no runtime is usable).
+         *
+         * @param useGpu false to keep L1 off; default true.
          * @return this.
          */
         public Builder useGpu(final boolean useGpu)
         {
-            this.useGpu = useGpu;
-            return this;
+            return put(SettingsKey.DEVICE_ENABLED, useGpu, "useGpu");
         }
 
         /**
          * Which GPU holds L1.
          *
-         * @param ordinal device ordinal, default 0.
+         * @param ordinal device ordinal, at least 0; default 0.
          * @return this.
          */
         public Builder deviceOrdinal(final int ordinal)
         {
-            this.deviceOrdinal = ordinal;
-            return this;
+            return put(SettingsKey.DEVICE_ORDINAL, (long)ordinal, "deviceOrdinal");
         }
 
         /**
          * L1 size (capped by free device memory minus headroom, and by the VRAM limit).
          *
-         * @param bytes default 512 MiB; 0 turns L1 off.
+         * @param bytes at least 0; 0 turns L1 off; default {@link TierCacheConfig#DEVICE_BYTES_DEFAULT} or the profile's.
          * @return this.
          */
         public Builder deviceBytes(final long bytes)
         {
-            this.deviceBytes = bytes;
-            return this;
+            return put(SettingsKey.DEVICE_SIZE, bytes, "deviceBytes");
         }
 
         /**
          * Share of the device's total memory L1 never takes.
          *
-         * @param fraction default 0.25, in [0, 1).
+         * @param fraction in [0, 1); default 0.25.
          * @return this.
          */
         public Builder deviceHeadroom(final double fraction)
         {
-            this.deviceHeadroom = fraction;
-            return this;
+            return put(SettingsKey.HEADROOM, fraction, "deviceHeadroom");
         }
 
         /**
          * Hard cap on L1, never crossed.
          *
-         * @param bytes 0 for none.
+         * @param bytes at least 0; 0 for none (the default).
          * @return this.
          */
         public Builder vramLimitBytes(final long bytes)
         {
-            this.vramLimitBytes = bytes;
-            return this;
+            return put(SettingsKey.VRAM_LIMIT, bytes, "vramLimitBytes");
         }
 
         /**
          * L2 size.
          *
-         * @param bytes default 256 MiB.
+         * @param bytes more than 0; default {@link TierCacheConfig#HOST_BYTES_DEFAULT} or the profile's.
          * @return this.
          */
         public Builder hostBytes(final long bytes)
         {
-            this.hostBytes = bytes;
-            return this;
+            return put(SettingsKey.HOST_SIZE, bytes, "hostBytes");
         }
 
         /**
          * L3: the file and its size; an existing file is reopened and its entries recovered.
          *
-         * @param path  the file.
-         * @param bytes its size; 0 turns L3 off.
+         * @param path  the file, or a directory for {@code tiercache.l3} inside it; {@code null} only
+         *              with 0 bytes, for no L3 whatever a file or the environment says.
+         * @param bytes its size, at least one region; 0 turns L3 off.
          * @return this.
          */
         public Builder file(final java.nio.file.Path path, final long bytes)
         {
-            this.filePath = path;
-            this.fileBytes = bytes;
-            return this;
+            if (path == null && bytes == 0)
+            {
+                explicit.remove(SettingsKey.FILE_PATH);
+                return put(SettingsKey.FILE_SIZE, 0L, "file");
+            }
+            put(SettingsKey.FILE_PATH, named(path, "path"), "file");
+            return put(SettingsKey.FILE_SIZE, bytes, "file");
         }
 
         /**
-         * L3 in a file sized by the {@link #profile}: {@link #FILE_BYTES_DEFAULT}, or the profile's
-         * share of the free disk where that is less.
+         * L3 in a file of the default size: {@link TierCacheConfig#FILE_BYTES_DEFAULT}, or the
+         * profile's share of the free disk where that is less.
          *
-         * @param path the file.
+         * @param path the file, or a directory for {@code tiercache.l3} inside it.
          * @return this.
          */
         public Builder file(final java.nio.file.Path path)
         {
-            this.filePath = path;
-            this.fileBytes = UNSET;
-            return this;
+            explicit.remove(SettingsKey.FILE_SIZE);
+            return put(SettingsKey.FILE_PATH, named(path, "path"), "file");
         }
 
         /**
          * Size of an L3 region (the unit of reclaim).
          *
-         * @param bytes default 64 MiB.
+         * @param bytes a multiple of 4096 in [8 KiB, 1 GiB]; default 64 MiB.
          * @return this.
          */
         public Builder fileRegionBytes(final long bytes)
         {
-            this.fileRegionBytes = bytes;
-            return this;
+            return put(SettingsKey.FILE_REGION_SIZE, bytes, "fileRegionBytes");
         }
 
         /**
@@ -1501,20 +1532,18 @@ public final class TierCache implements AutoCloseable
          */
         public Builder compression(final boolean on)
         {
-            this.compression = on;
-            return this;
+            return put(SettingsKey.COMPRESSION, on, "compression");
         }
 
         /**
          * Least saving for LZ4 to be stored instead of raw bytes.
          *
-         * @param fraction default 0.05.
+         * @param fraction in [0, 1); default 0.05.
          * @return this.
          */
         public Builder minCompressionSavings(final double fraction)
         {
-            this.minCompressionSavings = fraction;
-            return this;
+            return put(SettingsKey.MIN_COMPRESSION_SAVINGS, fraction, "minCompressionSavings");
         }
 
         /**
@@ -1525,8 +1554,7 @@ public final class TierCache implements AutoCloseable
          */
         public Builder devicePolicy(final String policy)
         {
-            this.devicePolicy = policy;
-            return this;
+            return put(SettingsKey.DEVICE_POLICY, named(policy, "policy"), "devicePolicy");
         }
 
         /**
@@ -1537,123 +1565,120 @@ public final class TierCache implements AutoCloseable
          */
         public Builder hostPolicy(final String policy)
         {
-            this.hostPolicy = policy;
-            return this;
+            return put(SettingsKey.HOST_POLICY, named(policy, "policy"), "hostPolicy");
         }
 
         /**
          * Accesses after which an entry is copied to L1 (the seeds' {@code cache_hit_threshold}).
          *
-         * @param accesses default 4.
+         * @param accesses at least 1; default 4.
          * @return this.
          */
         public Builder promoteToDeviceAfter(final int accesses)
         {
-            this.promoteToDeviceAfter = accesses;
-            return this;
+            return put(SettingsKey.DEVICE_PROMOTION_THRESHOLD, (long)accesses, "promoteToDeviceAfter");
         }
 
         /**
          * Alias of {@link #promoteToDeviceAfter}, under the VRAM seed's name.
          *
-         * @param accesses default 4.
+         * @param accesses at least 1; default 4.
          * @return this.
          */
         public Builder cacheHitThreshold(final int accesses)
         {
-            return promoteToDeviceAfter(accesses);
+            return put(SettingsKey.DEVICE_PROMOTION_THRESHOLD, (long)accesses, "cacheHitThreshold");
         }
 
         /**
          * Accesses after which an L3 entry is read into L2.
          *
-         * @param accesses default 2.
+         * @param accesses at least 1; default 2.
          * @return this.
          */
         public Builder promoteToHostAfter(final int accesses)
         {
-            this.promoteToHostAfter = accesses;
-            return this;
+            return put(SettingsKey.HOST_PROMOTION_THRESHOLD, (long)accesses, "promoteToHostAfter");
         }
 
         /**
          * Idle time after which the mover demotes an entry one level.
          *
-         * @param nanos default 600 s; 0 never.
+         * @param nanos at least 0; 0 never; default 600 s.
          * @return this.
          */
         public Builder demoteAfterIdleNanos(final long nanos)
         {
-            this.demoteAfterIdleNanos = nanos;
+            return put(SettingsKey.IDLE_DEMOTION, Duration.ofNanos(nanos), "demoteAfterIdleNanos", nanos);
+        }
+
+        private Builder put(final SettingsKey key, final Duration value, final String method, final long nanos)
+        {
+            explicit.put(key, new Setting(value, nanos + " ns", "builder " + method));
             return this;
         }
 
         /**
          * High-water mark and low-water mark of L1 and L2.
          *
-         * @param highWaterMark usage that starts background eviction, default 0.95.
-         * @param evictTo       usage it evicts down to, default 0.90.
+         * @param highWaterMark usage that starts background eviction, in (0, 1]; default 0.95.
+         * @param evictTo       usage it evicts down to, in (0, highWaterMark]; default 0.90.
          * @return this.
          */
         public Builder evictionThresholds(final double highWaterMark, final double evictTo)
         {
-            this.highWaterMark = highWaterMark;
-            this.evictToFraction = evictTo;
-            return this;
+            put(SettingsKey.EVICTION_THRESHOLD, highWaterMark, "evictionThresholds");
+            return put(SettingsKey.EVICTION_TARGET, evictTo, "evictionThresholds");
         }
 
         /**
          * Time to live after a put.
          *
-         * @param nanos 0 for none (default).
+         * @param nanos at least 0; 0 for none (the default).
          * @return this.
          */
         public Builder ttlNanos(final long nanos)
         {
-            this.ttlNanos = nanos;
-            return this;
+            return put(SettingsKey.TTL, Duration.ofNanos(nanos), "ttlNanos", nanos);
         }
 
         /**
          * Largest entry a level takes (small tensors go up, large ones stay down).
          *
          * @param tier  the level.
-         * @param bytes the limit.
+         * @param bytes at most the level's size; 0 only for a level that is off.
          * @return this.
          */
         public Builder maxEntryBytes(final Tier tier, final long bytes)
         {
-            switch (tier)
+            return put(switch (named(tier, "tier"))
             {
-                case DEVICE -> deviceMaxEntryBytes = bytes;
-                case HOST -> hostMaxEntryBytes = bytes;
-                case FILE -> fileMaxEntryBytes = bytes;
-            }
-            return this;
+                case DEVICE -> SettingsKey.DEVICE_MAX_ENTRY_SIZE;
+                case HOST -> SettingsKey.HOST_MAX_ENTRY_SIZE;
+                case FILE -> SettingsKey.FILE_MAX_ENTRY_SIZE;
+            }, bytes, "maxEntryBytes(" + tier + ")");
         }
 
         /**
          * Most entries across all levels (sizes the off-heap index and the key arena).
          *
-         * @param entries default 65536.
+         * @param entries in [1, {@link IndexSlotDescriptor#MAX_CAPACITY}]; default 65536.
          * @return this.
          */
         public Builder maxEntries(final int entries)
         {
-            this.maxEntries = entries;
-            return this;
+            return put(SettingsKey.MAX_ITEMS, (long)entries, "maxEntries");
         }
 
         /**
          * How often the mover checks idle, expired and over-full levels.
          *
-         * @param nanos default 1 s.
+         * @param nanos at least 1 ms; default 1 s.
          * @return this.
          */
         public Builder cleanupIntervalNanos(final long nanos)
         {
-            this.cleanupIntervalNanos = nanos;
-            return this;
+            return put(SettingsKey.CLEANUP_INTERVAL, Duration.ofNanos(nanos), "cleanupIntervalNanos", nanos);
         }
 
         /**
@@ -1664,113 +1689,36 @@ public final class TierCache implements AutoCloseable
          */
         public Builder persistOnClose(final boolean on)
         {
-            this.persistOnClose = on;
-            return this;
+            return put(SettingsKey.PERSIST_ON_CLOSE, on, "persistOnClose");
         }
 
         /**
-         * Fills what was left unset from the profile, or from the defaults without one.
+         * Concludes the configuration without opening a cache: reads the file and the
+         * environment, fills the rest from the profile and the defaults, validates everything.
+         * Nothing is checked against this machine yet (a file written for a server still loads
+         * on a laptop); {@link #build()} does that.
+         *
+         * @return the configuration.
+         * @throws SettingsException naming the first bad key, its value, what is allowed and its source.
          */
-        private void conclude()
+        public TierCacheConfig config()
         {
-            if (deviceBytes == UNSET)
-            {
-                deviceBytes = profile != null ? profile.recommendedDeviceBytes(deviceHeadroom, vramLimitBytes) : DEVICE_BYTES_DEFAULT;
-            }
-            if (hostBytes == UNSET)
-            {
-                hostBytes = profile != null ? profile.recommendedHostBytes() : HOST_BYTES_DEFAULT;
-            }
-            if (fileBytes == UNSET)
-            {
-                check(profile != null, "fileBytes", "unset", "given, or taken from a profile (builder.profile(...))");
-                fileBytes = Math.min(FILE_BYTES_DEFAULT, profile.recommendedFileBytes());
-            }
-            if (deviceMaxEntryBytes == UNSET)
-            {
-                deviceMaxEntryBytes = profile != null && profile.maxEntryBytes(Tier.DEVICE) > 0 ?
-                    profile.maxEntryBytes(Tier.DEVICE) : PromotionRule.L1_MAX_ENTRY_BYTES_DEFAULT;
-            }
-            if (hostMaxEntryBytes == UNSET)
-            {
-                hostMaxEntryBytes = profile != null && profile.maxEntryBytes(Tier.HOST) > 0 ?
-                    profile.maxEntryBytes(Tier.HOST) : PromotionRule.L2_MAX_ENTRY_BYTES_DEFAULT;
-            }
-            if (fileMaxEntryBytes == UNSET)
-            {
-                fileMaxEntryBytes = profile != null && profile.maxEntryBytes(Tier.FILE) > 0 ?
-                    profile.maxEntryBytes(Tier.FILE) : PromotionRule.L3_MAX_ENTRY_BYTES_DEFAULT;
-            }
-        }
-
-        PromotionRule promotionRule()
-        {
-            return PromotionRule.builder()
-                .l1PromotionAccessCount(promoteToDeviceAfter)
-                .l2PromotionAccessCount(promoteToHostAfter)
-                .demoteAfterIdleNanos(demoteAfterIdleNanos == 0 ? Long.MAX_VALUE : demoteAfterIdleNanos)
-                .highWaterMarkPercent((int) Math.round(highWaterMark * 100))
-                .evictionTargetPercent((int) Math.round(evictToFraction * 100))
-                .ttlNanos(ttlNanos)
-                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L1, deviceMaxEntryBytes)
-                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L2, hostMaxEntryBytes)
-                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L3, fileMaxEntryBytes)
-                .build();
-        }
-
-        long metaBytes()
-        {
-            // room for a one-part entry with a 64-byte key per slot, plus slack for longer ones
-            return (long) maxEntries * 256 + (1L << 20);
+            return TierCacheConfig.conclude(SettingsLoader.merge(explicit, settingsFile, environment), profile);
         }
 
         /**
-         * Validates everything and opens the cache.
+         * Concludes the configuration, checks its sizes against this machine and opens the cache.
          *
          * @return the cache; its owner must close it.
-         * @throws IllegalArgumentException naming the first bad key and its value.
+         * @throws SettingsException naming the first bad key, its value, what is allowed and its source.
+         * @throws IllegalArgumentException for a size this machine cannot hold, naming the setting.
          */
         public TierCache build()
         {
-            conclude();
-            check(deviceBytes >= 0, "deviceBytes", deviceBytes, ">= 0");
-            check(deviceOrdinal >= 0, "deviceOrdinal", deviceOrdinal, ">= 0");
-            check(deviceHeadroom >= 0 && deviceHeadroom < 1, "deviceHeadroom", deviceHeadroom, "in [0, 1)");
-            check(vramLimitBytes >= 0, "vramLimitBytes", vramLimitBytes, ">= 0 (0 = no limit)");
-            check(hostBytes > 0, "hostBytes", hostBytes, "> 0");
-            check(fileBytes >= 0, "fileBytes", fileBytes, ">= 0");
-            check(fileRegionBytes >= 4096, "fileRegionBytes", fileRegionBytes, ">= 4096");
-            check(minCompressionSavings >= 0 && minCompressionSavings < 1, "minCompressionSavings", minCompressionSavings, "in [0, 1)");
-            check(EvictionPolicies.names().contains(devicePolicy), "devicePolicy", devicePolicy, "one of " + EvictionPolicies.names());
-            check(EvictionPolicies.names().contains(hostPolicy), "hostPolicy", hostPolicy, "one of " + EvictionPolicies.names());
-            check(promoteToDeviceAfter >= 1, "promoteToDeviceAfter", promoteToDeviceAfter, ">= 1");
-            check(promoteToHostAfter >= 1, "promoteToHostAfter", promoteToHostAfter, ">= 1");
-            check(demoteAfterIdleNanos >= 0, "demoteAfterIdleNanos", demoteAfterIdleNanos, ">= 0");
-            check(highWaterMark > 0 && highWaterMark <= 1, "highWaterMark", highWaterMark, "in (0, 1]");
-            check(evictToFraction > 0 && evictToFraction <= highWaterMark, "evictTo", evictToFraction, "in (0, highWaterMark=" + highWaterMark + "]");
-            check(ttlNanos >= 0, "ttlNanos", ttlNanos, ">= 0 (0 = none)");
-            check(deviceMaxEntryBytes > 0, "maxEntryBytes(DEVICE)", deviceMaxEntryBytes, "> 0");
-            check(hostMaxEntryBytes > 0, "maxEntryBytes(HOST)", hostMaxEntryBytes, "> 0");
-            check(fileMaxEntryBytes > 0, "maxEntryBytes(FILE)", fileMaxEntryBytes, "> 0");
-            check(maxEntries >= 1 && maxEntries <= IndexSlotDescriptor.MAX_CAPACITY, "maxEntries", maxEntries,
-                "in [1, " + IndexSlotDescriptor.MAX_CAPACITY + "]");
-            check(cleanupIntervalNanos >= 1_000_000, "cleanupIntervalNanos", cleanupIntervalNanos, ">= 1 ms");
-            check(fileBytes == 0 || filePath != null, "file.path", null, "set when fileBytes > 0");
-            checkAgainstMachine();
-            return new TierCache(this);
-        }
-
-        /**
-         * Native memory the index takes up front, whatever is stored: its slots (with the slack
-         * for retired ones), its key table and the key/spec arena; about 460 bytes per entry.
-         *
-         * @return bytes.
-         */
-        long indexNativeBytes()
-        {
-            final long slotCount = Math.min(IndexSlotDescriptor.MAX_CAPACITY, maxEntries + Math.max(64L, maxEntries / 8L));
-            final long tableCells = (long)Integer.highestOneBit((int)slotCount) << 2;
-            return slotCount * IndexSlotDescriptor.SLOT_LENGTH + tableCells * 2 * Long.BYTES + metaBytes();
+            final TierCacheConfig config = config();
+            config.checkPathsExist();
+            checkAgainstMachine(config);
+            return new TierCache(config);
         }
 
         /**
@@ -1779,24 +1727,26 @@ public final class TierCache implements AutoCloseable
          * {@link OutOfMemoryError}, the kernel's OOM killer or a full disk, long after the call
          * that asked.
          */
-        private void checkAgainstMachine()
+        private static void checkAgainstMachine(final TierCacheConfig config)
         {
             final long available = dev.tiercache.profile.MemoryInfo.detect().availableBytes();
-            final long index = indexNativeBytes();
+            final long index = config.indexNativeBytes();
+            final int maxEntries = config.maxEntries;
             check(index <= available, "maxEntries", maxEntries, "at most what the available memory holds: the index takes " +
                 index + " bytes of native memory up front (" + index / maxEntries + " per entry), " + available +
                 " bytes are available");
-            check(hostBytes <= available - index, "hostBytes", hostBytes, "at most the " + (available - index) +
+            check(config.hostBytes <= available - index, "hostBytes", config.hostBytes, "at most the " + (available - index) +
                 " bytes of memory available (" + available + " available, less " + index + " for the index of maxEntries=" +
                 maxEntries + ")");
-            if (fileBytes > 0)
+            if (config.fileBytes > 0)
             {
+                final java.nio.file.Path filePath = config.filePath;
                 final java.nio.file.Path folder = filePath.toAbsolutePath().getParent();
                 try
                 {
                     final long free = dev.tiercache.libc.Libc.statvfs(folder).availableBytes();
                     final long existing = java.nio.file.Files.isRegularFile(filePath) ? java.nio.file.Files.size(filePath) : 0;
-                    check(fileBytes <= free + existing, "fileBytes", fileBytes, "at most the " + (free + existing) +
+                    check(config.fileBytes <= free + existing, "fileBytes", config.fileBytes, "at most the " + (free + existing) +
                         " bytes free on " + folder + (existing > 0 ? " (with the " + existing + " bytes of the existing file)" : ""));
                 }
                 catch (final java.io.IOException ex)

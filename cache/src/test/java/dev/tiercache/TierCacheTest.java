@@ -364,11 +364,11 @@ class TierCacheTest
     @Test
     void builder_namesTheBadKeyAndValue()
     {
-        assertEquals("hostBytes=-1: must be > 0",
+        assertEquals("cache.memory_size = -1: must be more than 0 bytes (builder hostBytes)",
             assertThrows(IllegalArgumentException.class, () -> TierCache.builder().hostBytes(-1).build()).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> TierCache.builder().hostPolicy("nope").build())
-            .getMessage().startsWith("hostPolicy=nope: must be one of"));
-        assertEquals("deviceHeadroom=1.5: must be in [0, 1)",
+            .getMessage().startsWith("cache.memory.policy = nope: must be one of"));
+        assertEquals("cache.device.headroom = 1.5: must be in [0, 1) (builder deviceHeadroom)",
             assertThrows(IllegalArgumentException.class, () -> TierCache.builder().deviceHeadroom(1.5).build()).getMessage());
     }
 
