@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * What every public method of a closed cache does: an operation on entries throws an
  * {@link IllegalStateException} naming the cache; {@code size()} is 0, {@code hasDevice()} false,
- * {@code name()} the name, {@code stats()} the run's counters with nothing held, and a second
+ * {@code name()} the name, {@code config()} the configuration it was opened with, {@code stats()} the run's counters with nothing held, and a second
  * {@code close()} does nothing. The table is checked against the class, so a new public method
  * without a defined behaviour after close fails this test.
  */
@@ -82,7 +82,7 @@ class TierCacheAfterCloseTest
     }
 
     /** The public methods with a defined answer after close. */
-    private static final String[] ANSWERS = {"size()", "hasDevice()", "name()", "stats()", "close()"};
+    private static final String[] ANSWERS = {"size()", "hasDevice()", "name()", "stats()", "config()", "close()"};
 
     private static String signature(final Method method)
     {
@@ -130,6 +130,7 @@ class TierCacheAfterCloseTest
         assertEquals(0, cache.size());
         assertFalse(cache.hasDevice());
         assertEquals("closed-one", cache.name());
+        assertEquals(256, cache.config().maxItems(), "the configuration it was opened with");
         // the run's counters stay; what it held is gone
         final CacheStats last = cache.stats();
         assertEquals(52, last.puts());
