@@ -56,6 +56,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     private static final double MAX_WINDOW_STEP = 0.4;
     private static final double MAX_WINDOW_FRACTION = 1.0;
     private static final double SHRINK_SIGMAS = 1.0;
+    private static final int RESIZE_BAND = 4;
 
     private final String name;
     private final EntryIndex index;
@@ -65,8 +66,12 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     private final SlotList protectedList;
     private final int admissionMargin;
     private final double minWindowFraction;
-    private final SampledLruShadow lruShadow;
-    private final int periodRequests;
+    private final boolean adaptive;
+    private final LevelCapacity capacity;
+    private SampledLruShadow lruShadow;
+    private int periodRequests;
+    private int sizedFor;
+    private long residentBytes;
     private double windowFraction;
     private double step = WINDOW_STEP;
     private int lastDirection;
@@ -75,11 +80,12 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     private int sampledLruHits;
 
     /**
-     * Makes the policy with three new lists of the index.
+     * Makes the policy with three new lists of the index, for a level of {@code expectedEntries}
+     * entries.
      *
      * @param name            the registered name it reports.
      * @param index           the level's index.
-     * @param expectedEntries about how many entries the level holds; sizes the sketch.
+     * @param expectedEntries how many entries the level holds; sizes the sketch and the shadow.
      * @param windowPercent   the window's share of the resident entries, {@code [0, 100)}; with
      *                        {@code adaptive}, its smallest share.
      * @param admissionMargin how much more frequent a candidate must be than the victim, {@code >= 0}.
@@ -89,6 +95,29 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
         final String name,
         final EntryIndex index,
         final int expectedEntries,
+        final int windowPercent,
+        final int admissionMargin,
+        final boolean adaptive)
+    {
+        this(name, index, LevelCapacity.ofEntries(expectedEntries), windowPercent, admissionMargin, adaptive);
+    }
+
+    /**
+     * Makes the policy with three new lists of the index.
+     *
+     * @param name            the registered name it reports.
+     * @param index           the level's index.
+     * @param capacity        what bounds the level; the entries it holds, estimated from it,
+     *                        size the sketch and the shadow.
+     * @param windowPercent   the window's share of the resident entries, {@code [0, 100)}; with
+     *                        {@code adaptive}, its smallest share.
+     * @param admissionMargin how much more frequent a candidate must be than the victim, {@code >= 0}.
+     * @param adaptive        whether to grow the window while a sampled LRU would hit more.
+     */
+    public WindowTinyLfuPolicy(
+        final String name,
+        final EntryIndex index,
+        final LevelCapacity capacity,
         final int windowPercent,
         final int admissionMargin,
         final boolean adaptive)
@@ -103,15 +132,20 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
         }
         this.name = name;
         this.index = index;
-        this.sketch = new FrequencySketch(expectedEntries);
+        this.capacity = capacity;
+        this.sizedFor = capacity.initialEntries();
+        this.sketch = new FrequencySketch(sizedFor);
         this.window = index.newList();
         this.probation = index.newList();
         this.protectedList = index.newList();
         this.admissionMargin = admissionMargin;
         this.minWindowFraction = windowPercent / 100.0;
         this.windowFraction = minWindowFraction;
-        this.lruShadow = adaptive ? new SampledLruShadow(expectedEntries) : null;
-        this.periodRequests = adaptive ? Math.max(MIN_PERIOD, PERIOD_PER_SHADOW_ENTRY * lruShadow.capacity()) : 0;
+        this.adaptive = adaptive;
+        if (adaptive)
+        {
+            newShadow();
+        }
     }
 
     @Override
@@ -123,6 +157,12 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     @Override
     public void onInsert(final int slot)
     {
+        residentBytes += index.storedLength(slot);
+        final int estimate = capacity.estimate(size() + 1L, residentBytes);
+        if (estimate > sizedFor + sizedFor / RESIZE_BAND || estimate < sizedFor - sizedFor / RESIZE_BAND)
+        {
+            resize(estimate);
+        }
         if (windowFraction == 0)
         {
             probation.addFirst(slot);
@@ -180,6 +220,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     @Override
     public void onRemove(final int slot)
     {
+        residentBytes -= index.storedLength(slot);
         final byte listId = index.listId(slot);
         if (listId == probation.id())
         {
@@ -258,6 +299,36 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     public double windowFraction()
     {
         return windowFraction;
+    }
+
+    /**
+     * The entries the sketch and the shadow are sized for: the level's estimate when it last moved
+     * by more than a quarter.
+     *
+     * @return entries.
+     */
+    public int expectedEntries()
+    {
+        return sizedFor;
+    }
+
+    private void resize(final int entries)
+    {
+        sizedFor = entries;
+        sketch.resize(entries);
+        if (adaptive && SampledLruShadow.capacityFor(entries) != lruShadow.capacity())
+        {
+            newShadow();
+        }
+    }
+
+    private void newShadow()
+    {
+        lruShadow = new SampledLruShadow(sizedFor);
+        periodRequests = Math.max(MIN_PERIOD, PERIOD_PER_SHADOW_ENTRY * lruShadow.capacity());
+        sampledRequests = 0;
+        sampledHits = 0;
+        sampledLruHits = 0;
     }
 
     private void sample(final long keyHash)
