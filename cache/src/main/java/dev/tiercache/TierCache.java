@@ -3,8 +3,10 @@ package dev.tiercache;
 import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.policy.EvictionPolicies;
+import dev.tiercache.policy.LevelCapacity;
 import dev.tiercache.policy.PromotionRule;
 import dev.tiercache.profile.HardwareProfile;
+import dev.tiercache.store.ArenaStore;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
@@ -105,6 +107,16 @@ public final class TierCache implements AutoCloseable
     private boolean storesClosed;
     private ObjectName mbeanName;
 
+    /** The first guess at an L1/L2 entry's size, until the level holds entries whose mean it can use. */
+    private static final long TYPICAL_ENTRY_BYTES = 64 * 1024;
+
+    private static LevelCapacity levelCapacity(final ArenaStore store, final int maxEntries)
+    {
+        return store == null || store.capacity() < 1
+            ? LevelCapacity.ofEntries(maxEntries)
+            : LevelCapacity.ofBytes(store.capacity(), maxEntries, TYPICAL_ENTRY_BYTES);
+    }
+
     private TierCache(final Builder config)
     {
         this.config = config;
@@ -123,8 +135,9 @@ public final class TierCache implements AutoCloseable
                 this.counters = core.counters;
                 this.lock = core.lock;
                 final int expected = Math.max(16, config.maxEntries);
-                core.policies[Tier.DEVICE.ordinal()] = EvictionPolicies.create(config.devicePolicy, index, expected);
-                core.policies[Tier.HOST.ordinal()] = EvictionPolicies.create(config.hostPolicy, index, expected);
+                // L1 and L2 are bounded by bytes: their policies size themselves by the entries they hold (decision 0004)
+                core.policies[Tier.DEVICE.ordinal()] = EvictionPolicies.create(config.devicePolicy, index, levelCapacity(levels.device, expected));
+                core.policies[Tier.HOST.ordinal()] = EvictionPolicies.create(config.hostPolicy, index, levelCapacity(levels.host, expected));
                 core.policies[Tier.FILE.ordinal()] = EvictionPolicies.create("fifo", index, expected);
                 this.slots = new SlotTable(core);
                 this.accessDrain = new AccessDrain(core, slots);
