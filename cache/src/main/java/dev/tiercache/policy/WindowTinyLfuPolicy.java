@@ -36,13 +36,25 @@ import java.util.function.IntPredicate;
  * holds, so a recency-bound workload reaches a large window in a few periods. The rule aims at
  * "never much worse than LRU", not at the best window; ties leave the window where it is.
  *
+ * <h2>Sized by what the level holds</h2>
+ * The sketch and the shadow are sized by the entries the level holds, which a level bounded by
+ * bytes does not know in advance: the policy sums the stored length of its residents and
+ * estimates {@code capacity bytes / mean resident size} ({@link LevelCapacity#estimate}) on every
+ * insert. When the estimate leaves a band of a quarter around the size it last used, the sketch
+ * is resized keeping its counts and the shadow is rebuilt (its period starts over). With uniform
+ * sizes the estimate is exact from the first insert, so a byte-bounded level replays exactly as
+ * one bounded by the same number of entries. Sizing by the cache's {@code maxEntries} or by a
+ * trace's key count instead made the sketch so wide that it never aged within a trace.
+ *
  * <p>A window of {@code 0} makes the policy plain TinyLFU: the newcomer itself is the candidate,
  * judged in {@link #admit}.
  *
  * <h2>Concurrency and failure</h2>
  * Not thread-safe; called under the cache's lock like its index. Nothing allocates after
- * construction. The sketch's estimates may be high through collisions, never low; that costs
- * hit ratio, never correctness: the policy only orders slots and never frees one.
+ * construction except a resize of the sketch or the shadow (see above), which happens a few
+ * times while a level fills and then only when its mean entry size moves by a quarter. The
+ * sketch's estimates may be high through collisions, never low; that costs hit ratio, never
+ * correctness: the policy only orders slots and never frees one.
  */
 public final class WindowTinyLfuPolicy implements EvictionPolicy
 {
