@@ -189,7 +189,7 @@ public final class TierCache implements AutoCloseable
     /**
      * Starts a configuration.
      *
-     * @return a builder with the defaults of DESIGN.md.
+     * @return a builder with the documented defaults ({@link TierCacheConfig}).
      */
     public static Builder builder()
     {
@@ -1583,7 +1583,7 @@ public final class TierCache implements AutoCloseable
         }
 
         /**
-         * Accesses after which an entry is copied to L1 (the seeds' {@code cache_hit_threshold}).
+         * Accesses after which an entry is copied to L1 (also read as {@code cache_hit_threshold}).
          *
          * @param accesses at least 1; default 4.
          * @return this.
@@ -1594,7 +1594,7 @@ public final class TierCache implements AutoCloseable
         }
 
         /**
-         * Alias of {@link #promoteToDeviceAfter}, under the VRAM seed's name.
+         * Alias of {@link #promoteToDeviceAfter}.
          *
          * @param accesses at least 1; default 4.
          * @return this.
