@@ -1009,7 +1009,8 @@ public final class DatasetCache implements AutoCloseable
          * How far ahead of the consumer the epoch plan raises entries.
          *
          * @param bytes of entries in the window, at least one entry's worth is always taken;
-         *              default 64 MiB.
+         *              default 64 MiB. Make it cover a few batches: the reads of a batch that
+         *              reach past the window find what the plan had no time or room to raise.
          * @return this.
          */
         public Builder lookAheadBytes(final long bytes)

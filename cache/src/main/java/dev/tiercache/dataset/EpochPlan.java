@@ -265,13 +265,30 @@ final class EpochPlan implements Runnable
         else
         {
             outOfOrder.incrementAndGet();
-            final long position = epoch.nextUse(key, cursor);
-            if (position < 0 || position - cursor > Math.max(MIN_JUMP, 2L * window.size()))
+            final long limit = Math.max(MIN_JUMP, 2L * window.size());
+            long position = -1;
+            for (final Epoch queued : epochs)
+            {
+                if (queued.base > cursor + limit)
+                {
+                    break;
+                }
+                if (queued.base + queued.length > cursor || !queued.complete())
+                {
+                    position = queued.nextUse(key, cursor);
+                    if (position >= 0)
+                    {
+                        break;
+                    }
+                }
+            }
+            if (position < 0 || position - cursor > limit)
             {
                 // already read, or far ahead: a read the plan did not foresee, the position stays
                 return;
             }
-            // read ahead (loader threads overtaking each other): the keys between count as read
+            // read ahead (loader threads overtaking each other, or the tail of an epoch left unread,
+            // as a loader that drops its last partial batch does): the keys between count as read
             cursor = position + 1;
         }
         idle = false;

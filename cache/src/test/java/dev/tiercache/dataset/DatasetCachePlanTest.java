@@ -303,6 +303,40 @@ class DatasetCachePlanTest
     }
 
     @Test
+    void aConsumerThatDropsTheLastPartialBatch_movesOnToTheNextEpoch() throws Exception
+    {
+        final SplittableRandom random = new SplittableRandom(23);
+        final long[][] orders = {shuffled(random), shuffled(random), shuffled(random)};
+        // the window covers the 4 unread entries of an epoch and the next batch of 7
+        try (TierCache cache = twentyPercent(false).build(); DatasetCache dataset = DatasetCache.builder(cache).lookAheadBytes(12 * ENTRY_BYTES).build();
+             Arena arena = Arena.ofConfined())
+        {
+            fill(cache);
+            for (final long[] order : orders)
+            {
+                dataset.epoch(order);
+            }
+            final int batch = 7;
+            final MemorySegment out = arena.allocate((long)batch * ENTRY_BYTES, 64);
+            for (final long[] order : orders)
+            {
+                for (int b = 0; b + batch <= ENTRIES; b += batch)
+                {
+                    assertTrue(dataset.awaitPlan(WAIT_NANOS));
+                    final long[] keys = Arrays.copyOfRange(order, b, b + batch);
+                    dataset.getBatch(keys, out, null);
+                    checkBatch(keys, out);
+                }
+            }
+            final PlanStats stats = dataset.planStats();
+            // 200 = 28 batches of 7 and 4 left over, in each epoch
+            assertEquals(2, stats.outOfOrder(), stats.toString());
+            assertEquals(2L * ENTRIES + 196, stats.position(), stats.toString());
+            assertEquals(0, dataset.batchStats().fileReads(), dataset.batchStats() + "; " + stats);
+        }
+    }
+
+    @Test
     void twoLoaderThreads_readingAlternateBatchesOfThePlan_getTheirBytesRight() throws Exception
     {
         final SplittableRandom random = new SplittableRandom(17);
