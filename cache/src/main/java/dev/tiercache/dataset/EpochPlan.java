@@ -102,6 +102,8 @@ final class EpochPlan implements Runnable
     private final AtomicLong missing = new AtomicLong();
     private final AtomicLong outOfOrder = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong roomWaits = new AtomicLong();
+    private final AtomicLong raiseNanos = new AtomicLong();
 
     EpochPlan(final TierCache cache, final long lookAheadBytes, final double fillFraction)
     {
@@ -336,7 +338,7 @@ final class EpochPlan implements Runnable
             position = cursor;
         }
         return new PlanStats(position, raisedToHost.get(), raisedToDevice.get(), demoted.get(), notRaised.get(), missing.get(),
-            outOfOrder.get(), failures.get());
+            outOfOrder.get(), roomWaits.get(), raiseNanos.get(), failures.get());
     }
 
     void stop()
@@ -426,11 +428,18 @@ final class EpochPlan implements Runnable
             return true;
         }
         rerank(position);
-        if (windowEpoch != null && !raise(nextKey, nextPosition))
+        if (windowEpoch != null)
         {
-            synchronized (this)
+            final long started = System.nanoTime();
+            final boolean raised = raise(nextKey, nextPosition);
+            raiseNanos.addAndGet(System.nanoTime() - started);
+            if (!raised)
             {
-                blockedAt = position;
+                roomWaits.incrementAndGet();
+                synchronized (this)
+                {
+                    blockedAt = position;
+                }
             }
         }
         return true;
@@ -631,7 +640,9 @@ final class EpochPlan implements Runnable
      */
     private boolean raise(final long key, final long position)
     {
-        final long size = cache.byteSize(key);
+        // the dataset's entries keep their sizes: looked up once per key
+        final long known = sizes.get(key);
+        final long size = known > 0 ? known : cache.byteSize(key);
         sizes.put(key, Math.max(0, size));
         if (size == TierCache.MISS)
         {
@@ -639,20 +650,32 @@ final class EpochPlan implements Runnable
             addToWindow(position, 0);
             return true;
         }
-        Tier tier = cache.tierOf(key);
-        if (useDevice && tier != Tier.DEVICE && tier != null && makeRoom(DEVICE, size, position) == ROOM)
+        // where the plan last saw it (every key of a queued order was looked up when it was queued);
+        // promoteToHost answers where it really is, under the cache's lock
+        // (an L1 entry is looked up again: the cache's own room-making in L1 may have moved it)
+        Tier tier = rankOf[DEVICE].containsKey(key) ? cache.tierOf(key) : rankOf[HOST].containsKey(key) ? Tier.HOST : Tier.FILE;
+        if (tier == null)
+        {
+            missing.incrementAndGet();
+            unfile(key);
+            addToWindow(position, size);
+            return true;
+        }
+        if (useDevice && tier != Tier.DEVICE && makeRoom(DEVICE, size, position) == ROOM)
         {
             tier = raiseToDevice(key, tier);
         }
-        if (tier == Tier.FILE)
+        if (tier == Tier.FILE && makeRoom(HOST, size, position) == NEEDED_SOONER)
         {
-            if (makeRoom(HOST, size, position) == NEEDED_SOONER)
-            {
-                return false;
-            }
-            // with room made, or L2 full of entries the plan does not know (their policy picks the victim)
+            return false;
+        }
+        if (tier != Tier.DEVICE)
+        {
+            // with room made, or L2 full of entries the plan does not know (their policy picks the
+            // victim); for an entry the plan saw in L2 this only checks that it is still there
+            final Tier before = tier;
             tier = cache.promoteToHost(key, true);
-            if (tier == Tier.HOST)
+            if (before == Tier.FILE && tier == Tier.HOST)
             {
                 raisedToHost.incrementAndGet();
             }
@@ -719,26 +742,13 @@ final class EpochPlan implements Runnable
                 return used(tier) > trackedBytes[level] ? UNKNOWN : NEEDED_SOONER;
             }
             final long victim = furthest.getValue();
-            final Tier now = cache.tierOf(victim);
-            if (now != tier)
-            {
-                // moved behind the plan's back: file it where it is
-                final int actual = levelIndex(now);
-                if (actual >= 0)
-                {
-                    file(actual, victim, furthest.getKey());
-                }
-                else
-                {
-                    unfile(victim);
-                }
-                continue;
-            }
             if (level == DEVICE)
             {
                 // it lands in L2: make room there by the same rule, for its own rank
                 makeRoom(HOST, sizeOf(victim), furthest.getKey());
             }
+            // the level it is in is checked under the cache's lock: one moved behind the plan's
+            // back (by the mover) goes down one level from where it is, and is filed where it lands
             final Tier after = cache.demote(victim);
             if (after == tier)
             {
@@ -756,7 +766,8 @@ final class EpochPlan implements Runnable
             {
                 unfile(victim);
             }
-            room = room(tier);
+            // one look at the statistics per entry raised: the victim's bytes are what it freed
+            room += sizeOf(victim);
         }
         return ROOM;
     }
