@@ -48,6 +48,7 @@ final class EpochPlan implements Runnable
 {
     /** Ranks at or above this are keys with no known next use; below it, a rank is a position. */
     private static final long NO_FUTURE = Long.MAX_VALUE / 2;
+    private static final System.Logger LOG = System.getLogger(EpochPlan.class.getName());
     private static final int DEVICE = 0;
     private static final int HOST = 1;
     /** How far past the position a read may be and still move it, at least (positions). */
@@ -384,6 +385,12 @@ final class EpochPlan implements Runnable
         {
             // the cache closed under the plan: nothing left to raise
             failures.incrementAndGet();
+        }
+        catch (final RuntimeException ex)
+        {
+            // the reads go on without the plan (from L3 where they must), and the stats say it stopped
+            failures.incrementAndGet();
+            LOG.log(System.Logger.Level.WARNING, "tiercache " + cache.name() + ": the epoch plan stopped", ex);
         }
     }
 

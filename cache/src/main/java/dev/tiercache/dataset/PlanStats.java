@@ -15,7 +15,8 @@ import java.util.Locale;
  * @param outOfOrder     reads that were not of the key at the consumer's position.
  * @param roomWaits      times the window stopped because everything it could demote was needed sooner.
  * @param raiseNanos     time the plan thread spent raising entries (reads from L3 included).
- * @param failures       1 when the plan thread stopped because the cache closed under it.
+ * @param failures       1 when the plan thread stopped early: the cache closed under it, or a
+ *                       cache call failed (logged).
  */
 public record PlanStats(
     long position, long raisedToHost, long raisedToDevice, long demoted, long notRaised, long missing, long outOfOrder, long roomWaits,

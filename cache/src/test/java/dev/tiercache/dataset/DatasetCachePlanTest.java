@@ -11,6 +11,7 @@ import dev.tiercache.cuda.sim.SimulatedDeviceProfile;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
@@ -381,6 +382,7 @@ class DatasetCachePlanTest
     }
 
     @Test
+    @Timeout(60)
     void aCacheClosedUnderThePlan_stopsItsThread_andClosingTwiceIsSafe() throws Exception
     {
         final TierCache cache = twentyPercent(false).build();
@@ -388,8 +390,10 @@ class DatasetCachePlanTest
         fill(cache);
         dataset.epoch(shuffled(new SplittableRandom(19)));
         cache.close();
+        assertTrue(dataset.awaitPlan(WAIT_NANOS), "the plan thread must settle once the cache is closed");
         dataset.close();
         dataset.close();
+        assertEquals(0, dataset.planStats().position(), "a closed DatasetCache has no plan");
     }
 
     @Test
