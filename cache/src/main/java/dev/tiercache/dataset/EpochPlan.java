@@ -36,7 +36,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * does not know, put by someone else, is left to the cache's own policy, which the plan's L2
  * promotions then pass without its admission ({@link TierCache#promoteToHost(long, boolean)}).
  * The cache's own moves (the mover's promotions, its trims) can change a level behind the plan's
- * back; the plan checks a victim's level before demoting it and files it again where it is.
+ * back; a demotion answers where the victim really is, and the plan files it there. A victim that
+ * cannot be demoted (read or moved at that moment) is dropped from the filing; when a level then
+ * holds more than the plan has filed, it looks every queued key up again (at most once per window
+ * of entries raised), so entries it lost sight of become victims again.
  *
  * <h2>Concurrency</h2>
  * The consumer's threads report reads with {@link #consumed}, which moves the position and wakes
@@ -87,6 +90,7 @@ final class EpochPlan implements Runnable
     // the plan thread's own state
     private long reranked;
     private long windowBytes;
+    private long raisesSinceRescan = Long.MAX_VALUE / 2;
     private long noFutureSequence;
     private final ArrayDeque<long[]> window = new ArrayDeque<>();
     /** Per level (L1, L2), the keys the plan knows there by rank: next use, or no future. */
@@ -104,6 +108,7 @@ final class EpochPlan implements Runnable
     private final AtomicLong outOfOrder = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong roomWaits = new AtomicLong();
+    private final AtomicLong rescans = new AtomicLong();
     private final AtomicLong raiseNanos = new AtomicLong();
 
     EpochPlan(final TierCache cache, final long lookAheadBytes, final double fillFraction)
@@ -339,7 +344,7 @@ final class EpochPlan implements Runnable
             position = cursor;
         }
         return new PlanStats(position, raisedToHost.get(), raisedToDevice.get(), demoted.get(), notRaised.get(), missing.get(),
-            outOfOrder.get(), roomWaits.get(), raiseNanos.get(), failures.get());
+            outOfOrder.get(), roomWaits.get(), rescans.get(), raiseNanos.get(), failures.get());
     }
 
     void stop()
@@ -391,6 +396,15 @@ final class EpochPlan implements Runnable
             // the reads go on without the plan (from L3 where they must), and the stats say it stopped
             failures.incrementAndGet();
             LOG.log(System.Logger.Level.WARNING, "tiercache " + cache.name() + ": the epoch plan stopped", ex);
+        }
+        finally
+        {
+            synchronized (this)
+            {
+                // no more rounds: the reads' reports and the waiters see a stopped plan
+                stopped = true;
+                notifyAll();
+            }
         }
     }
 
@@ -707,6 +721,7 @@ final class EpochPlan implements Runnable
 
     private synchronized void addToWindow(final long position, final long size)
     {
+        raisesSinceRescan++;
         window.addLast(new long[] {position, size});
         windowBytes += size;
         filled = position + 1;
@@ -746,7 +761,14 @@ final class EpochPlan implements Runnable
             if (furthest == null || furthest.getKey() <= rank)
             {
                 // what the plan does not know has no known next use: it goes first, by the cache's policy
-                return used(tier) > trackedBytes[level] ? UNKNOWN : NEEDED_SOONER;
+                final long untracked = used(tier) - trackedBytes[level];
+                if (untracked >= size && raisesSinceRescan > window.size())
+                {
+                    // more in the level than the plan has filed: look the queued keys up again
+                    rescan();
+                    continue;
+                }
+                return untracked > 0 ? UNKNOWN : NEEDED_SOONER;
             }
             final long victim = furthest.getValue();
             if (level == DEVICE)
@@ -777,6 +799,22 @@ final class EpochPlan implements Runnable
             room += sizeOf(victim);
         }
         return ROOM;
+    }
+
+    /** Files again every key of the queued orders that sits in L1 or L2 (the filing drifted). */
+    private void rescan()
+    {
+        raisesSinceRescan = 0;
+        rescans.incrementAndGet();
+        final List<Epoch> queued;
+        synchronized (this)
+        {
+            queued = new ArrayList<>(epochs);
+        }
+        for (final Epoch epoch : queued)
+        {
+            scan(epoch);
+        }
     }
 
     private long used(final Tier tier)

@@ -14,19 +14,21 @@ import java.util.Locale;
  * @param missing        plan keys the cache did not hold.
  * @param outOfOrder     reads that were not of the key at the consumer's position.
  * @param roomWaits      times the window stopped because everything it could demote was needed sooner.
+ * @param rescans        times the plan looked every queued key up again because a level held more
+ *                       than it had filed (entries it could not demote, being read or moved).
  * @param raiseNanos     time the plan thread spent raising entries (reads from L3 included).
  * @param failures       1 when the plan thread stopped early: the cache closed under it, or a
  *                       cache call failed (logged).
  */
 public record PlanStats(
     long position, long raisedToHost, long raisedToDevice, long demoted, long notRaised, long missing, long outOfOrder, long roomWaits,
-    long raiseNanos, long failures)
+    long rescans, long raiseNanos, long failures)
 {
     @Override
     public String toString()
     {
         return String.format(Locale.ROOT,
-            "plan at %d: raised L3->L2 %d, to L1 %d, demoted %d, not raised %d, missing %d, out of order %d, waits for room %d, raising %.3f s",
-            position, raisedToHost, raisedToDevice, demoted, notRaised, missing, outOfOrder, roomWaits, raiseNanos / 1e9);
+            "plan at %d: raised L3->L2 %d, to L1 %d, demoted %d, not raised %d, missing %d, out of order %d, waits for room %d, rescans %d, raising %.3f s",
+            position, raisedToHost, raisedToDevice, demoted, notRaised, missing, outOfOrder, roomWaits, rescans, raiseNanos / 1e9);
     }
 }
