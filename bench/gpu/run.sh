@@ -28,7 +28,9 @@ bundle() {
   ./mvnw -B -q -o -DskipTests -Dbench.smoke.skip=true -Dstress.skip=true package -pl bindings,cache,tools,bench -am
   version=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' pom.xml | head -1)
   ./mvnw -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$version" -DoutputDirectory="$kit/lib"
-  ./mvnw -B -q -o dependency:copy-dependencies -pl cache -DincludeScope=runtime -DoutputDirectory="$root/$kit/lib"
+  # in a reactor with -am: alone, -pl cache would look for the bindings jar in the local repository
+  ./mvnw -B -q -o -DskipTests -Dbench.smoke.skip=true -Dstress.skip=true package dependency:copy-dependencies -pl cache -am \
+    -DincludeScope=runtime -DexcludeGroupIds=dev.tiercache -DoutputDirectory="$root/$kit/lib"
   cp bindings/target/tiercache-bindings-*.jar cache/target/tiercache-[0-9]*.jar "$kit/lib/"
   cp -r bindings/target/test-classes "$kit/test-classes/bindings"
   cp -r cache/target/test-classes "$kit/test-classes/cache"

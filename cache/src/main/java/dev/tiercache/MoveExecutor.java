@@ -47,6 +47,15 @@ final class MoveExecutor extends CacheRoom
      */
     void promoteFileToHostLocked(final int slot)
     {
+        promoteFileToHostLocked(slot, false);
+    }
+
+    /**
+     * The L3 to L2 promotion, with {@code planned} skipping L2's admission (see
+     * {@link Placement#makeRoomForPromotion(Tier, long, long, boolean)}).
+     */
+    void promoteFileToHostLocked(final int slot, final boolean planned)
+    {
         final long length = index.rawLength(slot);
         if (length > hostMaxEntry())
         {
@@ -59,7 +68,7 @@ final class MoveExecutor extends CacheRoom
         long target = SpaceAllocator.FULL;
         try
         {
-            target = placement.makeRoomForPromotion(Tier.HOST, hash, length);
+            target = placement.makeRoomForPromotion(Tier.HOST, hash, length, planned);
             // making room demotes L2 victims into L3, which may reclaim this entry's own region
             if (target == SpaceAllocator.FULL || !slots.isCurrent(slot, incarnation))
             {

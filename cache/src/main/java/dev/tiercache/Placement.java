@@ -341,6 +341,16 @@ final class Placement extends CacheRoom
      */
     long makeRoomForPromotion(final Tier tier, final long hash, final long length)
     {
+        return makeRoomForPromotion(tier, hash, length, false);
+    }
+
+    /**
+     * Room for an entry moving up; with {@code planned} (a prefetch by a plan that knows the reads
+     * to come), past the high-water mark the policy's victim is evicted without asking
+     * {@code admitPromotion}: the plan, not the frequency sketch, knows the entry is read next.
+     */
+    long makeRoomForPromotion(final Tier tier, final long hash, final long length, final boolean planned)
+    {
         final long capacity = tier == Tier.DEVICE ? device.capacity() : host.capacity();
         final EvictionPolicy policy = policies[tier.ordinal()];
         while (!core.closed)
@@ -354,7 +364,7 @@ final class Placement extends CacheRoom
                 }
             }
             final int victim = policy.selectVictim(evictable);
-            if (victim == EvictionPolicy.NONE || !policy.admitPromotion(hash, victim))
+            if (victim == EvictionPolicy.NONE || (!planned && !policy.admitPromotion(hash, victim)))
             {
                 return SpaceAllocator.FULL;
             }

@@ -521,6 +521,21 @@ public final class TierCache implements AutoCloseable
      */
     public Tier promoteToHost(final long key)
     {
+        return promoteToHost(key, false);
+    }
+
+    /**
+     * Like {@link #promoteToHost(long)}, for a caller that knows the order of the reads to come (an
+     * epoch plan): with {@code planned}, an L2 past its high-water mark makes room by evicting its
+     * policy's victim without asking the policy whether the entry may take its place. The caller
+     * is expected to have demoted ({@link #demote}) what it needs last, so this is its fallback.
+     *
+     * @param key     the key.
+     * @param planned whether the promotion skips L2's admission.
+     * @return the level the entry is in afterwards, or {@code null} when it is not cached.
+     */
+    public Tier promoteToHost(final long key, final boolean planned)
+    {
         lock.lock();
         try
         {
@@ -532,10 +547,86 @@ public final class TierCache implements AutoCloseable
             }
             if (slots.levelOf(slot) == Tier.FILE && (index.flags(slot) & CacheRoom.FLAG_MOVING) == 0)
             {
-                moves.promoteFileToHostLocked(slot);
+                moves.promoteFileToHostLocked(slot, planned);
             }
             final int now = slots.findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
             return now == EntryIndex.NOT_FOUND ? null : slots.levelOf(now);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Moves an entry one level down now (L1 to L2, L2 to L3; a clean entry goes down without a
+     * copy), for a caller that knows it is the one needed last. An entry under a lease or a move,
+     * or already in L3, stays where it is.
+     *
+     * @param key the key.
+     * @return the level the entry is in afterwards, or {@code null} when it is not cached.
+     */
+    public Tier demote(final long key)
+    {
+        lock.lock();
+        try
+        {
+            checkOpen();
+            final int slot = accessDrain.findLongLocked(key);
+            if (slot == EntryIndex.NOT_FOUND)
+            {
+                return null;
+            }
+            if (slots.levelOf(slot) != Tier.FILE && placement.isEvictable(slot))
+            {
+                counters.evictions[slots.levelOf(slot).ordinal()]++;
+                placement.demote(slot);
+            }
+            final int now = slots.findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+            return now == EntryIndex.NOT_FOUND ? null : slots.levelOf(now);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Where an entry is, without counting an access.
+     *
+     * @param key the key.
+     * @return its level, or {@code null} when it is not cached.
+     */
+    public Tier tierOf(final long key)
+    {
+        lock.lock();
+        try
+        {
+            checkOpen();
+            final int slot = slots.findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+            return slot == EntryIndex.NOT_FOUND ? null : slots.levelOf(slot);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * An entry's size (its parts back to back, as {@link EntryHandle#byteSize()}), without
+     * counting an access.
+     *
+     * @param key the key.
+     * @return bytes, or {@link #MISS} when it is not cached.
+     */
+    public long byteSize(final long key)
+    {
+        lock.lock();
+        try
+        {
+            checkOpen();
+            final int slot = slots.findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+            return slot == EntryIndex.NOT_FOUND ? MISS : index.rawLength(slot);
         }
         finally
         {

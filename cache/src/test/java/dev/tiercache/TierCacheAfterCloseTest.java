@@ -70,6 +70,10 @@ class TierCacheAfterCloseTest
         calls.put("getInto(long,MemorySegment)", c -> c.getInto(1L, Arena.ofAuto().allocate(2048)));
         calls.put("getOnDevice(long)", c -> c.getOnDevice(1L));
         calls.put("promoteToHost(long)", c -> c.promoteToHost(1L));
+        calls.put("promoteToHost(long,boolean)", c -> c.promoteToHost(1L, true));
+        calls.put("demote(long)", c -> c.demote(1L));
+        calls.put("tierOf(long)", c -> c.tierOf(1L));
+        calls.put("byteSize(long)", c -> c.byteSize(1L));
         calls.put("contains(long)", c -> c.contains(1L));
         calls.put("contains(String)", c -> c.contains("a"));
         calls.put("contains(byte[])", c -> c.contains(new byte[] {1}));

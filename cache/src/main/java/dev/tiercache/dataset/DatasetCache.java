@@ -52,9 +52,16 @@ import java.util.concurrent.Future;
  * training thread's next {@code get} is an L1 hit), and with {@link TierCache#promoteToHost} for L2
  * (an L3 entry is read into L2 at once, if L2's admission takes it). Neither counts as an access.
  *
+ * <h2>The epoch plan</h2>
+ * A training loop knows each epoch's order before it starts. Given it ({@link #epoch(long[])}), a
+ * plan thread raises the entries just ahead of the batch methods' reads, within a window of
+ * {@link Builder#lookAheadBytes}, and makes room by demoting what is needed furthest ahead, so the
+ * reads find their entries in L2 or L1 instead of waiting on the file. {@link #planStats} says what
+ * it did; {@link BatchStats#fileReads} counts the reads that still waited on L3.
+ *
  * <h2>Concurrency</h2>
- * One training thread calls the batch methods and the stats reporter; the prefetch thread only
- * calls the cache, which is thread-safe. {@link #close()} stops the prefetch thread (not the cache).
+ * One training thread calls the batch methods and the stats reporter; the prefetch and plan
+ * threads only call the cache, which is thread-safe. {@link #close()} stops both (not the cache).
  */
 public final class DatasetCache implements AutoCloseable
 {
@@ -76,12 +83,15 @@ public final class DatasetCache implements AutoCloseable
     private DeviceNormalizer normalizer;
     private final java.util.concurrent.ConcurrentLinkedQueue<CudaStream> idleStreams = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final java.util.List<CudaStream> streams = new java.util.ArrayList<>();
+    private final long lookAheadBytes;
+    private volatile EpochPlan plan;
 
     private DatasetCache(final Builder builder)
     {
         this.cache = builder.cache;
         this.progress = builder.progress;
         this.fillFraction = builder.fillFraction;
+        this.lookAheadBytes = builder.lookAheadBytes;
         this.statsReporter = builder.statsOut == null ? null :
             new PeriodicStatsReporter(cache, builder.statsOut, builder.statsEveryBatches, builder.statsEveryNanos);
     }
@@ -402,6 +412,7 @@ public final class DatasetCache implements AutoCloseable
     private EntryHandle lookUp(final long key, final TierCache.Loader loader)
     {
         final EntryHandle cached = cache.get(key);
+        consumed(key);
         if (cached != null || loader == null)
         {
             return cached;
@@ -638,6 +649,7 @@ public final class DatasetCache implements AutoCloseable
         {
             try (EntryHandle handle = loader == null ? cache.get(keys[i]) : cache.get(keys[i], loader))
             {
+                consumed(keys[i]);
                 if (handle == null)
                 {
                     return -1 - i;
@@ -745,6 +757,84 @@ public final class DatasetCache implements AutoCloseable
     }
 
     // ------------------------------------------------------------------------------------------
+    // the epoch plan
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Queues an epoch's order (the sampler's permutation): the plan thread raises the entries
+     * just ahead of the batch methods' reads, up to {@link Builder#lookAheadBytes} of them, L3 to
+     * L2 and, with a GPU level, to L1, and makes room by demoting what the queued epochs need
+     * furthest ahead (Belady on the plan; see {@link EpochPlan}). The batch methods report each
+     * read to the plan; reads in the order move its position. Queue the next epoch before the
+     * current one ends so that the first batches of the next are raised in time, and so that
+     * eviction knows which of this epoch's entries come back soon.
+     *
+     * @param order the keys in the order they will be read; copied.
+     * @throws IllegalStateException when the last epoch queued is an iterator not yet read to its end.
+     */
+    public void epoch(final long[] order)
+    {
+        plan().add(Objects.requireNonNull(order, "order"));
+    }
+
+    /**
+     * Queues an epoch's order given as an iterator, pulled (on the plan thread) only as far as the
+     * window reaches; eviction then knows only the part pulled, and until the plan has met the
+     * entries resident in L2 their victims are chosen by L2's own policy, which may pick an entry of
+     * the window (that read then waits on L3). It must be the last epoch queued
+     * until it is read to its end.
+     *
+     * @param order the keys in the order they will be read.
+     * @throws IllegalStateException when the last epoch queued is an iterator not yet read to its end.
+     */
+    public void epoch(final java.util.PrimitiveIterator.OfLong order)
+    {
+        plan().add(Objects.requireNonNull(order, "order"));
+    }
+
+    /**
+     * What the epoch plan has done so far.
+     *
+     * @return a snapshot; all zero before the first {@link #epoch}.
+     */
+    public PlanStats planStats()
+    {
+        final EpochPlan current = plan;
+        return current == null ? new PlanStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) : current.stats();
+    }
+
+    private synchronized EpochPlan plan()
+    {
+        if (plan == null)
+        {
+            plan = new EpochPlan(cache, lookAheadBytes, fillFraction);
+        }
+        return plan;
+    }
+
+    /**
+     * Waits until the plan thread has done what it can for the reads so far.
+     *
+     * @param timeoutNanos how long at most.
+     * @return false when the time ran out, true when it is idle (or there is no plan).
+     * @throws InterruptedException when interrupted while waiting.
+     */
+    boolean awaitPlan(final long timeoutNanos) throws InterruptedException
+    {
+        final EpochPlan current = plan;
+        return current == null || current.awaitIdle(timeoutNanos);
+    }
+
+    private void consumed(final long key)
+    {
+        final EpochPlan current = plan;
+        if (current != null)
+        {
+            current.consumed(key);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
     // prefetch
     // ------------------------------------------------------------------------------------------
 
@@ -842,8 +932,11 @@ public final class DatasetCache implements AutoCloseable
         final ExecutorService executor;
         final DeviceNormalizer kernels;
         final java.util.List<CudaStream> made;
+        final EpochPlan epochs;
         synchronized (this)
         {
+            epochs = plan;
+            plan = null;
             executor = prefetcher;
             prefetcher = null;
             kernels = normalizer;
@@ -851,6 +944,10 @@ public final class DatasetCache implements AutoCloseable
             made = new java.util.ArrayList<>(streams);
             streams.clear();
             idleStreams.clear();
+        }
+        if (epochs != null)
+        {
+            epochs.stop();
         }
         if (executor != null)
         {
@@ -877,6 +974,7 @@ public final class DatasetCache implements AutoCloseable
         private PrintWriter statsOut;
         private long statsEveryBatches;
         private long statsEveryNanos;
+        private long lookAheadBytes = 64L << 20;
 
         Builder(final TierCache cache)
         {
@@ -924,6 +1022,20 @@ public final class DatasetCache implements AutoCloseable
         }
 
         /**
+         * How far ahead of the consumer the epoch plan raises entries.
+         *
+         * @param bytes of entries in the window, at least one entry's worth is always taken;
+         *              default 64 MiB. Make it cover a few batches: the reads of a batch that
+         *              reach past the window find what the plan had no time or room to raise.
+         * @return this.
+         */
+        public Builder lookAheadBytes(final long bytes)
+        {
+            this.lookAheadBytes = bytes;
+            return this;
+        }
+
+        /**
          * Validates the options.
          *
          * @return the dataset cache; its owner closes it (before the cache).
@@ -939,6 +1051,10 @@ public final class DatasetCache implements AutoCloseable
             {
                 throw new IllegalArgumentException("statsEveryBatches=" + statsEveryBatches + ", statsEveryNanos=" + statsEveryNanos +
                     ": must be >= 0");
+            }
+            if (lookAheadBytes <= 0)
+            {
+                throw new IllegalArgumentException("lookAheadBytes=" + lookAheadBytes + ": must be > 0");
             }
             return new DatasetCache(this);
         }
