@@ -12,5 +12,8 @@ module dev.tiercache {
     exports dev.tiercache;
     exports dev.tiercache.dataset;
     exports dev.tiercache.profile;
+    exports dev.tiercache.remote;
+
+    uses dev.tiercache.remote.RemoteStoreProvider;
 
 }

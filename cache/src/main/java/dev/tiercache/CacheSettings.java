@@ -59,6 +59,15 @@ import java.util.Objects;
  * compression = true
  * min_compression_savings = 0.05
  * persist_on_close = true
+ *
+ * [cache.remote]                 # L4, shared (off without a uri; see RemoteSettings)
+ * uri = "redis-cluster://10.0.0.5:7000,10.0.0.6:7000"   # redis://, rediss://; user:password@ allowed
+ * namespace = "imagenet-train.v3" # required with a uri: the dataset's name and version
+ * ttl = 0                        # expiry of the values written; 0 never
+ * queue_size = "64MB"            # write-behind bound; a write that does not fit is dropped
+ * timeout = "250ms"              # bound of every call; past it L4 turns off until the server answers
+ * write_on_put = true
+ * write_on_eviction = false      # also write entries that L3 drops
  * </pre>
  * The environment variable of {@code cache.a.b} is {@code CACHE_A_B} (so {@code CACHE_MEMORY_SIZE},
  * {@code CACHE_DISK_SIZE}, {@code CACHE_POLICY}, {@code CACHE_DISK_PATH} ...), and
@@ -446,6 +455,26 @@ public final class CacheSettings
     }
 
     /**
+     * L4 ({@code [cache.remote]}: {@code uri}, {@code namespace}, {@code ttl}, {@code queue_size},
+     * {@code timeout}, {@code write_on_put}, {@code write_on_eviction}).
+     *
+     * @return the settings, or {@code null} when no {@code cache.remote.uri} is set.
+     */
+    public RemoteSettings remote()
+    {
+        return remote(values);
+    }
+
+    static RemoteSettings remote(final Map<SettingsKey, Object> values)
+    {
+        final String uri = (String)values.get(SettingsKey.REMOTE_URI);
+        return uri == null ? null : new RemoteSettings(uri, (String)values.get(SettingsKey.REMOTE_NAMESPACE),
+            (Duration)values.get(SettingsKey.REMOTE_TTL), (Long)values.get(SettingsKey.REMOTE_QUEUE_SIZE),
+            (Duration)values.get(SettingsKey.REMOTE_TIMEOUT), (Boolean)values.get(SettingsKey.REMOTE_WRITE_ON_PUT),
+            (Boolean)values.get(SettingsKey.REMOTE_WRITE_ON_EVICTION));
+    }
+
+    /**
      * Time to live after a put ({@code cache.ttl}).
      *
      * @return default zero: none.
@@ -492,6 +521,7 @@ public final class CacheSettings
             case DURATION, POSITIVE_DURATION ->
                 "\"" + new BigDecimal(((Duration)value).toNanos()).movePointLeft(9).stripTrailingZeros().toPlainString() + "s\"";
             case TEXT, POLICY, FILE_POLICY, PATH -> quote(value.toString());
+            case SECRET_URI -> quote(RemoteSettings.redact(value.toString()));
             default -> value.toString();
         };
     }

@@ -27,9 +27,9 @@ public final class SettingsException extends IllegalArgumentException
      */
     public SettingsException(final String key, final String value, final String problem, final String source)
     {
-        super((key == null ? "" : key + (value == null ? "" : " = " + value) + ": ") + problem + " (" + source + ")");
+        super((key == null ? "" : key + (value == null ? "" : " = " + RemoteSettings.redact(value)) + ": ") + problem + " (" + source + ")");
         this.key = key;
-        this.value = value;
+        this.value = RemoteSettings.redact(value);
         this.source = source;
     }
 

@@ -48,7 +48,15 @@ enum SettingsKey
     FILE_REGION_SIZE("cache.disk.region_size", Kind.POSITIVE_SIZE),
     COMPRESSION("cache.disk.compression", Kind.BOOLEAN),
     MIN_COMPRESSION_SAVINGS("cache.disk.min_compression_savings", Kind.HEADROOM),
-    PERSIST_ON_CLOSE("cache.disk.persist_on_close", Kind.BOOLEAN);
+    PERSIST_ON_CLOSE("cache.disk.persist_on_close", Kind.BOOLEAN),
+
+    REMOTE_URI("cache.remote.uri", Kind.SECRET_URI),
+    REMOTE_NAMESPACE("cache.remote.namespace", Kind.TEXT),
+    REMOTE_TTL("cache.remote.ttl", Kind.DURATION),
+    REMOTE_QUEUE_SIZE("cache.remote.queue_size", Kind.SIZE),
+    REMOTE_TIMEOUT("cache.remote.timeout", Kind.POSITIVE_DURATION),
+    REMOTE_WRITE_ON_PUT("cache.remote.write_on_put", Kind.BOOLEAN),
+    REMOTE_WRITE_ON_EVICTION("cache.remote.write_on_eviction", Kind.BOOLEAN);
 
     /** The forms values take, each with its parser and what it tells the user on a bad value. */
     enum Kind
@@ -66,7 +74,8 @@ enum SettingsKey
         BOOLEAN("must be true or false"),
         POLICY("must be one of " + EvictionPolicies.names()),
         FILE_POLICY("must be " + FifoPolicy.NAME + ": L3 reclaims whole regions in the order they were written"),
-        PATH("must be a path");
+        PATH("must be a path"),
+        SECRET_URI("must be a URI such as redis://host:6379 (its password is never printed)");
 
         final String allowed;
 
@@ -168,7 +177,7 @@ enum SettingsKey
         final String text = raw.trim();
         return switch (kind)
         {
-            case TEXT -> checked(text, !text.isEmpty());
+            case TEXT, SECRET_URI -> checked(text, !text.isEmpty());
             case PATH -> checked(Path.of(text), !text.isEmpty());
             case SIZE, POSITIVE_SIZE, ENTRY_SIZE -> checked(parseSize(text), null);
             case POSITIVE_INT, NON_NEGATIVE_INT -> checked(parseInt(text), null);
@@ -188,7 +197,7 @@ enum SettingsKey
     {
         final boolean ok = switch (kind)
         {
-            case TEXT -> value instanceof String s && !s.isBlank();
+            case TEXT, SECRET_URI -> value instanceof String s && !s.isBlank();
             case PATH -> value instanceof Path p && !p.toString().isEmpty();
             case SIZE, ENTRY_SIZE, NON_NEGATIVE_INT -> value instanceof Long l && l >= 0;
             case POSITIVE_SIZE -> value instanceof Long l && l > 0;

@@ -230,6 +230,28 @@ final class SettingsLoader
             Math.min(HardwareProfile.maxEntryBytes(Tier.FILE, (Long)values.get(SettingsKey.FILE_SIZE)),
                 (Long)values.get(SettingsKey.FILE_REGION_SIZE)), "rule of the profile");
 
+        if (values.get(SettingsKey.REMOTE_URI) != null)
+        {
+            fill(values, sources, SettingsKey.REMOTE_TTL, Duration.ZERO, "default");
+            fill(values, sources, SettingsKey.REMOTE_QUEUE_SIZE, RemoteSettings.QUEUE_BYTES_DEFAULT, "default");
+            fill(values, sources, SettingsKey.REMOTE_TIMEOUT, RemoteSettings.TIMEOUT_DEFAULT, "default");
+            fill(values, sources, SettingsKey.REMOTE_WRITE_ON_PUT, Boolean.TRUE, "default");
+            fill(values, sources, SettingsKey.REMOTE_WRITE_ON_EVICTION, Boolean.FALSE, "default");
+            if (values.get(SettingsKey.REMOTE_NAMESPACE) == null)
+            {
+                throw new SettingsException(SettingsKey.REMOTE_NAMESPACE.key, null,
+                    "must be set with " + SettingsKey.REMOTE_URI.key + ": the dataset's name and version, so two datasets never share entries",
+                    sources.get(SettingsKey.REMOTE_URI));
+            }
+            try
+            {
+                CacheSettings.remote(values);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new SettingsException(SettingsKey.REMOTE_URI.key, null, ex.getMessage(), sources.get(SettingsKey.REMOTE_URI));
+            }
+        }
         checkConsistent(values, sources, merged);
         return new CacheSettings(values, sources, profile);
     }

@@ -101,6 +101,8 @@ public final class TierCache implements AutoCloseable
     private final ReadPath reads;
     private final AtomicInteger openViews = new AtomicInteger();
     private final AgentRunner moverRunner;
+    /** L4, or {@code null} without one. */
+    private final RemoteLevel remote;
     // @GuardedBy("lock")
     private boolean storesClosed;
     private ObjectName mbeanName;
@@ -136,6 +138,8 @@ public final class TierCache implements AutoCloseable
                 {
                     new Recovery(core, slots).recover();
                 }
+                this.remote = config.remote == null ? null : RemoteLevel.open(name, config.remote, config.remoteStore);
+                core.remote = remote;
                 this.moverRunner = new AgentRunner(new SleepingMillisIdleStrategy(1), this::onMoverError, null, new Mover(this, config.cleanupIntervalNanos));
             }
             catch (final RuntimeException | Error ex)
@@ -181,7 +185,7 @@ public final class TierCache implements AutoCloseable
         {
             final MemorySegment keyBytes = arena.allocate(Long.BYTES);
             keyBytes.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0, key);
-            return placement.put(key, EntryMetaDescriptor.KEY_KIND_LONG, keyBytes, parts);
+            return store(key, EntryMetaDescriptor.KEY_KIND_LONG, keyBytes, parts);
         }
     }
 
@@ -207,7 +211,7 @@ public final class TierCache implements AutoCloseable
     public Tier put(final String key, final Part... parts)
     {
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
-        return placement.put(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, parts);
+        return store(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, parts);
     }
 
     /**
@@ -220,7 +224,135 @@ public final class TierCache implements AutoCloseable
     public Tier put(final byte[] key, final Part... parts)
     {
         final MemorySegment keyBytes = MemorySegment.ofArray(key.clone());
-        return placement.put(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, parts);
+        return store(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, parts);
+    }
+
+    private Tier store(final long keyHash, final int keyKind, final MemorySegment keyBytes, final Part[] parts)
+    {
+        final Tier landed = placement.put(keyHash, keyKind, keyBytes, parts);
+        if (remote != null && remote.writesOnPut())
+        {
+            remote.writeBehind(keyKind, keyBytes, parts);
+        }
+        return landed;
+    }
+
+    /**
+     * A local lookup, then on a miss L4's: an entry found there is verified, stored here (not
+     * written back) and looked up again.
+     */
+    private boolean lookupOrFetch(final long keyHash, final int keyKind, final MemorySegment keyBytes, final long longKey, final EntryHandle handle)
+    {
+        return reads.lookupInto(keyHash, keyKind, keyBytes, longKey, handle) ||
+            remote != null && fetchRemote(keyHash, keyKind, keyBytes != null ? keyBytes : RemoteLevel.longKeyBytes(longKey)) &&
+                reads.lookupInto(keyHash, keyKind, keyBytes, longKey, handle);
+    }
+
+    private boolean fetchRemote(final long keyHash, final int keyKind, final MemorySegment keyBytes)
+    {
+        final Part[] parts = remote.fetch(keyKind, keyBytes);
+        return parts != null && storeFetched(keyHash, keyKind, keyBytes, parts);
+    }
+
+    private boolean storeFetched(final long keyHash, final int keyKind, final MemorySegment keyBytes, final Part[] parts)
+    {
+        try
+        {
+            placement.put(keyHash, keyKind, keyBytes, parts);
+            return true;
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return false; // larger than every local level, or no room: a miss here
+        }
+    }
+
+    /**
+     * Brings the keys that are not cached here from L4, in one pipelined exchange (not one round
+     * trip each): what a batch read does before it reads the batch. Without L4, or while it is off,
+     * does nothing.
+     *
+     * @param keys   the keys.
+     * @param absent {@code null}, or an array of {@code keys.length} set true for each key that is
+     *               neither cached here nor in L4 (a caller with a loader loads those without asking
+     *               L4 again).
+     * @return entries brought from L4.
+     */
+    public int fetchFromRemote(final long[] keys, final boolean[] absent)
+    {
+        if (absent != null && absent.length < keys.length)
+        {
+            throw new IllegalArgumentException("absent.length=" + absent.length + " < keys.length=" + keys.length);
+        }
+        if (remote == null || !remote.isOn())
+        {
+            return 0;
+        }
+        int missing = 0;
+        final long[] misses = new long[keys.length];
+        final int[] at = new int[keys.length];
+        for (int i = 0; i < keys.length; i++)
+        {
+            if (!contains(keys[i]))
+            {
+                at[missing] = i;
+                misses[missing++] = keys[i];
+            }
+        }
+        final Part[][] found = remote.fetchAll(java.util.Arrays.copyOf(misses, missing));
+        int brought = 0;
+        for (int m = 0; m < missing; m++)
+        {
+            final boolean stored = found[m] != null &&
+                storeFetched(misses[m], EntryMetaDescriptor.KEY_KIND_LONG, RemoteLevel.longKeyBytes(misses[m]), found[m]);
+            brought += stored ? 1 : 0;
+            if (absent != null)
+            {
+                absent[at[m]] = found[m] == null;
+            }
+        }
+        return brought;
+    }
+
+    /**
+     * Whether this cache has L4 ({@link Builder#remote}), on or off.
+     *
+     * @return true with L4.
+     */
+    public boolean hasRemote()
+    {
+        return remote != null;
+    }
+
+    /**
+     * L4's figures.
+     *
+     * @return a snapshot, or {@code null} without L4.
+     */
+    public RemoteStats remoteStats()
+    {
+        return remote == null ? null : remote.stats();
+    }
+
+    /**
+     * Waits until the writes to L4 queued so far are sent: a job that loaded a dataset calls it
+     * before it ends, so the next node finds every entry. {@link #close()} does it too, for up to
+     * 10 s.
+     *
+     * @param max how long to wait at most.
+     * @return true when nothing is left to send (also without L4).
+     */
+    public boolean flushRemote(final java.time.Duration max)
+    {
+        return remote == null || remote.flush(max);
+    }
+
+    /**
+     * Stores an entry read from L4 (tests and tools; a put does this and also writes behind).
+     */
+    boolean putWithoutWriteBehind(final long key, final Part... parts)
+    {
+        return storeFetched(key, EntryMetaDescriptor.KEY_KIND_LONG, RemoteLevel.longKeyBytes(key), parts);
     }
 
 
@@ -233,7 +365,7 @@ public final class TierCache implements AutoCloseable
     public EntryHandle get(final long key)
     {
         final EntryHandle handle = new EntryHandle();
-        return reads.lookupInto(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle) ? handle : null;
+        return lookupOrFetch(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle) ? handle : null;
     }
 
     /**
@@ -251,7 +383,7 @@ public final class TierCache implements AutoCloseable
         {
             throw new IllegalStateException("the handle still holds a lease: close it before reusing it");
         }
-        return reads.lookupInto(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle);
+        return lookupOrFetch(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle);
     }
 
     /**
@@ -264,7 +396,7 @@ public final class TierCache implements AutoCloseable
     {
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         final EntryHandle handle = new EntryHandle();
-        return reads.lookupInto(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0, handle) ? handle : null;
+        return lookupOrFetch(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0, handle) ? handle : null;
     }
 
     /**
@@ -277,7 +409,7 @@ public final class TierCache implements AutoCloseable
     {
         final MemorySegment keyBytes = MemorySegment.ofArray(key);
         final EntryHandle handle = new EntryHandle();
-        return reads.lookupInto(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0, handle) ? handle : null;
+        return lookupOrFetch(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0, handle) ? handle : null;
     }
 
     /**
@@ -291,7 +423,9 @@ public final class TierCache implements AutoCloseable
      */
     public long getInto(final long key, final MemorySegment destination)
     {
-        return reads.getInto(key, destination);
+        final long copied = reads.getInto(key, destination);
+        return copied != MISS || remote == null || !fetchRemote(key, EntryMetaDescriptor.KEY_KIND_LONG, RemoteLevel.longKeyBytes(key)) ?
+            copied : reads.getInto(key, destination);
     }
 
     /**
@@ -305,7 +439,9 @@ public final class TierCache implements AutoCloseable
      */
     public EntryHandle getOnDevice(final long key)
     {
-        return reads.getOnDevice(key);
+        final EntryHandle onDevice = reads.getOnDevice(key);
+        return onDevice != null || remote == null || !fetchRemote(key, EntryMetaDescriptor.KEY_KIND_LONG, RemoteLevel.longKeyBytes(key)) ?
+            onDevice : reads.getOnDevice(key);
     }
 
     /**
@@ -632,7 +768,8 @@ public final class TierCache implements AutoCloseable
                     counters.evictions[l], counters.promotions[l], counters.demotions[l], counters.bytesUp[l], counters.bytesDown[l],
                     tier == Tier.FILE ? counters.corruptSkipped.sum() : 0));
             }
-            return new CacheStats(levelStats, counters.misses.sum() + counters.hits(), counters.hits(), counters.puts, counters.rejected);
+            return new CacheStats(levelStats, counters.misses.sum() + counters.hits(), counters.hits(), counters.puts, counters.rejected,
+                remote == null ? null : remote.stats());
         }
         finally
         {
@@ -787,6 +924,10 @@ public final class TierCache implements AutoCloseable
     @Override
     public void close()
     {
+        if (remote != null)
+        {
+            remote.close(); // sends what is queued first, outside the lock: nothing here waits for it
+        }
         lock.lock();
         try
         {
@@ -913,6 +1054,8 @@ public final class TierCache implements AutoCloseable
         int maxEntries = 1 << 16;
         long cleanupIntervalNanos = 1_000_000_000L;
         boolean persistOnClose = true;
+        RemoteSettings remote;
+        dev.tiercache.remote.RemoteStore remoteStore;
 
         Builder()
         {
@@ -984,6 +1127,7 @@ public final class TierCache implements AutoCloseable
             cleanupIntervalNanos = settings.cleanupInterval().toNanos();
             demoteAfterIdleNanos = settings.idleDemotion().toNanos();
             ttlNanos = settings.ttl().toNanos();
+            remote = settings.remote();
             if (!settings.useMmap())
             {
                 LOG.log(System.Logger.Level.WARNING, "use_mmap=false is ignored: the L3 file is always memory-mapped");
@@ -1263,6 +1407,36 @@ public final class TierCache implements AutoCloseable
         public Builder cleanupIntervalNanos(final long nanos)
         {
             this.cleanupIntervalNanos = nanos;
+            return this;
+        }
+
+        /**
+         * Adds L4, a level shared with other caches on a remote server (Redis standalone or
+         * Cluster with the {@code tiercache-redis} artifact): a local miss reads it before it is a
+         * miss, a put is written behind to it. {@code null} for none (the default).
+         *
+         * @param settings where, the namespace, TTL, queue bound, timeout and write-behind triggers.
+         * @return this.
+         */
+        public Builder remote(final RemoteSettings settings)
+        {
+            this.remote = settings;
+            this.remoteStore = null;
+            return this;
+        }
+
+        /**
+         * L4 over a store the caller opened (another client, or a test's); the cache owns it from
+         * then on and closes it.
+         *
+         * @param settings the namespace, TTL, queue and write-behind settings (the URI only names it).
+         * @param store    an open store.
+         * @return this.
+         */
+        public Builder remote(final RemoteSettings settings, final dev.tiercache.remote.RemoteStore store)
+        {
+            this.remote = java.util.Objects.requireNonNull(settings, "settings");
+            this.remoteStore = java.util.Objects.requireNonNull(store, "store");
             return this;
         }
 

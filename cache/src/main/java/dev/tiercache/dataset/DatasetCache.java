@@ -40,7 +40,8 @@ import java.util.concurrent.Future;
  * each through a lease, so it reads from whatever level the entry is in. The device variant
  * {@link #getBatchOnDevice} fills a {@link DeviceBuffer}: an entry in L1 is copied device to device,
  * one in L2 or L3 goes straight from the leased host bytes to the device (L2 is pinned, so that is
- * one DMA, no staging copy).
+ * one DMA, no staging copy). With L4, {@link #getBatch} first fetches the batch's local misses from
+ * it in one pipelined exchange ({@link TierCache#fetchFromRemote}).
  *
  * <h2>Prefetch</h2>
  * {@link #prefetch} hands the next batch's keys to one background thread, which raises each entry
@@ -343,9 +344,20 @@ public final class DatasetCache implements AutoCloseable
     private long gather(final long[] keys, final MemorySegment destination, final long[] offsets, final TierCache.Loader loader)
     {
         checkOffsets(keys, offsets);
+        // with L4, the batch's local misses come in one pipelined exchange, and those L4 lacks
+        // too go to the loader without a second round trip each
+        final boolean[] absent = cache.hasRemote() ? new boolean[keys.length] : null;
+        if (absent != null)
+        {
+            cache.fetchFromRemote(keys, absent);
+        }
         long at = 0;
         for (int i = 0; i < keys.length; i++)
         {
+            if (absent != null && absent[i] && loader != null)
+            {
+                cache.put(keys[i], loader.load(keys[i]));
+            }
             try (EntryHandle handle = loader == null ? cache.get(keys[i]) : cache.get(keys[i], loader))
             {
                 if (handle == null)
