@@ -85,6 +85,7 @@ public final class TierCache implements AutoCloseable
     public static final long MISS = -1;
 
     private static final System.Logger LOG = System.getLogger(TierCache.class.getName());
+    private static final int FETCHED_STORE_ATTEMPTS = 3;
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final Builder config;
@@ -243,9 +244,25 @@ public final class TierCache implements AutoCloseable
      */
     private boolean lookupOrFetch(final long keyHash, final int keyKind, final MemorySegment keyBytes, final long longKey, final EntryHandle handle)
     {
-        return reads.lookupInto(keyHash, keyKind, keyBytes, longKey, handle) ||
-            remote != null && fetchRemote(keyHash, keyKind, keyBytes != null ? keyBytes : RemoteLevel.longKeyBytes(longKey)) &&
-                reads.lookupInto(keyHash, keyKind, keyBytes, longKey, handle);
+        if (reads.lookupInto(keyHash, keyKind, keyBytes, longKey, handle))
+        {
+            return true;
+        }
+        if (remote == null)
+        {
+            return false;
+        }
+        final MemorySegment key = keyBytes != null ? keyBytes : RemoteLevel.longKeyBytes(longKey);
+        final Part[] parts = remote.fetch(keyKind, key);
+        // other threads' puts may evict it between the store and the lookup: the bytes are in hand, so try again
+        for (int attempt = 0; parts != null && attempt < FETCHED_STORE_ATTEMPTS; attempt++)
+        {
+            if (storeFetched(keyHash, keyKind, key, parts) && reads.lookupInto(keyHash, keyKind, keyBytes, longKey, handle))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean fetchRemote(final long keyHash, final int keyKind, final MemorySegment keyBytes)
