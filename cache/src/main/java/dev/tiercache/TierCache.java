@@ -287,7 +287,7 @@ public final class TierCache implements AutoCloseable
     /**
      * Brings the keys that are not cached here from L4, in one pipelined exchange (not one round
      * trip each): what a batch read does before it reads the batch. Without L4, or while it is off,
-     * does nothing.
+     * it brings nothing and every key not cached here is absent.
      *
      * @param keys   the keys.
      * @param absent {@code null}, or an array of {@code keys.length} set true for each key that is
@@ -301,10 +301,6 @@ public final class TierCache implements AutoCloseable
         {
             throw new IllegalArgumentException("absent.length=" + absent.length + " < keys.length=" + keys.length);
         }
-        if (remote == null || !remote.isOn())
-        {
-            return 0;
-        }
         int missing = 0;
         final long[] misses = new long[keys.length];
         final int[] at = new int[keys.length];
@@ -316,7 +312,8 @@ public final class TierCache implements AutoCloseable
                 misses[missing++] = keys[i];
             }
         }
-        final Part[][] found = remote.fetchAll(java.util.Arrays.copyOf(misses, missing));
+        // without L4, or while it is off, every local miss is absent: fetchAll finds nothing
+        final Part[][] found = remote == null ? new Part[missing][] : remote.fetchAll(java.util.Arrays.copyOf(misses, missing));
         int brought = 0;
         for (int m = 0; m < missing; m++)
         {

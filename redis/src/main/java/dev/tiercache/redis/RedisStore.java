@@ -166,6 +166,10 @@ public final class RedisStore implements RemoteStore
             {
                 limit = Math.min(limit, DEFAULT_MAX_BULK_BYTES); // CONFIG not allowed for this user
             }
+            catch (final JedisConnectionException ex)
+            {
+                // a failed master of a cluster: the others decide; a standalone server fails below
+            }
         }
         if (limit == Long.MAX_VALUE)
         {
