@@ -3,6 +3,7 @@ package dev.tiercache;
 import dev.tiercache.remote.RemoteStore;
 import dev.tiercache.remote.RemoteStoreException;
 import dev.tiercache.remote.RemoteStoreProvider;
+import dev.tiercache.remote.RemoteStores;
 import dev.tiercache.store.FileStore;
 
 import java.lang.foreign.Arena;
@@ -13,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.ServiceLoader;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
@@ -94,7 +94,7 @@ final class RemoteLevel implements AutoCloseable
         this.settings = settings;
         this.cacheName = cacheName;
         this.provider = provider;
-        this.prefix = ("tc:" + settings.namespace() + ":").getBytes(StandardCharsets.US_ASCII);
+        this.prefix = RemoteStores.prefix(settings.namespace());
         this.target = RemoteSettings.redact(settings.uri()) + " ns=" + settings.namespace();
         this.ttlMillis = settings.ttl().toMillis();
         if (given != null)
@@ -110,7 +110,7 @@ final class RemoteLevel implements AutoCloseable
     }
 
     /**
-     * Opens L4 through the provider of the URI's scheme (found with {@link ServiceLoader}), or over
+     * Opens L4 through the provider of the URI's scheme (found with {@link java.util.ServiceLoader}), or over
      * a store given directly. A server that cannot be reached now leaves L4 off with the reason,
      * and it comes on once the server answers.
      *
@@ -118,20 +118,8 @@ final class RemoteLevel implements AutoCloseable
      */
     static RemoteLevel open(final String cacheName, final RemoteSettings settings, final RemoteStore given)
     {
-        if (given != null)
-        {
-            return new RemoteLevel(cacheName, settings, null, given);
-        }
-        final String scheme = settings.parsedUri().getScheme().toLowerCase(java.util.Locale.ROOT);
-        for (final RemoteStoreProvider candidate : ServiceLoader.load(RemoteStoreProvider.class, RemoteLevel.class.getClassLoader()))
-        {
-            if (candidate.accepts(scheme))
-            {
-                return new RemoteLevel(cacheName, settings, candidate, null);
-            }
-        }
-        throw new IllegalArgumentException("remote.uri=" + RemoteSettings.redact(settings.uri()) + ": no L4 provider for the scheme " +
-            scheme + "; add the tiercache-redis artifact for redis://, rediss:// and redis-cluster://");
+        return new RemoteLevel(cacheName, settings,
+            given != null ? null : RemoteStores.provider(settings.uri(), RemoteSettings.redact(settings.uri())), given);
     }
 
     private void tryOpen()
@@ -216,11 +204,6 @@ final class RemoteLevel implements AutoCloseable
     byte[] remoteKey(final long key)
     {
         return concat(prefix, ("l" + key).getBytes(StandardCharsets.US_ASCII));
-    }
-
-    byte[] prefix()
-    {
-        return prefix.clone();
     }
 
     static MemorySegment longKeyBytes(final long key)

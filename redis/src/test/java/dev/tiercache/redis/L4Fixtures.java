@@ -7,7 +7,6 @@ import dev.tiercache.TensorSpec;
 import dev.tiercache.TierCache;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.SplittableRandom;
 
@@ -15,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /** What the L4 tests share: caches over one server, and entries whose every byte is checkable. */
-final class L4Fixtures
+public final class L4Fixtures
 {
     static final long MIB = 1L << 20;
 
@@ -23,7 +22,13 @@ final class L4Fixtures
     {
     }
 
-    static TierCache cache(final RemoteSettings remote)
+    /**
+     * A cache with L2 only and L4.
+     *
+     * @param remote L4.
+     * @return the cache.
+     */
+    public static TierCache cache(final RemoteSettings remote)
     {
         return cache(remote, 256 * MIB);
     }
@@ -33,20 +38,34 @@ final class L4Fixtures
         return TierCache.builder().useGpu(false).hostBytes(hostBytes).maxEntries(4096).remote(remote).build();
     }
 
-    static RemoteSettings settings(final String uri, final String namespace)
+    /**
+     * L4 settings for tests (a short timeout).
+     *
+     * @param uri       where.
+     * @param namespace the namespace.
+     * @return the settings.
+     */
+    public static RemoteSettings settings(final String uri, final String namespace)
     {
         return RemoteSettings.of(uri, namespace).withTimeout(Duration.ofMillis(300));
     }
 
     /** The bytes of key {@code key}, {@code length} long: a function of both, so a wrong byte is seen. */
-    static byte[] content(final long key, final int length)
+    public static byte[] content(final long key, final int length)
     {
         final byte[] bytes = new byte[length];
         new SplittableRandom(key * 0x9E3779B97F4A7C15L + length).nextBytes(bytes);
         return bytes;
     }
 
-    static Part[] parts(final long key, final int length)
+    /**
+     * One blob part of checkable bytes.
+     *
+     * @param key    the key.
+     * @param length its length.
+     * @return the parts.
+     */
+    public static Part[] parts(final long key, final int length)
     {
         return new Part[] {Part.of(TensorSpec.bytes(length), content(key, length))};
     }
@@ -64,10 +83,5 @@ final class L4Fixtures
             final long mismatch = MemorySegment.ofArray(expected).mismatch(copy);
             assertEquals(-1, mismatch, "key=" + key + " differs at byte " + mismatch);
         }
-    }
-
-    static long longAt(final byte[] bytes, final int offset)
-    {
-        return MemorySegment.ofArray(bytes).get(ValueLayout.JAVA_LONG_UNALIGNED, offset);
     }
 }

@@ -21,18 +21,24 @@ import java.util.concurrent.TimeUnit;
  * Without {@code redis-server} the tests are skipped with the reason, unless the property
  * {@code tiercache.redis.required} is true (as in CI), where they fail.
  */
-final class RedisServers implements AutoCloseable
+public final class RedisServers implements AutoCloseable
 {
     private final List<Server> servers = new ArrayList<>();
     private final Path dir;
 
-    RedisServers() throws IOException
+    /**
+     * A group of servers to start; skips the test without {@code redis-server}.
+     *
+     * @throws IOException when the temporary folder cannot be made.
+     */
+    public RedisServers() throws IOException
     {
         requireRedis();
         this.dir = Files.createTempDirectory("tiercache-redis-test");
     }
 
-    static void requireRedis()
+    /** Skips the calling test (or fails it, in CI) without {@code redis-server}. */
+    public static void requireRedis()
     {
         final boolean found = whichRedis() != null;
         if (!found && Boolean.getBoolean("tiercache.redis.required"))
@@ -55,9 +61,10 @@ final class RedisServers implements AutoCloseable
     }
 
     /** One server process. */
-    final class Server
+    public final class Server
     {
-        final int port;
+        /** Its loopback port. */
+        public final int port;
         final List<String> extra;
         Process process;
 
@@ -67,12 +74,23 @@ final class RedisServers implements AutoCloseable
             this.extra = extra;
         }
 
-        String uri()
+        /**
+         * Its URI.
+         *
+         * @return {@code redis://127.0.0.1:PORT}.
+         */
+        public String uri()
         {
             return "redis://127.0.0.1:" + port;
         }
 
-        void start() throws IOException, InterruptedException
+        /**
+         * Starts it and waits until it answers.
+         *
+         * @throws IOException when it cannot run.
+         * @throws InterruptedException when interrupted.
+         */
+        public void start() throws IOException, InterruptedException
         {
             final List<String> command = new ArrayList<>(List.of(whichRedis(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no", "--loglevel", "warning",
@@ -108,7 +126,12 @@ final class RedisServers implements AutoCloseable
             }
         }
 
-        void kill() throws InterruptedException
+        /**
+         * Kills it (SIGKILL) and waits.
+         *
+         * @throws InterruptedException when interrupted.
+         */
+        public void kill() throws InterruptedException
         {
             if (process != null && process.isAlive())
             {
@@ -137,7 +160,15 @@ final class RedisServers implements AutoCloseable
         }
     }
 
-    Server start(final String... extra) throws IOException, InterruptedException
+    /**
+     * Starts a standalone server on a free loopback port.
+     *
+     * @param extra more redis-server options.
+     * @return the server.
+     * @throws IOException when it cannot run.
+     * @throws InterruptedException when interrupted.
+     */
+    public Server start(final String... extra) throws IOException, InterruptedException
     {
         final Server server = new Server(freePort(false), List.of(extra));
         servers.add(server);
