@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * Real Redis servers for the tests, started from the {@code redis-server} on the PATH on free
  * loopback ports, with nothing persisted, and stopped (never left behind) by {@link #close()}.
  * Without {@code redis-server} the tests are skipped with the reason, unless the property
- * {@code tiercache.redis.required} is true (as in CI), where they fail.
+ * {@code tiercache.redis.required} or the variable {@code TIERCACHE_REDIS_REQUIRED} is true (as in
+ * {@code .ci/run}), where they fail.
  */
 public final class RedisServers implements AutoCloseable
 {
@@ -41,7 +42,7 @@ public final class RedisServers implements AutoCloseable
     public static void requireRedis()
     {
         final boolean found = whichRedis() != null;
-        if (!found && Boolean.getBoolean("tiercache.redis.required"))
+        if (!found && (Boolean.getBoolean("tiercache.redis.required") || "true".equals(System.getenv("TIERCACHE_REDIS_REQUIRED"))))
         {
             throw new IllegalStateException("redis-server is not on the PATH: install the redis-server package (.ci/run does)");
         }
