@@ -169,15 +169,24 @@ final class RemoteLevel implements AutoCloseable
         queueLock.lock();
         try
         {
-            dropped.add(queue.size());
-            queue.clear();
-            queuedBytes = 0;
+            dropQueuedLocked();
             queueChanged.signalAll();
         }
         finally
         {
             queueLock.unlock();
         }
+    }
+
+    /** Drops what waits in the queue; a write in flight keeps its bytes counted until it ends. */
+    private void dropQueuedLocked()
+    {
+        for (final Write write : queue)
+        {
+            queuedBytes -= write.value.length;
+        }
+        dropped.add(queue.size());
+        queue.clear();
     }
 
     boolean isOn()
@@ -639,9 +648,7 @@ final class RemoteLevel implements AutoCloseable
             if (!queue.isEmpty())
             {
                 LOG.log(System.Logger.Level.WARNING, "tiercache " + cacheName + ": " + queue.size() + " L4 writes dropped at close");
-                dropped.add(queue.size());
-                queue.clear();
-                queuedBytes = 0;
+                dropQueuedLocked();
             }
             queueChanged.signalAll();
         }

@@ -89,6 +89,34 @@ class TierCacheRemoteTest
     }
 
     @Test
+    void turningOffWithAWriteInFlight_dropsTheQueue_andCountsItsBytesRight() throws Exception
+    {
+        final InMemoryRemoteStore store = new InMemoryRemoteStore();
+        final CountDownLatch gate = new CountDownLatch(1);
+        store.setGate = gate;
+        final RemoteSettings settings = RemoteSettings.of("mem://f", "flight");
+        try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(4 << 20).remote(settings, store).build())
+        {
+            cache.put(1, parts(1, 4096));
+            await("the first write in flight", () -> store.sets.get() == 1);
+            cache.put(2, parts(2, 4096));
+            cache.put(3, parts(3, 4096));
+            store.down = true;
+            assertNull(cache.get(99)); // finds the server gone: off, the queue dropped
+            assertFalse(cache.remoteStats().on());
+            gate.countDown();
+            await("the write in flight ended", () -> cache.remoteStats().queuedBytes() == 0);
+            assertTrue(cache.remoteStats().dropped() >= 2, cache.remoteStats().toString());
+            store.down = false;
+            await("back on", () -> cache.remoteStats().on());
+            cache.put(4, parts(4, 4096));
+            assertTrue(cache.flushRemote(Duration.ofSeconds(10)));
+            assertEquals(0, cache.remoteStats().queuedBytes());
+            assertNotNull(store.values.get("tc:flight:l4"));
+        }
+    }
+
+    @Test
     void anUnreachableServer_turnsL4Off_readsStopAsking_andItComesBackOnItsOwn() throws Exception
     {
         final InMemoryRemoteStore store = new InMemoryRemoteStore();
