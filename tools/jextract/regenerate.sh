@@ -38,6 +38,9 @@ generate() {
 generate native-headers/cudart/cudart.h native-headers/cudart/includes.txt \
   dev.tiercache.cuda.raw cudart_h bindings/src/main/java 'dev.tiercache.cuda.CudaLibrary.symbolLookup()'
 
+generate native-headers/cuda/cuda.h native-headers/cuda/includes.txt \
+  dev.tiercache.cuda.raw cuda_h bindings/src/main/java 'dev.tiercache.cuda.CudaLibrary.driverSymbolLookup()'
+
 if [ -f native-headers/lz4/lz4.h ]; then
   generate native-headers/lz4/lz4.h native-headers/lz4/includes.txt \
     dev.tiercache.lz4 lz4_h bindings/src/main/java 'dev.tiercache.lz4.Lz4Library.symbolLookup()'

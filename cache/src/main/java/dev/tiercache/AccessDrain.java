@@ -140,6 +140,10 @@ final class AccessDrain extends CacheRoom
         index.flags(slot, (byte) (flags | FLAG_QUEUED));
         pendingPromotions[(pendingHead + pendingSize) % pendingPromotions.length] = index.keyHash(slot);
         pendingSize++;
+        if (core.moverParked)
+        {
+            core.moverIdle.wake();
+        }
     }
 
     /**

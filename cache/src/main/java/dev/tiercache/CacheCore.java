@@ -17,7 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class CacheCore
 {
-    final TierCache.Builder config;
+    final TierCacheConfig config;
     final PromotionRule rule;
     final TransferCostModel costs;
     final String name;
@@ -34,6 +34,10 @@ final class CacheCore
     RemoteLevel remote;
     /** Set under the lock by close; read by readers without it. */
     volatile boolean closed;
+    /** The mover is parked (or about to): a reader that buffers an access wakes it. */
+    volatile boolean moverParked;
+    /** Wakes the parked mover; set once the mover exists. */
+    MoverIdle moverIdle;
     /**
      * Signalled, under the lock, when a demotion ends or the last writer outside the lock comes
      * back: what a put waiting for room and a closing cache wait for.
@@ -47,7 +51,7 @@ final class CacheCore
     /** Tests only: runs on a writer's thread each time it has left the lock for a copy; null otherwise. */
     volatile Runnable outsideLockHook;
 
-    CacheCore(final TierCache.Builder config, final String name, final EntryIndex index, final Levels levels)
+    CacheCore(final TierCacheConfig config, final String name, final EntryIndex index, final Levels levels)
     {
         this.config = config;
         this.rule = config.promotionRule();

@@ -26,14 +26,23 @@ abstract class CacheRoom
     static final byte FLAG_MOVING = 1;
     /** A promotion of this slot is queued for the mover: one request per slot, not one per hit. */
     static final byte FLAG_QUEUED = 2;
-    /** The slot's L3 bytes went with a reclaimed region: there is nothing to remove from the file. */
+    /**
+     * Nothing to remove from the file when this L3 slot is freed: its record went with a reclaimed
+     * region, or was handed on to the slot that replaced it (as that slot's backing).
+     */
     static final byte FLAG_FILE_GONE = 4;
+    /**
+     * The L3 record this L1 or L2 slot owns holds an older value (kept by a replacing put until the
+     * new value reaches the file), not a copy of the slot's own: the slot is dirty. A slot with a
+     * backing record and without this flag is clean: its value is durable in L3.
+     */
+    static final byte FLAG_BACKING_STALE = 8;
     static final int LEVELS = CacheCounters.LEVELS;
     static final Tier[] TIERS = Tier.values();
     static final int NO_SLOT = -1;
 
     final CacheCore core;
-    final TierCache.Builder config;
+    final TierCacheConfig config;
     final PromotionRule rule;
     final TransferCostModel costs;
     final String name;
@@ -174,6 +183,15 @@ abstract class CacheRoom
             case HOST -> host.usedBytes();
             case FILE -> file == null ? 0 : file.stats().usedBytes();
         };
+    }
+
+    /**
+     * Whether an L1 or L2 slot's own value is in L3 already (a demotion or a write-back needs no
+     * copy).
+     */
+    boolean isClean(final int slot)
+    {
+        return index.backingLocation(slot) != IndexSlotDescriptor.NO_BACKING && (index.flags(slot) & FLAG_BACKING_STALE) == 0;
     }
 
     void checkOpen()

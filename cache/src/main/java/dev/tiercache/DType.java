@@ -82,7 +82,7 @@ public enum DType
      */
     public static DType parse(final String name)
     {
-        final String n = name.strip().toLowerCase(Locale.ROOT);
+        final String n = java.util.Objects.requireNonNull(name, "name is null").strip().toLowerCase(Locale.ROOT);
         return switch (n)
         {
             case "u8", "uint8" -> U8;

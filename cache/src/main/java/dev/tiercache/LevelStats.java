@@ -9,7 +9,8 @@ import java.util.Locale;
  * @param enabled            whether the level is in use.
  * @param disabledReason     why not, or {@code null}.
  * @param capacityBytes      bytes the level may hold.
- * @param usedBytes          bytes held now (allocated, including alignment).
+ * @param usedBytes          bytes held now by live entries: allocated blocks, alignment included,
+ *                           in L1 and L2; the stored (compressed) bytes of live entries in L3.
  * @param entries            entries held now.
  * @param accesses           lookups that reached this level (all lookups for L1; those not served
  *                           above for L2 and L3).
@@ -20,6 +21,9 @@ import java.util.Locale;
  * @param bytesMovedUp       bytes promoted out of this level.
  * @param bytesMovedDown     bytes demoted out of this level.
  * @param corruptSkipped     entries found corrupt and skipped (L3).
+ * @param deadBytes          bytes of removed, replaced or moved entries that the level still
+ *                           holds until their region is reclaimed (L3; always 0 in L1 and L2,
+ *                           which free a block at once).
  */
 public record LevelStats(
     Tier tier,
@@ -35,9 +39,10 @@ public record LevelStats(
     long demotions,
     long bytesMovedUp,
     long bytesMovedDown,
-    long corruptSkipped)
+    long corruptSkipped,
+    long deadBytes)
 {
-    private static final double MB = 1024.0 * 1024.0;
+    private static final double MIB = 1024.0 * 1024.0;
 
     /**
      * Lookups that reached this level and missed it.
@@ -71,7 +76,8 @@ public record LevelStats(
 
     /**
      * One line, e.g.
-     * {@code L1 (device) - Usage: 846.2/1024.0MB (82.6%), Items: 421, Accesses: 1337, Hit rate: 71.3%}.
+     * {@code L1 (device) - Usage: 846.2/1024.0MiB (82.6%), Items: 421, Accesses: 1337, Hit rate: 71.3%};
+     * L3 adds its dead bytes awaiting reclaim after the usage.
      */
     @Override
     public String toString()
@@ -81,7 +87,8 @@ public record LevelStats(
         {
             return head + "off: " + disabledReason;
         }
-        return head + String.format(Locale.ROOT, "Usage: %.1f/%.1fMB (%.1f%%), Items: %d, Accesses: %d, Hit rate: %.1f%%",
-            usedBytes / MB, capacityBytes / MB, 100.0 * usage(), entries, accesses, 100.0 * hitRate());
+        final String dead = tier == Tier.FILE ? String.format(Locale.ROOT, " live, %.1fMiB dead awaiting reclaim", deadBytes / MIB) : "";
+        return head + String.format(Locale.ROOT, "Usage: %.1f/%.1fMiB (%.1f%%)%s, Items: %d, Accesses: %d, Hit rate: %.1f%%",
+            usedBytes / MIB, capacityBytes / MIB, 100.0 * usage(), dead, entries, accesses, 100.0 * hitRate());
     }
 }

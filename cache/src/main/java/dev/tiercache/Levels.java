@@ -55,7 +55,7 @@ final class Levels
      * @param reclaims told of every live entry of an L3 region about to be reclaimed.
      * @return the stores.
      */
-    static Levels open(final TierCache.Builder config, final String name, final FileStore.ReclaimListener reclaims)
+    static Levels open(final TierCacheConfig config, final String name, final FileStore.ReclaimListener reclaims)
     {
         final List<AutoCloseable> opened = new ArrayList<>();
         try
@@ -87,6 +87,11 @@ final class Levels
                 }
                 else
                 {
+                    if (plan.bytes() < config.deviceBytes)
+                    {
+                        LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": L1 asked for " + config.deviceBytes + " bytes, capped to " +
+                            plan.bytes() + " by the " + plan.reason());
+                    }
                     try
                     {
                         device = DeviceStore.create(probed, plan, 256);

@@ -5,6 +5,7 @@ import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.store.FileStore;
 import dev.tiercache.store.SpaceAllocator;
+import dev.tiercache.store.Transfers;
 
 /**
  * The mover's promotions: L3 to L2 (read, verified and decoded with the writer lock left), L2 to
@@ -175,7 +176,13 @@ final class MoveExecutor extends CacheRoom
                     read = transfers.fileToDevice(file, location, sequence, length, host, device, target);
                 }
             }
-            catch (final dev.tiercache.cuda.CudaException ex)
+            catch (final Transfers.CopyInFlightException ex)
+            {
+                failure = ex;
+                transfers.quarantine(device, target);
+                target = SpaceAllocator.FULL;
+            }
+            catch (final CudaException ex)
             {
                 failure = ex;
             }
@@ -347,10 +354,17 @@ final class MoveExecutor extends CacheRoom
         }
 
         boolean copied = false;
+        boolean inFlight = false;
         try
         {
             transfers.hostToDevice(host.view(location, length), device, target);
             copied = true;
+        }
+        catch (final Transfers.CopyInFlightException ex)
+        {
+            inFlight = true;
+            LOG.log(System.Logger.Level.ERROR, "tiercache " + name + ": promotion to L1 failed and may still be running; the entry " +
+                "stays in L2 and " + length + " bytes of L1 are kept out of use", ex);
         }
         catch (final RuntimeException ex)
         {
@@ -374,6 +388,11 @@ final class MoveExecutor extends CacheRoom
             {
                 counters.promotions[Tier.HOST.ordinal()]++;
                 counters.bytesUp[Tier.HOST.ordinal()] += length;
+            }
+            else if (inFlight)
+            {
+                transfers.quarantine(device, target);
+                counters.movesAborted++;
             }
             else
             {

@@ -45,6 +45,16 @@ final class Mover implements Agent
         return work;
     }
 
+    /**
+     * Time until the next timed duty (the cleanup), for the idle strategy's park.
+     *
+     * @return nanoseconds, 0 when it is due.
+     */
+    long nanosUntilDuty()
+    {
+        return Math.max(0, nextCleanupNanos - System.nanoTime());
+    }
+
     @Override
     public String roleName()
     {

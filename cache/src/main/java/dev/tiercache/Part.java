@@ -36,7 +36,7 @@ public record Part(TensorSpec spec, MemorySegment bytes)
      */
     public static Part of(final TensorSpec spec, final byte[] bytes)
     {
-        return new Part(spec, MemorySegment.ofArray(bytes));
+        return new Part(spec, MemorySegment.ofArray(java.util.Objects.requireNonNull(bytes, "bytes is null")));
     }
 
     /**
@@ -47,6 +47,6 @@ public record Part(TensorSpec spec, MemorySegment bytes)
      */
     public static Part blob(final MemorySegment bytes)
     {
-        return new Part(TensorSpec.bytes(bytes.byteSize()), bytes);
+        return new Part(TensorSpec.bytes(java.util.Objects.requireNonNull(bytes, "bytes is null").byteSize()), bytes);
     }
 }

@@ -5,6 +5,7 @@ import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.policy.EvictionPolicy;
 import dev.tiercache.store.FileStore;
 import dev.tiercache.store.SpaceAllocator;
+import dev.tiercache.store.Transfers;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -184,6 +185,12 @@ final class Placement extends CacheRoom
             final int current = index.find(hash);
             if (current != EntryIndex.NOT_FOUND)
             {
+                if (landed != Tier.FILE)
+                {
+                    // the old value's L3 record stays until the new value reaches the file: a crash
+                    // meanwhile finds the old value, never neither
+                    slots.handOnRecord(current, slot, false);
+                }
                 final Tier old = levelOf(current);
                 policies[old.ordinal()].onRemove(current);
                 counters.levelEntries[old.ordinal()]--;
@@ -404,7 +411,7 @@ final class Placement extends CacheRoom
                 final long target = makeRoom(Tier.HOST, hash, length);
                 if (target != SpaceAllocator.FULL)
                 {
-                    boolean copied = false;
+                    int copied = COPY_FAILED;
                     if (!core.closed && slots.isCurrent(slot, incarnation))
                     {
                         final boolean left = leaveLock();
@@ -417,13 +424,25 @@ final class Placement extends CacheRoom
                             reenterLock(left);
                         }
                     }
-                    if (copied && !core.closed && slots.isCurrent(slot, incarnation) &&
+                    if (copied == COPIED && !core.closed && slots.isCurrent(slot, incarnation) &&
                         slots.replaceSlot(slot, Tier.HOST, target, 0) != EntryIndex.FULL)
                     {
                         movedDown(Tier.DEVICE, length);
                         return;
                     }
-                    host.free(target);
+                    if (copied == COPY_IN_FLIGHT)
+                    {
+                        transfers.quarantine(host, target);
+                    }
+                    else
+                    {
+                        host.free(target);
+                    }
+                }
+                else if (!core.closed && slots.isCurrent(slot, incarnation) && demoteOntoBacking(slot))
+                {
+                    movedDown(Tier.DEVICE, length);
+                    return;
                 }
                 else if (file != null && length <= fileMaxEntry() && !core.closed && slots.isCurrent(slot, incarnation))
                 {
@@ -434,6 +453,11 @@ final class Placement extends CacheRoom
                         return;
                     }
                 }
+            }
+            else if (from == Tier.HOST && demoteOntoBacking(slot))
+            {
+                movedDown(Tier.HOST, length);
+                return;
             }
             else if (from == Tier.HOST && file != null && length <= fileMaxEntry())
             {
@@ -464,26 +488,63 @@ final class Placement extends CacheRoom
         }
     }
 
+    /**
+     * Demotes a clean slot to L3 without a copy: its value is in L3 already, as its backing record,
+     * which the new L3 slot takes over.
+     *
+     * @return false when the slot is not clean, its record is gone, or no index slot was free.
+     */
+    boolean demoteOntoBacking(final int slot)
+    {
+        if (file == null || !isClean(slot))
+        {
+            return false;
+        }
+        final long location = index.backingLocation(slot);
+        final long sequence = index.backingSequence(slot);
+        if (file.sequence(location) != sequence)
+        {
+            slots.dropBacking(slot);
+            return false;
+        }
+        return slots.replaceSlot(slot, Tier.FILE, location, sequence) != EntryIndex.FULL;
+    }
+
     void movedDown(final Tier from, final long length)
     {
         counters.demotions[from.ordinal()]++;
         counters.bytesDown[from.ordinal()] += length;
     }
 
+    /** {@link #copyDown}: the bytes are in the target. */
+    static final int COPIED = 1;
+    /** {@link #copyDown}: the copy failed; the target may be freed. */
+    static final int COPY_FAILED = 0;
+    /** {@link #copyDown}: the copy failed and may still be running; the target must be quarantined. */
+    static final int COPY_IN_FLIGHT = -1;
+
     /**
-     * Device to host for a demotion; a CUDA failure is logged and reported as false.
+     * Device to host for a demotion; a CUDA failure is logged (the entry is then dropped).
+     *
+     * @return {@link #COPIED}, {@link #COPY_FAILED} or {@link #COPY_IN_FLIGHT}.
      */
-    boolean copyDown(final long deviceOffset, final MemorySegment target)
+    int copyDown(final long deviceOffset, final MemorySegment target)
     {
         try
         {
             transfers.deviceToHost(device, deviceOffset, target);
-            return true;
+            return COPIED;
+        }
+        catch (final Transfers.CopyInFlightException ex)
+        {
+            LOG.log(System.Logger.Level.ERROR, "tiercache " + name + ": copy out of L1 failed and may still be running; the entry is " +
+                "dropped and its " + target.byteSize() + " bytes of host memory are kept out of use", ex);
+            return COPY_IN_FLIGHT;
         }
         catch (final RuntimeException ex)
         {
             LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": copy out of L1 failed; the entry is dropped", ex);
-            return false;
+            return COPY_FAILED;
         }
     }
 
@@ -518,7 +579,9 @@ final class Placement extends CacheRoom
     {
         final long hash = index.keyHash(slot);
         final MemorySegment meta = metaOf(slot);
-        try (Arena arena = Arena.ofConfined())
+        final Arena arena = Arena.ofConfined();
+        boolean inFlight = false;
+        try
         {
             final FileStore.Encoded encoded;
             final boolean left = leave && leaveLock();
@@ -528,8 +591,15 @@ final class Placement extends CacheRoom
                 if (from == Tier.DEVICE)
                 {
                     raw = arena.allocate(length, EntryMetaDescriptor.PART_ALIGNMENT);
-                    if (!copyDown(location, raw))
+                    final int copied = copyDown(location, raw);
+                    if (copied != COPIED)
                     {
+                        // a copy that may still land keeps its staging: the arena is never closed
+                        inFlight = copied == COPY_IN_FLIGHT;
+                        if (inFlight)
+                        {
+                            transfers.quarantined(length);
+                        }
                         return FileStore.FULL;
                     }
                 }
@@ -548,6 +618,13 @@ final class Placement extends CacheRoom
                 return FileStore.FULL;
             }
             return file.appendEncoded(encoded);
+        }
+        finally
+        {
+            if (!inFlight)
+            {
+                arena.close();
+            }
         }
     }
 
@@ -574,7 +651,11 @@ final class Placement extends CacheRoom
     void onFileRegionReclaimed(final long location, final long keyHash)
     {
         final int slot = index.find(keyHash);
-        if (slot != EntryIndex.NOT_FOUND && levelOf(slot) == Tier.FILE && index.location(slot) == location)
+        if (slot == EntryIndex.NOT_FOUND)
+        {
+            return;
+        }
+        if (levelOf(slot) == Tier.FILE && index.location(slot) == location)
         {
             counters.evictions[Tier.FILE.ordinal()]++;
             if (core.remote != null && core.remote.writesOnEviction())
@@ -583,6 +664,12 @@ final class Placement extends CacheRoom
             }
             index.flags(slot, (byte) (index.flags(slot) | FLAG_FILE_GONE));
             slots.removeSlot(slot);
+        }
+        else if (levelOf(slot) != Tier.FILE && index.backingLocation(slot) == location)
+        {
+            // an L1/L2 entry's L3 record goes with its region: the entry is dirty from now on
+            index.backing(slot, IndexSlotDescriptor.NO_BACKING, 0);
+            index.flags(slot, (byte) (index.flags(slot) & ~FLAG_BACKING_STALE));
         }
     }
 
@@ -651,33 +738,101 @@ final class Placement extends CacheRoom
         return work;
     }
 
-    void writeBack()
+    /**
+     * Writes a dirty L1 or L2 slot's value to L3, under the lock throughout; the new record
+     * becomes the slot's clean backing and an older value it kept is removed after it.
+     *
+     * @return the record's location, or a negative value when it was not written.
+     */
+    long persistLocked(final int slot)
     {
-        int failed = 0;
+        final long written = copyToFile(slot, levelOf(slot), index.location(slot), index.rawLength(slot), false);
+        if (written >= 0)
+        {
+            final long sequence = file.sequence(written);
+            if (sequence < 0)
+            {
+                return FileStore.FULL;
+            }
+            slots.dropBacking(slot);
+            index.backing(slot, written, sequence);
+        }
+        return written;
+    }
+
+    /**
+     * What {@link #writeBack} could not do.
+     *
+     * @param written    entries written to L3.
+     * @param notWritten entries left out (L3 had no room, the copy failed, or the entry is larger
+     *                   than L3 takes).
+     * @param bytes      their raw bytes.
+     * @param firstError the first exception, or null.
+     */
+    record WriteBackResult(int written, int notWritten, long bytes, RuntimeException firstError)
+    {
+        String describe()
+        {
+            return notWritten + " entries (" + bytes + " bytes) could not be written back to L3" +
+                (firstError == null ? "" : "; the first error: " + firstError.getMessage());
+        }
+    }
+
+    /**
+     * Writes every dirty L1 and L2 entry to L3 and forces the file, under the lock throughout
+     * (at close, and for {@code flush}). Failures are logged and counted; none stops it.
+     *
+     * @return what could not be written back.
+     */
+    WriteBackResult writeBack()
+    {
+        int written = 0;
+        int notWritten = 0;
+        long notWrittenBytes = 0;
+        RuntimeException firstError = null;
         for (int slot = 0; slot < index.capacity(); slot++)
         {
-            if (index.state(slot) == IndexSlotDescriptor.STATE_LIVE && levelOf(slot) != Tier.FILE)
+            if (index.state(slot) == IndexSlotDescriptor.STATE_LIVE && levelOf(slot) != Tier.FILE && !isClean(slot))
             {
                 final long length = index.rawLength(slot);
+                long location = FileStore.FULL;
                 if (length <= fileMaxEntry())
                 {
                     try
                     {
-                        // at close, under the lock throughout: nothing else runs meanwhile
-                        copyToFile(slot, levelOf(slot), index.location(slot), length, false);
+                        location = persistLocked(slot);
                     }
                     catch (final RuntimeException ex)
                     {
-                        failed++;
+                        firstError = firstError == null ? ex : firstError;
                         LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": write-back of an entry of " + length + " bytes failed", ex);
                     }
                 }
+                if (location < 0)
+                {
+                    notWritten++;
+                    notWrittenBytes += length;
+                }
+                else
+                {
+                    written++;
+                }
             }
         }
-        if (failed > 0)
+        try
         {
-            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": " + failed + " entries could not be written back to L3");
+            file.force();
         }
-        file.force();
+        catch (final RuntimeException ex)
+        {
+            firstError = firstError == null ? ex : firstError;
+            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": forcing L3 to the disk failed", ex);
+        }
+        final WriteBackResult result = new WriteBackResult(written, notWritten, notWrittenBytes, firstError);
+        if (notWritten > 0 || firstError != null)
+        {
+            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": " + result.describe());
+        }
+        return result;
     }
 }

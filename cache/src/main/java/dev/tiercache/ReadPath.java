@@ -385,6 +385,10 @@ final class ReadPath extends CacheRoom
      */
     void record(final AccessBuffer buffer, final long event)
     {
+        if (core.moverParked)
+        {
+            core.moverIdle.wake();
+        }
         if (buffer.offer(event) == AccessBuffer.FULL && lock.tryLock())
         {
             try
@@ -413,6 +417,7 @@ final class ReadPath extends CacheRoom
      */
     EntryHandle getOnDevice(final long key)
     {
+        checkOpen();
         if (device == null)
         {
             throw new IllegalStateException("no L1 (device) level: " + core.levels.deviceOffReason);

@@ -27,15 +27,14 @@ import java.util.regex.Pattern;
 public record RemoteSettings(
     String uri, String namespace, Duration ttl, long queueBytes, Duration timeout, boolean writeOnPut, boolean writeOnEviction)
 {
-    /** Default {@link #queueBytes}: 64 MiB. */
-    public static final long QUEUE_BYTES_DEFAULT = 64L << 20;
-    /** Default {@link #timeout}: 250 ms. */
-    public static final Duration TIMEOUT_DEFAULT = Duration.ofMillis(250);
     /** Longest namespace. */
-    public static final int MAX_NAMESPACE_LENGTH = 128;
+    public static final int MAX_NAMESPACE_LENGTH = dev.tiercache.config.SettingsKey.NAMESPACE_MAX_LENGTH;
 
     private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9._-]{1," + MAX_NAMESPACE_LENGTH + "}");
-    private static final Pattern PASSWORD = Pattern.compile("(://[^:/@]*:)[^@/]*@");
+    /** {@code user:password@} after a scheme, a slash or a comma, or at the start (a URI written without its scheme). */
+    private static final Pattern PASSWORD = Pattern.compile("(^|[:/,])([^:/@,\\s]*):[^@/\\s]*@");
+    /** {@code ://secret@}: a password given without a user. */
+    private static final Pattern LONE_SECRET = Pattern.compile("://([^:@/]+)@");
 
     /**
      * Checks every value.
@@ -80,8 +79,8 @@ public record RemoteSettings(
     }
 
     /**
-     * L4 at a URI under a namespace, with the defaults: no TTL, a 64 MiB queue, 250 ms timeout,
-     * puts written behind, L3 evictions not.
+     * L4 at a URI under a namespace, with the defaults of {@link TierCacheConfig}: no TTL, a
+     * 64 MiB queue, 250 ms timeout, puts written behind, L3 evictions not.
      *
      * @param uri       where.
      * @param namespace the dataset's namespace.
@@ -89,7 +88,9 @@ public record RemoteSettings(
      */
     public static RemoteSettings of(final String uri, final String namespace)
     {
-        return new RemoteSettings(uri, namespace, Duration.ZERO, QUEUE_BYTES_DEFAULT, TIMEOUT_DEFAULT, true, false);
+        return new RemoteSettings(uri, namespace, Duration.ofNanos(TierCacheConfig.REMOTE_TTL_NANOS_DEFAULT),
+            TierCacheConfig.REMOTE_QUEUE_BYTES_DEFAULT, Duration.ofNanos(TierCacheConfig.REMOTE_TIMEOUT_NANOS_DEFAULT),
+            TierCacheConfig.REMOTE_WRITE_ON_PUT_DEFAULT, TierCacheConfig.REMOTE_WRITE_ON_EVICTION_DEFAULT);
     }
 
     /**
@@ -156,7 +157,7 @@ public record RemoteSettings(
      */
     public static String redact(final String uri)
     {
-        return uri == null ? null : PASSWORD.matcher(uri).replaceFirst("$1***@").replaceFirst("://([^:@/]+)@", "://***@");
+        return uri == null ? null : LONE_SECRET.matcher(PASSWORD.matcher(uri).replaceAll("$1$2:***@")).replaceFirst("://***@");
     }
 
     private static URI parse(final String uri)

@@ -55,7 +55,7 @@ public final class SettingsUnits
      */
     public static long parseBytes(final String text)
     {
-        final Matcher matcher = SIZE.matcher(text.trim());
+        final Matcher matcher = SIZE.matcher(java.util.Objects.requireNonNull(text, "text is null").trim());
         if (!matcher.matches())
         {
             throw new IllegalArgumentException("must be " + SIZE_FORMS);
@@ -87,7 +87,7 @@ public final class SettingsUnits
      */
     public static Duration parseDuration(final String text)
     {
-        final Matcher matcher = DURATION.matcher(text.trim());
+        final Matcher matcher = DURATION.matcher(java.util.Objects.requireNonNull(text, "text is null").trim());
         if (!matcher.matches())
         {
             throw new IllegalArgumentException("must be " + DURATION_FORMS);

@@ -120,6 +120,60 @@ final class SlotTable extends CacheRoom
         index.lastAccessNanos(slot, System.nanoTime());
         index.expiresAtNanos(slot, expiresAt);
         index.flags(slot, (byte) 0);
+        index.backing(slot, IndexSlotDescriptor.NO_BACKING, 0);
+    }
+
+    /**
+     * Hands the durable record of a slot being replaced to the slot that replaces it: an L3 slot's
+     * own record, or an L1/L2 slot's backing. The new slot then owns it (and frees it), the old one
+     * forgets it. {@code sameValue} says whether the new slot holds the same value (a move: the
+     * record stays a clean copy) or a new one (a replacing put: the record is the older value,
+     * kept until the new one reaches the file).
+     */
+    void handOnRecord(final int from, final int to, final boolean sameValue)
+    {
+        final long location;
+        final long sequence;
+        final boolean stale;
+        if (levelOf(from) == Tier.FILE)
+        {
+            if ((index.flags(from) & FLAG_FILE_GONE) != 0)
+            {
+                return;
+            }
+            location = index.location(from);
+            sequence = index.fileSequence(from);
+            stale = !sameValue;
+            index.flags(from, (byte) (index.flags(from) | FLAG_FILE_GONE));
+        }
+        else
+        {
+            location = index.backingLocation(from);
+            if (location == IndexSlotDescriptor.NO_BACKING)
+            {
+                return;
+            }
+            sequence = index.backingSequence(from);
+            stale = !sameValue || (index.flags(from) & FLAG_BACKING_STALE) != 0;
+            index.backing(from, IndexSlotDescriptor.NO_BACKING, 0);
+        }
+        index.backing(to, location, sequence);
+        index.flags(to, (byte) (stale ? index.flags(to) | FLAG_BACKING_STALE : index.flags(to) & ~FLAG_BACKING_STALE));
+    }
+
+    /**
+     * Removes the L3 record an L1 or L2 slot owns, if any (the sequence check makes it a no-op
+     * when the record's region was reclaimed and reused).
+     */
+    void dropBacking(final int slot)
+    {
+        final long location = index.backingLocation(slot);
+        if (location != IndexSlotDescriptor.NO_BACKING)
+        {
+            file.remove(location, index.backingSequence(slot));
+            index.backing(slot, IndexSlotDescriptor.NO_BACKING, 0);
+            index.flags(slot, (byte) (index.flags(slot) & ~FLAG_BACKING_STALE));
+        }
     }
 
     /**
@@ -156,6 +210,20 @@ final class SlotTable extends CacheRoom
         MemorySegment.copy(meta, 0, metaStore.view(metaOffset, meta.byteSize()), 0, meta.byteSize());
         fillSlot(next, to, location, index.rawLength(slot), metaOffset, sequence, index.expiresAtNanos(slot), index.accessCount(slot));
         index.lastAccessNanos(next, index.lastAccessNanos(slot));
+        if (to == Tier.FILE)
+        {
+            if (isClean(slot) && index.backingLocation(slot) == location)
+            {
+                // a clean demotion onto its own copy: the record passes to the L3 slot
+                index.backing(slot, IndexSlotDescriptor.NO_BACKING, 0);
+            }
+            // else the old slot's stale record (if any) goes when the old slot is freed, after
+            // the new record is in the file
+        }
+        else
+        {
+            handOnRecord(slot, next, true);
+        }
         index.publish(next);
         final Tier from = levelOf(slot);
         policies[from.ordinal()].onRemove(slot);
@@ -195,8 +263,16 @@ final class SlotTable extends CacheRoom
         final long location = index.location(slot);
         switch (levelOf(slot))
         {
-            case DEVICE -> device.free(location);
-            case HOST -> host.free(location);
+            case DEVICE ->
+            {
+                device.free(location);
+                dropBacking(slot);
+            }
+            case HOST ->
+            {
+                host.free(location);
+                dropBacking(slot);
+            }
             case FILE ->
             {
                 if ((index.flags(slot) & FLAG_FILE_GONE) == 0)

@@ -1,12 +1,15 @@
 package dev.tiercache;
 
+import dev.tiercache.config.SettingsKey;
+import dev.tiercache.config.SettingsLoader;
+import dev.tiercache.config.SettingsLoader.Setting;
+import dev.tiercache.cuda.CudaException;
 import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.policy.EvictionPolicies;
-import dev.tiercache.policy.PromotionRule;
 import dev.tiercache.profile.HardwareProfile;
+import dev.tiercache.store.Transfers;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
 import javax.management.InstanceAlreadyExistsException;
 import javax.management.JMException;
@@ -15,8 +18,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -88,7 +96,7 @@ public final class TierCache implements AutoCloseable
     private static final int FETCHED_STORE_ATTEMPTS = 3;
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
-    private final Builder config;
+    private final TierCacheConfig config;
     private final String name;
     private final CacheCore core;
     private final Levels levels;
@@ -106,9 +114,11 @@ public final class TierCache implements AutoCloseable
     private final RemoteLevel remote;
     // @GuardedBy("lock")
     private boolean storesClosed;
+    /** The figures taken when the cache closed, answered by {@link #stats()} from then on. */
+    private volatile CacheStats finalStats;
     private ObjectName mbeanName;
 
-    private TierCache(final Builder config)
+    private TierCache(final TierCacheConfig config, final dev.tiercache.remote.RemoteStore remoteStore)
     {
         this.config = config;
         this.name = config.name != null ? config.name : "tiercache-" + INSTANCES.incrementAndGet();
@@ -139,9 +149,11 @@ public final class TierCache implements AutoCloseable
                 {
                     new Recovery(core, slots).recover();
                 }
-                this.remote = config.remote == null ? null : RemoteLevel.open(name, config.remote, config.remoteStore);
+                this.remote = config.remote == null ? null : RemoteLevel.open(name, config.remote, remoteStore);
                 core.remote = remote;
-                this.moverRunner = new AgentRunner(new SleepingMillisIdleStrategy(1), this::onMoverError, null, new Mover(this, config.cleanupIntervalNanos));
+                final Mover mover = new Mover(this, config.cleanupIntervalNanos);
+                core.moverIdle = new MoverIdle(core, mover);
+                this.moverRunner = new AgentRunner(core.moverIdle, this::onMoverError, null, mover);
             }
             catch (final RuntimeException | Error ex)
             {
@@ -155,7 +167,13 @@ public final class TierCache implements AutoCloseable
             index.close();
             throw ex;
         }
-        AgentRunner.startOnThread(moverRunner);
+        // a daemon: a cache someone forgot to close must not keep the JVM alive
+        AgentRunner.startOnThread(moverRunner, runnable ->
+        {
+            final Thread thread = new Thread(runnable, "tiercache-mover");
+            thread.setDaemon(true);
+            return thread;
+        });
         registerMBean();
     }
 
@@ -182,6 +200,7 @@ public final class TierCache implements AutoCloseable
      */
     public Tier put(final long key, final Part... parts)
     {
+        checkParts(parts);
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment keyBytes = arena.allocate(Long.BYTES);
@@ -199,6 +218,7 @@ public final class TierCache implements AutoCloseable
      */
     public Tier put(final long key, final MemorySegment bytes)
     {
+        nonNull(bytes, "bytes");
         return put(key, Part.blob(bytes));
     }
 
@@ -211,6 +231,8 @@ public final class TierCache implements AutoCloseable
      */
     public Tier put(final String key, final Part... parts)
     {
+        nonNull(key, "key");
+        checkParts(parts);
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         return store(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, parts);
     }
@@ -224,6 +246,8 @@ public final class TierCache implements AutoCloseable
      */
     public Tier put(final byte[] key, final Part... parts)
     {
+        nonNull(key, "key");
+        checkParts(parts);
         final MemorySegment keyBytes = MemorySegment.ofArray(key.clone());
         return store(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, parts);
     }
@@ -297,6 +321,8 @@ public final class TierCache implements AutoCloseable
      */
     public int fetchFromRemote(final long[] keys, final boolean[] absent)
     {
+        nonNull(keys, "keys");
+        checkOpen();
         if (absent != null && absent.length < keys.length)
         {
             throw new IllegalArgumentException("absent.length=" + absent.length + " < keys.length=" + keys.length);
@@ -358,6 +384,7 @@ public final class TierCache implements AutoCloseable
      */
     public boolean flushRemote(final java.time.Duration max)
     {
+        nonNull(max, "max");
         return remote == null || remote.flush(max);
     }
 
@@ -393,6 +420,7 @@ public final class TierCache implements AutoCloseable
      */
     public boolean get(final long key, final EntryHandle handle)
     {
+        nonNull(handle, "handle");
         if (handle.isOpen())
         {
             throw new IllegalStateException("the handle still holds a lease: close it before reusing it");
@@ -408,6 +436,7 @@ public final class TierCache implements AutoCloseable
      */
     public EntryHandle get(final String key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         final EntryHandle handle = new EntryHandle();
         return lookupOrFetch(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0, handle) ? handle : null;
@@ -421,6 +450,7 @@ public final class TierCache implements AutoCloseable
      */
     public EntryHandle get(final byte[] key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key);
         final EntryHandle handle = new EntryHandle();
         return lookupOrFetch(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0, handle) ? handle : null;
@@ -437,6 +467,7 @@ public final class TierCache implements AutoCloseable
      */
     public long getInto(final long key, final MemorySegment destination)
     {
+        nonNull(destination, "destination");
         final long copied = reads.getInto(key, destination);
         return copied != MISS || remote == null || !fetchRemote(key, EntryMetaDescriptor.KEY_KIND_LONG, RemoteLevel.longKeyBytes(key)) ?
             copied : reads.getInto(key, destination);
@@ -498,26 +529,144 @@ public final class TierCache implements AutoCloseable
 
     /**
      * Looks an entry up, loading and storing it on a miss (a training data loader's fall back to
-     * reading from disk).
+     * reading from disk). Single-flight: threads that miss the same key while it loads wait for
+     * that one load instead of loading it again. The lookup counts once in the statistics: a miss
+     * when the entry had to be loaded (the read of the loaded entry is part of it), a hit
+     * otherwise.
      *
      * @param key    the key.
-     * @param loader makes the parts on a miss.
-     * @return a lease.
+     * @param loader makes the parts on a miss; may throw, and may return null (nothing to cache).
+     * @return a lease, or {@code null} when the loader returned null.
+     * @throws LoadException wrapping a checked exception the loader threw (for this thread or for
+     *                       the thread whose load it waited for); unchecked ones pass unchanged.
+     * @throws IllegalStateException when the loaded entry was evicted before it could be read.
      */
     public EntryHandle get(final long key, final Loader loader)
     {
+        nonNull(loader, "loader");
         final EntryHandle cached = get(key);
-        if (cached != null)
+        return cached != null ? cached : load(key, loader);
+    }
+
+    /**
+     * {@link #get(long, Loader)} for a key that {@link #fetchFromRemote} found in neither this
+     * cache nor L4: the lookup is local only, so a batch's absent keys cost no second round trip
+     * to L4 each; the load is the same single flight.
+     *
+     * @param key    the key.
+     * @param loader makes the parts on a miss.
+     * @return a lease, or {@code null} when the loader returned null.
+     * @throws LoadException as {@link #get(long, Loader)} does.
+     */
+    public EntryHandle getLocalOrLoad(final long key, final Loader loader)
+    {
+        nonNull(loader, "loader");
+        final EntryHandle handle = new EntryHandle();
+        return reads.lookupInto(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle) ? handle : load(key, loader);
+    }
+
+    /** The single-flight load of a key that missed (the miss is already counted). */
+    private EntryHandle load(final long key, final Loader loader)
+    {
+        while (true)
         {
-            return cached;
+            final CompletableFuture<Boolean> mine = new CompletableFuture<>();
+            final CompletableFuture<Boolean> running = loads.putIfAbsent(key, mine);
+            if (running != null)
+            {
+                final boolean stored;
+                try
+                {
+                    stored = running.join();
+                }
+                catch (final java.util.concurrent.CompletionException ex)
+                {
+                    throw rethrown(key, ex.getCause());
+                }
+                if (!stored)
+                {
+                    return null;
+                }
+                final EntryHandle loaded = readLoaded(key);
+                if (loaded != null)
+                {
+                    return loaded;
+                }
+                continue; // evicted (or removed) since that load: load it here
+            }
+            try
+            {
+                final Part[] parts = loader.load(key);
+                if (parts != null)
+                {
+                    put(key, parts);
+                }
+                mine.complete(parts != null);
+                if (parts == null)
+                {
+                    return null;
+                }
+            }
+            catch (final Throwable ex)
+            {
+                mine.completeExceptionally(ex);
+                throw rethrown(key, ex);
+            }
+            finally
+            {
+                loads.remove(key, mine);
+            }
+            final EntryHandle loaded = readLoaded(key);
+            if (loaded == null)
+            {
+                throw new IllegalStateException("key=" + key + " was evicted between its load and its read; the cache is too small for it");
+            }
+            return loaded;
         }
-        put(key, loader.load(key));
+    }
+
+    /** Loads in flight, by key, for the single flight of {@link #get(long, Loader)}. */
+    private final java.util.concurrent.ConcurrentHashMap<Long, CompletableFuture<Boolean>> loads = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The read that follows a load: part of the lookup that missed, so it is not counted again. */
+    private EntryHandle readLoaded(final long key)
+    {
         final EntryHandle loaded = get(key);
-        if (loaded == null)
+        if (loaded != null)
         {
-            throw new IllegalStateException("key=" + key + " was evicted between its load and its read; the cache is too small for it");
+            counters.levelHits[loaded.tier().ordinal()].decrement();
+        }
+        else
+        {
+            counters.misses.decrement();
         }
         return loaded;
+    }
+
+    private static RuntimeException rethrown(final long key, final Throwable thrown)
+    {
+        if (thrown instanceof RuntimeException unchecked)
+        {
+            return unchecked;
+        }
+        if (thrown instanceof Error error)
+        {
+            throw error;
+        }
+        return new LoadException("key=" + key + ": the loader failed: " + thrown, thrown);
+    }
+
+    /**
+     * A loader of {@link #get(long, Loader)} threw a checked exception; it is the cause.
+     */
+    public static final class LoadException extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        LoadException(final String message, final Throwable cause)
+        {
+            super(message, cause);
+        }
     }
 
     /**
@@ -571,8 +720,44 @@ public final class TierCache implements AutoCloseable
      */
     public boolean contains(final String key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         return containsKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0);
+    }
+
+    /**
+     * Whether a byte[] key is cached and not expired.
+     *
+     * @param key the key.
+     * @return true when present.
+     */
+    public boolean contains(final byte[] key)
+    {
+        nonNull(key, "key");
+        final MemorySegment keyBytes = MemorySegment.ofArray(key);
+        return containsKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0);
+    }
+
+    /** A null check for the hit path: no capturing lambda, so nothing is allocated when the value is there. */
+    private static <T> T nonNull(final T value, final String parameter)
+    {
+        if (value == null)
+        {
+            throw new NullPointerException(parameter + " is null");
+        }
+        return value;
+    }
+
+    private static void checkParts(final Part[] parts)
+    {
+        nonNull(parts, "parts");
+        for (int i = 0; i < parts.length; i++)
+        {
+            if (parts[i] == null)
+            {
+                throw new NullPointerException("parts[" + i + "] is null");
+            }
+        }
     }
 
     private boolean containsKey(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
@@ -609,8 +794,22 @@ public final class TierCache implements AutoCloseable
      */
     public boolean remove(final String key)
     {
+        nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         return removeKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0);
+    }
+
+    /**
+     * Removes a byte[] key's entry.
+     *
+     * @param key the key.
+     * @return true when it was present.
+     */
+    public boolean remove(final byte[] key)
+    {
+        nonNull(key, "key");
+        final MemorySegment keyBytes = MemorySegment.ofArray(key);
+        return removeKey(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0);
     }
 
     private boolean removeKey(final long hash, final int keyKind, final MemorySegment keyBytes, final long longKey)
@@ -660,6 +859,44 @@ public final class TierCache implements AutoCloseable
     }
 
     /**
+     * Makes every entry put before this call durable: each L1 and L2 entry whose value is not in
+     * L3 yet is written there (an entry read out of L3 keeps its L3 copy, so it needs nothing), and
+     * the file is forced to the disk. After it returns, a kill -9 or a power loss keeps every
+     * entry put before it, and no removed or replaced key comes back with an older value. Puts and
+     * moves wait while it runs; reads do not.
+     *
+     * @return entries written to L3 by this call.
+     * @throws IllegalStateException when the cache has no L3, or when some entries could not be
+     *                               made durable (L3 full of newer entries, larger than L3 takes,
+     *                               a failed device copy): the others are, and the message says
+     *                               how many and how many bytes were left out.
+     */
+    public int flush()
+    {
+        lock.lock();
+        try
+        {
+            checkOpen();
+            if (levels.file == null)
+            {
+                throw new IllegalStateException("TierCache " + name + " has no L3 to flush to: " + levels.fileOffReason);
+            }
+            accessDrain.drainLocked();
+            final Placement.WriteBackResult result = placement.writeBack();
+            if (result.notWritten() > 0 || result.firstError() != null)
+            {
+                throw new IllegalStateException("TierCache " + name + ": flush wrote " + result.written() + " entries, but " + result.describe(),
+                    result.firstError());
+            }
+            return result.written();
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Number of entries.
      *
      * @return entries in all levels.
@@ -684,7 +921,7 @@ public final class TierCache implements AutoCloseable
      */
     public boolean hasDevice()
     {
-        return levels.device != null;
+        return levels.device != null && !core.closed;
     }
 
     /**
@@ -734,18 +971,45 @@ public final class TierCache implements AutoCloseable
         }
     }
 
-    void copyFromDevice(final long deviceAddress, final MemorySegment destination)
+    /**
+     * Copies an L1 hit's bytes out for its handle. A CUDA failure becomes an
+     * {@link IllegalStateException} naming the key and the error; one whose copy may still be
+     * running says so (the device may yet write the destination), and its bounce buffer is never
+     * freed.
+     */
+    void copyFromDevice(final long deviceAddress, final MemorySegment destination, final EntryHandle handle)
     {
-        if (destination.isNative())
+        final long offset = deviceAddress - levels.device.deviceAddress(0);
+        final Arena arena = destination.isNative() ? null : Arena.ofConfined();
+        boolean inFlight = false;
+        try
         {
-            levels.transfers.deviceToHost(levels.device, deviceAddress - levels.device.deviceAddress(0), destination);
-            return;
-        }
-        try (Arena arena = Arena.ofConfined())
-        {
+            if (arena == null)
+            {
+                levels.transfers.deviceToHost(levels.device, offset, destination);
+                return;
+            }
             final MemorySegment bounce = arena.allocate(destination.byteSize());
-            levels.transfers.deviceToHost(levels.device, deviceAddress - levels.device.deviceAddress(0), bounce);
+            levels.transfers.deviceToHost(levels.device, offset, bounce);
             MemorySegment.copy(bounce, 0, destination, 0, destination.byteSize());
+        }
+        catch (final Transfers.CopyInFlightException ex)
+        {
+            inFlight = true;
+            levels.transfers.quarantined(destination.byteSize());
+            throw new IllegalStateException(handle.describeKey() + ": copy out of L1 failed and may still be running" +
+                (arena == null ? ", the destination may still be written" : "") + ": " + ex.getMessage(), ex);
+        }
+        catch (final CudaException ex)
+        {
+            throw new IllegalStateException(handle.describeKey() + ": copy out of L1 failed: " + ex.getMessage(), ex);
+        }
+        finally
+        {
+            if (arena != null && !inFlight)
+            {
+                arena.close();
+            }
         }
     }
 
@@ -756,6 +1020,16 @@ public final class TierCache implements AutoCloseable
 
 
     /**
+     * The configuration this cache was built from, with the source of each value.
+     *
+     * @return the configuration.
+     */
+    public TierCacheConfig config()
+    {
+        return config;
+    }
+
+    /**
      * A snapshot of every figure: the placement figures (entries, usage, moves) are consistent
      * with each other; the access counters are each exact at some moment during the call.
      *
@@ -763,32 +1037,51 @@ public final class TierCache implements AutoCloseable
      */
     public CacheStats stats()
     {
+        final CacheStats last = finalStats;
+        if (last != null)
+        {
+            return last;
+        }
         lock.lock();
         try
         {
-            final List<LevelStats> levelStats = new ArrayList<>(CacheCounters.LEVELS);
-            for (final Tier tier : Tier.values())
-            {
-                final int l = tier.ordinal();
-                final boolean enabled = tier == Tier.HOST || (tier == Tier.DEVICE ? levels.device != null : levels.file != null);
-                final long capacity = switch (tier)
-                {
-                    case DEVICE -> levels.device == null ? 0 : levels.device.capacity();
-                    case HOST -> levels.host.capacity();
-                    case FILE -> levels.file == null ? 0 : levels.file.capacityBytes();
-                };
-                levelStats.add(new LevelStats(tier, enabled, enabled ? null : tier == Tier.DEVICE ? levels.deviceOffReason : levels.fileOffReason,
-                    capacity, core.closed ? 0 : slots.used(tier), counters.levelEntries[l], counters.levelAccesses(l), counters.levelHits[l].sum(),
-                    counters.evictions[l], counters.promotions[l], counters.demotions[l], counters.bytesUp[l], counters.bytesDown[l],
-                    tier == Tier.FILE ? counters.corruptSkipped.sum() : 0));
-            }
-            return new CacheStats(levelStats, counters.misses.sum() + counters.hits(), counters.hits(), counters.puts, counters.rejected,
-                remote == null ? null : remote.stats());
+            return statsLocked();
         }
         finally
         {
             lock.unlock();
         }
+    }
+
+    private CacheStats statsLocked()
+    {
+        final List<LevelStats> levelStats = new ArrayList<>(CacheCounters.LEVELS);
+        final dev.tiercache.store.FileStoreStats fileStats = levels.file == null || core.closed ? null : levels.file.stats();
+        final String fileFailure = levels.file == null ? null : levels.file.failure();
+        for (final Tier tier : Tier.values())
+        {
+            final int l = tier.ordinal();
+            final boolean enabled = tier == Tier.HOST || (tier == Tier.DEVICE ? levels.device != null : levels.file != null && fileFailure == null);
+            final long capacity = switch (tier)
+            {
+                case DEVICE -> levels.device == null ? 0 : levels.device.capacity();
+                case HOST -> levels.host.capacity();
+                case FILE -> levels.file == null ? 0 : levels.file.capacityBytes();
+            };
+            final String reason = enabled ? null : switch (tier)
+            {
+                case DEVICE -> levels.deviceOffReason;
+                case HOST -> null;
+                case FILE -> fileFailure != null ? "failed: " + fileFailure : levels.fileOffReason;
+            };
+            final long used = core.closed ? 0 : tier == Tier.FILE ? (fileStats == null ? 0 : fileStats.liveStoredBytes()) : slots.used(tier);
+            final long dead = tier == Tier.FILE && fileStats != null ? Math.max(0, fileStats.usedBytes() - fileStats.liveStoredBytes()) : 0;
+            levelStats.add(new LevelStats(tier, enabled, reason, capacity, used, core.closed ? 0 : counters.levelEntries[l], counters.levelAccesses(l),
+                counters.levelHits[l].sum(), counters.evictions[l], counters.promotions[l], counters.demotions[l], counters.bytesUp[l],
+                counters.bytesDown[l], tier == Tier.FILE ? counters.corruptSkipped.sum() : 0, dead));
+        }
+        return new CacheStats(levelStats, counters.misses.sum() + counters.hits(), counters.hits(), counters.puts, counters.rejected,
+            remote == null ? null : remote.stats());
     }
 
     /**
@@ -835,6 +1128,127 @@ public final class TierCache implements AutoCloseable
     long fileLiveEntries()
     {
         return levels.file == null ? 0 : levels.file.stats().liveEntries();
+    }
+
+    /**
+     * Bytes kept out of use because a failed device copy could not be drained and may still write
+     * into them (freed with their store at close).
+     *
+     * @return quarantined bytes, 0 without a GPU level.
+     */
+    long quarantinedBytes()
+    {
+        return levels.transfers.quarantinedBytes();
+    }
+
+    /**
+     * Test hook: how often the mover parked since open.
+     *
+     * @return parks.
+     */
+    long moverParks()
+    {
+        return core.moverIdle.parks();
+    }
+
+    /**
+     * What the cache's bookkeeping holds in native memory, for the footprint report: {index slots
+     * and key table, meta arena reserved, meta arena used}.
+     *
+     * @return bytes.
+     */
+    long[] bookkeepingBytes()
+    {
+        lock.lock();
+        try
+        {
+            return new long[] {index.nativeBytes(), levels.metaStore.capacity(), levels.metaStore.usedBytes()};
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Test hook: checks every level's books against the entries present. Each live or retired
+     * slot owns one block of its level (L1, L2), one meta record and, in L3, one live file entry;
+     * the per-level entry counters count the live slots. Open handles on L3 hits hold L2 staging
+     * blocks and moves in flight hold their targets, so call it with no handle open and the cache
+     * quiet.
+     *
+     * @return an empty string when the books agree, else what differs.
+     */
+    String accountingMismatch()
+    {
+        lock.lock();
+        try
+        {
+            if (core.closed)
+            {
+                return "";
+            }
+            accessDrain.drainLocked();
+            slots.reclaimRetired();
+            final long[] blocks = new long[Tier.values().length];
+            final long[] bytes = new long[blocks.length];
+            final long[] live = new long[blocks.length];
+            long metas = 0;
+            for (int slot = 0; slot < index.capacity(); slot++)
+            {
+                final byte state = index.state(slot);
+                if (state != IndexSlotDescriptor.STATE_LIVE && state != IndexSlotDescriptor.STATE_RETIRED)
+                {
+                    continue;
+                }
+                final Tier tier = Tier.values()[index.level(slot)];
+                metas++;
+                live[tier.ordinal()] += state == IndexSlotDescriptor.STATE_LIVE ? 1 : 0;
+                if (tier == Tier.FILE)
+                {
+                    blocks[tier.ordinal()] += (index.flags(slot) & CacheRoom.FLAG_FILE_GONE) == 0 ? 1 : 0;
+                }
+                else
+                {
+                    // an L1/L2 entry's L3 record (a clean copy, or an older value kept) is live in the file
+                    blocks[Tier.FILE.ordinal()] += index.backingLocation(slot) != IndexSlotDescriptor.NO_BACKING ? 1 : 0;
+                    blocks[tier.ordinal()]++;
+                    bytes[tier.ordinal()] += (tier == Tier.DEVICE ? levels.device : levels.host).blockSize(index.location(slot));
+                }
+            }
+            final StringBuilder differs = new StringBuilder();
+            if (levels.device != null)
+            {
+                final long[] kept = levels.transfers.quarantinedIn(levels.device);
+                books(differs, "L1 blocks", blocks[0] + kept[0], levels.device.liveBlocks());
+                books(differs, "L1 bytes", bytes[0] + kept[1], levels.device.usedBytes());
+            }
+            final long[] kept = levels.transfers.quarantinedIn(levels.host);
+            books(differs, "L2 blocks", blocks[1] + kept[0], levels.host.liveBlocks());
+            books(differs, "L2 bytes", bytes[1] + kept[1], levels.host.usedBytes());
+            if (levels.file != null)
+            {
+                books(differs, "L3 live file entries", blocks[2], levels.file.stats().liveEntries());
+            }
+            books(differs, "meta records", metas, levels.metaStore.liveBlocks());
+            for (final Tier tier : Tier.values())
+            {
+                books(differs, tier.label() + " entry counter", live[tier.ordinal()], counters.levelEntries[tier.ordinal()]);
+            }
+            return differs.toString();
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    private static void books(final StringBuilder differs, final String what, final long fromSlots, final long fromStore)
+    {
+        if (fromSlots != fromStore)
+        {
+            differs.append(what).append(": slots say ").append(fromSlots).append(", the store says ").append(fromStore).append("; ");
+        }
     }
 
     /**
@@ -912,14 +1326,30 @@ public final class TierCache implements AutoCloseable
     {
         try
         {
-            mbeanName = new ObjectName("dev.tiercache:type=TierCache,name=" + ObjectName.quote(name));
-            ManagementFactory.getPlatformMBeanServer().registerMBean(
-                new javax.management.StandardMBean(new TierCacheStatsMXBean(this), TierCacheMXBean.class, true), mbeanName);
-        }
-        catch (final InstanceAlreadyExistsException ex)
-        {
-            LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": an MBean of that name exists; statistics not exported");
-            mbeanName = null;
+            // a second cache of the same name gets "name-2" (and so on) rather than no statistics
+            for (int attempt = 1; ; attempt++)
+            {
+                final String exported = attempt == 1 ? name : name + "-" + attempt;
+                mbeanName = new ObjectName("dev.tiercache:type=TierCache,name=" + ObjectName.quote(exported));
+                try
+                {
+                    ManagementFactory.getPlatformMBeanServer().registerMBean(
+                        new javax.management.StandardMBean(new TierCacheStatsMXBean(this), TierCacheMXBean.class, true), mbeanName);
+                    if (attempt > 1)
+                    {
+                        LOG.log(System.Logger.Level.WARNING, "tiercache " + name + ": an MBean of that name exists; statistics exported as " +
+                            mbeanName);
+                    }
+                    break;
+                }
+                catch (final InstanceAlreadyExistsException ex)
+                {
+                    if (attempt == 1000)
+                    {
+                        throw ex;
+                    }
+                }
+            }
         }
         catch (final JMException ex)
         {
@@ -934,6 +1364,16 @@ public final class TierCache implements AutoCloseable
      * the next open starts warm), and frees every native allocation. Host memory that an open view
      * ({@link EntryHandle#segment}) still reads is freed when the last such view's handle closes.
      * Idempotent.
+     *
+     * <p>Closing always completes: whatever fails on the way (a device copy during write-back, the
+     * file's final force) is logged and counted, everything is still stopped and freed, the file's
+     * lock released, and only then is the first failure thrown, as an {@link IllegalStateException}
+     * saying how many entries (and bytes) could not be written back.
+     *
+     * <p>After close, every operation on entries throws {@link IllegalStateException} naming the
+     * cache; {@link #size()} is 0, {@link #hasDevice()} false, {@link #stats()} the run's counters
+     * as they were when it closed with nothing held (no entries, no bytes used), and
+     * {@link #name()} the name.
      */
     @Override
     public void close()
@@ -942,6 +1382,7 @@ public final class TierCache implements AutoCloseable
         {
             remote.close(); // sends what is queued first, outside the lock: nothing here waits for it
         }
+        RuntimeException failure = null;
         lock.lock();
         try
         {
@@ -949,12 +1390,29 @@ public final class TierCache implements AutoCloseable
             {
                 return;
             }
-            accessDrain.drainLocked();
-            if (levels.file != null && config.persistOnClose)
+            try
             {
-                placement.writeBack();
+                accessDrain.drainLocked();
+                if (levels.file != null && config.persistOnClose)
+                {
+                    final Placement.WriteBackResult writeBack = placement.writeBack();
+                    if (writeBack.notWritten() > 0 || writeBack.firstError() != null)
+                    {
+                        failure = new IllegalStateException("TierCache " + name + " closed, but " + writeBack.describe(),
+                            writeBack.firstError());
+                    }
+                }
             }
-            core.closed = true;
+            catch (final RuntimeException ex)
+            {
+                failure = failure == null ? ex : failure;
+            }
+            finally
+            {
+                core.closed = true;
+            }
+            // the run's counters stay readable; what it held is gone with it
+            finalStats = statsLocked();
             // writers that left the lock for a copy come back, see the cache closed and give back
             // what they reserved; the stores must outlive them
             core.placed.signalAll();
@@ -994,6 +1452,10 @@ public final class TierCache implements AutoCloseable
         {
             lock.unlock();
         }
+        if (failure != null)
+        {
+            throw failure;
+        }
     }
 
     private void closeStoresLocked()
@@ -1017,82 +1479,63 @@ public final class TierCache implements AutoCloseable
          * Loads the parts of a key.
          *
          * @param key the key that missed.
-         * @return its parts.
+         * @return its parts, or null when there is nothing to cache for it.
+         * @throws Exception whatever reading the source throws; {@link TierCache#get(long, Loader)}
+         *                   passes unchecked ones on and wraps checked ones in a
+         *                   {@link LoadException}.
          */
-        Part[] load(long key);
+        Part[] load(long key) throws Exception;
     }
 
     /**
-     * The configuration, validated once by {@link #build()}; every error names the key and the value.
-     * Sizes are bytes, durations nanoseconds.
+     * Collects a configuration and opens a cache. Setters only record a value; {@link #config()}
+     * (and so {@link #build()}) concludes the configuration once: it stacks the sources (this
+     * builder over the {@link #environment environment} over the {@link #settingsFile file}),
+     * fills the rest from the {@link #profile profile} and the defaults of
+     * {@link TierCacheConfig}, and validates everything, naming the bad key, its value, what is
+     * allowed and where it came from. Sizes are bytes, durations nanoseconds.
      */
     public static final class Builder
     {
-        private static final long MIB = 1L << 20;
-        private static final long UNSET = Long.MIN_VALUE;
-        /** L1 size when neither the builder nor a profile says. */
-        public static final long DEVICE_BYTES_DEFAULT = 512 * MIB;
-        /** L2 size when neither the builder nor a profile says. */
-        public static final long HOST_BYTES_DEFAULT = 256 * MIB;
-        /**
-         * L3 size when a file is given without one: 4 GiB, or less where the profile's share of the
-         * free disk ({@link HardwareProfile#recommendedFileBytes()}) is less. A library does not
-         * take half of someone's disk unasked; a larger L3 is one setting away.
-         */
-        public static final long FILE_BYTES_DEFAULT = 4L << 30;
-
-        String name;
-        boolean useGpu = true;
-        int deviceOrdinal;
-        HardwareProfile profile;
-        long deviceBytes = UNSET;
-        double deviceHeadroom = 0.25;
-        long vramLimitBytes;
-        long hostBytes = UNSET;
-        long fileBytes;
-        java.nio.file.Path filePath;
-        long fileRegionBytes = 64 * MIB;
-        boolean compression = true;
-        double minCompressionSavings = 0.05;
-        String devicePolicy = EvictionPolicies.DEFAULT;
-        String hostPolicy = EvictionPolicies.DEFAULT;
-        int promoteToDeviceAfter = 4;
-        int promoteToHostAfter = 2;
-        long demoteAfterIdleNanos = 600_000_000_000L;
-        double highWaterMark = 0.95;
-        double evictToFraction = 0.90;
-        long ttlNanos;
-        long deviceMaxEntryBytes = UNSET;
-        long hostMaxEntryBytes = UNSET;
-        long fileMaxEntryBytes = UNSET;
-        int maxEntries = 1 << 16;
-        long cleanupIntervalNanos = 1_000_000_000L;
-        boolean persistOnClose = true;
-        RemoteSettings remote;
-        dev.tiercache.remote.RemoteStore remoteStore;
+        private final EnumMap<SettingsKey, Setting> explicit = new EnumMap<>(SettingsKey.class);
+        private java.nio.file.Path settingsFile;
+        private Map<String, String> environment;
+        private HardwareProfile profile;
+        /** A store the caller opened for L4 ({@link #remote(RemoteSettings, dev.tiercache.remote.RemoteStore)}), or {@code null}. */
+        private dev.tiercache.remote.RemoteStore remoteStore;
 
         Builder()
         {
         }
 
+        private Builder put(final SettingsKey key, final Object value, final String method)
+        {
+            explicit.put(key, new Setting(value, String.valueOf(value), "builder " + method));
+            return this;
+        }
+
+        private static <T> T named(final T value, final String parameter)
+        {
+            return Objects.requireNonNull(value, () -> parameter + " is null");
+        }
+
         /**
          * The name used for JMX and logs.
          *
-         * @param name a name.
+         * @param name a name; by default the cache names itself {@code tiercache-N}.
          * @return this.
          */
         public Builder name(final String name)
         {
-            this.name = name;
-            return this;
+            return put(SettingsKey.NAME, named(name, "name"), "name");
         }
 
         /**
          * Sizes the levels from a machine's profile ({@link HardwareProfile#detect()} or a preset):
-         * L1, L2 and (with {@link #file(java.nio.file.Path)}) L3, and the largest entry of each
-         * level. Sizes set explicitly on this builder win over the profile's.
+         * L1, L2 and (with a file) L3, and the largest entry of each level. Sizes set by any other
+         * source win over the profile's.
          *
-         * @param profile the machine.
+         * @param profile the machine, or {@code null} for the fixed defaults (the default).
          * @return this.
          */
         public Builder profile(final HardwareProfile profile)
@@ -1102,163 +1545,162 @@ public final class TierCache implements AutoCloseable
         }
 
         /**
-         * Takes every setting from loaded settings (file, environment and profile merged, see
-         * {@link CacheSettings#load}). Call it first: builder calls after it override.
+         * Reads settings from a TOML file (keys in {@link TierCacheConfig}); the environment and
+         * this builder's own setters win over it.
          *
-         * @param settings the settings.
+         * @param toml the file, or {@code null} for none (the default).
          * @return this.
          */
-        public Builder settings(final CacheSettings settings)
+        public Builder settingsFile(final java.nio.file.Path toml)
         {
-            profile = settings.profile();
-            name = settings.name();
-            useGpu = settings.deviceEnabled();
-            deviceOrdinal = settings.deviceOrdinal();
-            deviceBytes = settings.deviceBytes();
-            vramLimitBytes = settings.vramLimitBytes();
-            deviceHeadroom = settings.deviceHeadroom();
-            hostBytes = settings.hostBytes();
-            filePath = settings.filePath();
-            fileBytes = settings.filePath() == null ? 0 : settings.fileBytes();
-            fileRegionBytes = settings.fileRegionBytes();
-            compression = settings.compression();
-            minCompressionSavings = settings.minCompressionSavings();
-            persistOnClose = settings.persistOnClose();
-            devicePolicy = settings.policy(Tier.DEVICE);
-            hostPolicy = settings.policy(Tier.HOST);
-            promoteToDeviceAfter = settings.promoteToDeviceAfter();
-            promoteToHostAfter = settings.promoteToHostAfter();
-            for (final Tier tier : Tier.values())
-            {
-                if (settings.maxEntryBytes(tier) > 0)
-                {
-                    maxEntryBytes(tier, settings.maxEntryBytes(tier));
-                }
-            }
-            maxEntries = settings.maxItems();
-            highWaterMark = settings.evictionThreshold();
-            evictToFraction = settings.evictionTarget();
-            cleanupIntervalNanos = settings.cleanupInterval().toNanos();
-            demoteAfterIdleNanos = settings.idleDemotion().toNanos();
-            ttlNanos = settings.ttl().toNanos();
-            remote = settings.remote();
-            if (!settings.useMmap())
-            {
-                LOG.log(System.Logger.Level.WARNING, "use_mmap=false is ignored: the L3 file is always memory-mapped");
-            }
+            this.settingsFile = toml;
             return this;
         }
 
         /**
-         * Whether to use a GPU level at all (default true; off when no runtime is usable anyway).
+         * Reads the {@code CACHE_*} variables of an environment, e.g. {@code System.getenv()};
+         * this builder's own setters win over them, and they win over the file.
          *
-         * @param useGpu false to keep L1 off.
+         * @param variables the variables, or {@code null} for none (the default).
+         * @return this.
+         */
+        public Builder environment(final Map<String, String> variables)
+        {
+            this.environment = variables == null ? null : Map.copyOf(variables);
+            return this;
+        }
+
+        /**
+         * Sets any key from its text, as a file would.
+         *
+         * @param key   a key's name or alias, e.g. {@code cache.memory.max_items}.
+         * @param value its text, e.g. {@code "1000"} or {@code "4GB"}.
+         * @return this.
+         * @throws SettingsException for an unknown key or a value of the wrong form.
+         */
+        public Builder set(final String key, final String value)
+        {
+            named(key, "key");
+            named(value, "value");
+            final String source = "builder set";
+            final SettingsKey known = SettingsKey.byName(key);
+            if (known == null)
+            {
+                final String closest = SettingsKey.closest(key);
+                throw new SettingsException(key, value, "unknown key" + (closest == null ? "" : "; did you mean " + closest + "?") +
+                    " Known keys: " + TierCacheConfig.keys(), source);
+            }
+            explicit.put(known, new Setting(SettingsLoader.parse(known, key, value, value, source), value, source));
+            return this;
+        }
+
+        /**
+         * Whether to use a GPU level at all (off anyway when no runtime is usable).
+         *
+         * @param useGpu false to keep L1 off; default true.
          * @return this.
          */
         public Builder useGpu(final boolean useGpu)
         {
-            this.useGpu = useGpu;
-            return this;
+            return put(SettingsKey.DEVICE_ENABLED, useGpu, "useGpu");
         }
 
         /**
          * Which GPU holds L1.
          *
-         * @param ordinal device ordinal, default 0.
+         * @param ordinal device ordinal, at least 0; default 0.
          * @return this.
          */
         public Builder deviceOrdinal(final int ordinal)
         {
-            this.deviceOrdinal = ordinal;
-            return this;
+            return put(SettingsKey.DEVICE_ORDINAL, (long)ordinal, "deviceOrdinal");
         }
 
         /**
          * L1 size (capped by free device memory minus headroom, and by the VRAM limit).
          *
-         * @param bytes default 512 MiB; 0 turns L1 off.
+         * @param bytes at least 0; 0 turns L1 off; default {@link TierCacheConfig#DEVICE_BYTES_DEFAULT} or the profile's.
          * @return this.
          */
         public Builder deviceBytes(final long bytes)
         {
-            this.deviceBytes = bytes;
-            return this;
+            return put(SettingsKey.DEVICE_SIZE, bytes, "deviceBytes");
         }
 
         /**
          * Share of the device's total memory L1 never takes.
          *
-         * @param fraction default 0.25, in [0, 1).
+         * @param fraction in [0, 1); default 0.25.
          * @return this.
          */
         public Builder deviceHeadroom(final double fraction)
         {
-            this.deviceHeadroom = fraction;
-            return this;
+            return put(SettingsKey.HEADROOM, fraction, "deviceHeadroom");
         }
 
         /**
          * Hard cap on L1, never crossed.
          *
-         * @param bytes 0 for none.
+         * @param bytes at least 0; 0 for none (the default).
          * @return this.
          */
         public Builder vramLimitBytes(final long bytes)
         {
-            this.vramLimitBytes = bytes;
-            return this;
+            return put(SettingsKey.VRAM_LIMIT, bytes, "vramLimitBytes");
         }
 
         /**
          * L2 size.
          *
-         * @param bytes default 256 MiB.
+         * @param bytes more than 0; default {@link TierCacheConfig#HOST_BYTES_DEFAULT} or the profile's.
          * @return this.
          */
         public Builder hostBytes(final long bytes)
         {
-            this.hostBytes = bytes;
-            return this;
+            return put(SettingsKey.HOST_SIZE, bytes, "hostBytes");
         }
 
         /**
          * L3: the file and its size; an existing file is reopened and its entries recovered.
          *
-         * @param path  the file.
-         * @param bytes its size; 0 turns L3 off.
+         * @param path  the file, or a directory for {@code tiercache.l3} inside it; {@code null} only
+         *              with 0 bytes, for no L3 whatever a file or the environment says.
+         * @param bytes its size, at least one region; 0 turns L3 off.
          * @return this.
          */
         public Builder file(final java.nio.file.Path path, final long bytes)
         {
-            this.filePath = path;
-            this.fileBytes = bytes;
-            return this;
+            if (path == null && bytes == 0)
+            {
+                explicit.remove(SettingsKey.FILE_PATH);
+                return put(SettingsKey.FILE_SIZE, 0L, "file");
+            }
+            put(SettingsKey.FILE_PATH, named(path, "path"), "file");
+            return put(SettingsKey.FILE_SIZE, bytes, "file");
         }
 
         /**
-         * L3 in a file sized by the {@link #profile}: {@link #FILE_BYTES_DEFAULT}, or the profile's
-         * share of the free disk where that is less.
+         * L3 in a file of the default size: {@link TierCacheConfig#FILE_BYTES_DEFAULT}, or the
+         * profile's share of the free disk where that is less.
          *
-         * @param path the file.
+         * @param path the file, or a directory for {@code tiercache.l3} inside it.
          * @return this.
          */
         public Builder file(final java.nio.file.Path path)
         {
-            this.filePath = path;
-            this.fileBytes = UNSET;
-            return this;
+            explicit.remove(SettingsKey.FILE_SIZE);
+            return put(SettingsKey.FILE_PATH, named(path, "path"), "file");
         }
 
         /**
          * Size of an L3 region (the unit of reclaim).
          *
-         * @param bytes default 64 MiB.
+         * @param bytes a multiple of 4096 in [8 KiB, 1 GiB]; default 64 MiB.
          * @return this.
          */
         public Builder fileRegionBytes(final long bytes)
         {
-            this.fileRegionBytes = bytes;
-            return this;
+            return put(SettingsKey.FILE_REGION_SIZE, bytes, "fileRegionBytes");
         }
 
         /**
@@ -1269,20 +1711,18 @@ public final class TierCache implements AutoCloseable
          */
         public Builder compression(final boolean on)
         {
-            this.compression = on;
-            return this;
+            return put(SettingsKey.COMPRESSION, on, "compression");
         }
 
         /**
          * Least saving for LZ4 to be stored instead of raw bytes.
          *
-         * @param fraction default 0.05.
+         * @param fraction in [0, 1); default 0.05.
          * @return this.
          */
         public Builder minCompressionSavings(final double fraction)
         {
-            this.minCompressionSavings = fraction;
-            return this;
+            return put(SettingsKey.MIN_COMPRESSION_SAVINGS, fraction, "minCompressionSavings");
         }
 
         /**
@@ -1293,8 +1733,7 @@ public final class TierCache implements AutoCloseable
          */
         public Builder devicePolicy(final String policy)
         {
-            this.devicePolicy = policy;
-            return this;
+            return put(SettingsKey.DEVICE_POLICY, named(policy, "policy"), "devicePolicy");
         }
 
         /**
@@ -1305,138 +1744,222 @@ public final class TierCache implements AutoCloseable
          */
         public Builder hostPolicy(final String policy)
         {
-            this.hostPolicy = policy;
-            return this;
+            return put(SettingsKey.HOST_POLICY, named(policy, "policy"), "hostPolicy");
         }
 
         /**
          * Accesses after which an entry is copied to L1 (the seeds' {@code cache_hit_threshold}).
          *
-         * @param accesses default 4.
+         * @param accesses at least 1; default 4.
          * @return this.
          */
         public Builder promoteToDeviceAfter(final int accesses)
         {
-            this.promoteToDeviceAfter = accesses;
-            return this;
+            return put(SettingsKey.DEVICE_PROMOTION_THRESHOLD, (long)accesses, "promoteToDeviceAfter");
         }
 
         /**
          * Alias of {@link #promoteToDeviceAfter}, under the VRAM seed's name.
          *
-         * @param accesses default 4.
+         * @param accesses at least 1; default 4.
          * @return this.
          */
         public Builder cacheHitThreshold(final int accesses)
         {
-            return promoteToDeviceAfter(accesses);
+            return put(SettingsKey.DEVICE_PROMOTION_THRESHOLD, (long)accesses, "cacheHitThreshold");
         }
 
         /**
          * Accesses after which an L3 entry is read into L2.
          *
-         * @param accesses default 2.
+         * @param accesses at least 1; default 2.
          * @return this.
          */
         public Builder promoteToHostAfter(final int accesses)
         {
-            this.promoteToHostAfter = accesses;
-            return this;
+            return put(SettingsKey.HOST_PROMOTION_THRESHOLD, (long)accesses, "promoteToHostAfter");
         }
 
         /**
          * Idle time after which the mover demotes an entry one level.
          *
-         * @param nanos default 600 s; 0 never.
+         * @param nanos at least 0; 0 never; default 600 s.
          * @return this.
          */
         public Builder demoteAfterIdleNanos(final long nanos)
         {
-            this.demoteAfterIdleNanos = nanos;
+            return put(SettingsKey.IDLE_DEMOTION, Duration.ofNanos(nanos), "demoteAfterIdleNanos", nanos);
+        }
+
+        private Builder put(final SettingsKey key, final Duration value, final String method, final long nanos)
+        {
+            explicit.put(key, new Setting(value, nanos + " ns", "builder " + method));
             return this;
         }
 
         /**
          * High-water mark and low-water mark of L1 and L2.
          *
-         * @param highWaterMark usage that starts background eviction, default 0.95.
-         * @param evictTo       usage it evicts down to, default 0.90.
+         * @param highWaterMark usage that starts background eviction, in (0, 1]; default 0.95.
+         * @param evictTo       usage it evicts down to, in (0, highWaterMark]; default 0.90.
          * @return this.
          */
         public Builder evictionThresholds(final double highWaterMark, final double evictTo)
         {
-            this.highWaterMark = highWaterMark;
-            this.evictToFraction = evictTo;
-            return this;
+            put(SettingsKey.EVICTION_THRESHOLD, highWaterMark, "evictionThresholds");
+            return put(SettingsKey.EVICTION_TARGET, evictTo, "evictionThresholds");
         }
 
         /**
          * Time to live after a put.
          *
-         * @param nanos 0 for none (default).
+         * @param nanos at least 0; 0 for none (the default).
          * @return this.
          */
         public Builder ttlNanos(final long nanos)
         {
-            this.ttlNanos = nanos;
-            return this;
+            return put(SettingsKey.TTL, Duration.ofNanos(nanos), "ttlNanos", nanos);
         }
 
         /**
          * Largest entry a level takes (small tensors go up, large ones stay down).
          *
          * @param tier  the level.
-         * @param bytes the limit.
+         * @param bytes at most the level's size; 0 only for a level that is off.
          * @return this.
          */
         public Builder maxEntryBytes(final Tier tier, final long bytes)
         {
-            switch (tier)
+            return put(switch (named(tier, "tier"))
             {
-                case DEVICE -> deviceMaxEntryBytes = bytes;
-                case HOST -> hostMaxEntryBytes = bytes;
-                case FILE -> fileMaxEntryBytes = bytes;
-            }
-            return this;
+                case DEVICE -> SettingsKey.DEVICE_MAX_ENTRY_SIZE;
+                case HOST -> SettingsKey.HOST_MAX_ENTRY_SIZE;
+                case FILE -> SettingsKey.FILE_MAX_ENTRY_SIZE;
+            }, bytes, "maxEntryBytes(" + tier + ")");
         }
 
         /**
          * Most entries across all levels (sizes the off-heap index and the key arena).
          *
-         * @param entries default 65536.
+         * @param entries in [1, {@link IndexSlotDescriptor#MAX_CAPACITY}]; default 65536.
          * @return this.
          */
         public Builder maxEntries(final int entries)
         {
-            this.maxEntries = entries;
-            return this;
+            return put(SettingsKey.MAX_ITEMS, (long)entries, "maxEntries");
         }
 
         /**
          * How often the mover checks idle, expired and over-full levels.
          *
-         * @param nanos default 1 s.
+         * @param nanos at least 1 ms; default 1 s.
          * @return this.
          */
         public Builder cleanupIntervalNanos(final long nanos)
         {
-            this.cleanupIntervalNanos = nanos;
-            return this;
+            return put(SettingsKey.CLEANUP_INTERVAL, Duration.ofNanos(nanos), "cleanupIntervalNanos", nanos);
         }
 
         /**
          * Adds L4, a level shared with other caches on a remote server (Redis standalone or
          * Cluster with the {@code tiercache-redis} artifact): a local miss reads it before it is a
-         * miss, a put is written behind to it. {@code null} for none (the default).
+         * miss, a put is written behind to it. Off by default. Needs {@link #remoteNamespace}.
+         *
+         * @param uri {@code redis://[user:password@]host:port[/db]}, {@code rediss://} for TLS,
+         *            {@code redis-cluster://h1:p1,h2:p2,...}; its password is never printed.
+         * @return this.
+         */
+        public Builder remoteUri(final String uri)
+        {
+            return put(SettingsKey.REMOTE_URI, named(uri, "uri"), "remoteUri");
+        }
+
+        /**
+         * L4's namespace: a dataset's name and version, so two datasets never share entries.
+         *
+         * @param namespace 1 to {@value RemoteSettings#MAX_NAMESPACE_LENGTH} letters, digits,
+         *                  {@code . _ -}; required with {@link #remoteUri}.
+         * @return this.
+         */
+        public Builder remoteNamespace(final String namespace)
+        {
+            return put(SettingsKey.REMOTE_NAMESPACE, named(namespace, "namespace"), "remoteNamespace");
+        }
+
+        /**
+         * Time to live of the values written to L4.
+         *
+         * @param nanos 0 for none (the default), else at least 1 ms.
+         * @return this.
+         */
+        public Builder remoteTtlNanos(final long nanos)
+        {
+            return put(SettingsKey.REMOTE_TTL, Duration.ofNanos(nanos), "remoteTtlNanos", nanos);
+        }
+
+        /**
+         * Bound of L4's write-behind queue; a write that does not fit is dropped and counted,
+         * never waited for.
+         *
+         * @param bytes at least 0 (0 writes nothing behind); default 64 MiB.
+         * @return this.
+         */
+        public Builder remoteQueueBytes(final long bytes)
+        {
+            return put(SettingsKey.REMOTE_QUEUE_SIZE, bytes, "remoteQueueBytes");
+        }
+
+        /**
+         * Bound of every call to L4 (connect, reads, pool borrow); past it L4 turns off until the
+         * server answers again.
+         *
+         * @param nanos at least 1 ms; default 250 ms.
+         * @return this.
+         */
+        public Builder remoteTimeoutNanos(final long nanos)
+        {
+            return put(SettingsKey.REMOTE_TIMEOUT, Duration.ofNanos(nanos), "remoteTimeoutNanos", nanos);
+        }
+
+        /**
+         * Whether a put is written behind to L4.
+         *
+         * @param on default true.
+         * @return this.
+         */
+        public Builder remoteWriteOnPut(final boolean on)
+        {
+            return put(SettingsKey.REMOTE_WRITE_ON_PUT, on, "remoteWriteOnPut");
+        }
+
+        /**
+         * Whether an entry that L3 drops is written behind to L4.
+         *
+         * @param on default false.
+         * @return this.
+         */
+        public Builder remoteWriteOnEviction(final boolean on)
+        {
+            return put(SettingsKey.REMOTE_WRITE_ON_EVICTION, on, "remoteWriteOnEviction");
+        }
+
+        /**
+         * Sets every L4 setting at once, as the seven {@code remote*} setters would.
          *
          * @param settings where, the namespace, TTL, queue bound, timeout and write-behind triggers.
          * @return this.
          */
         public Builder remote(final RemoteSettings settings)
         {
-            this.remote = settings;
+            named(settings, "settings");
             this.remoteStore = null;
-            return this;
+            put(SettingsKey.REMOTE_URI, settings.uri(), "remote");
+            put(SettingsKey.REMOTE_NAMESPACE, settings.namespace(), "remote");
+            put(SettingsKey.REMOTE_TTL, settings.ttl(), "remote", settings.ttl().toNanos());
+            put(SettingsKey.REMOTE_QUEUE_SIZE, settings.queueBytes(), "remote");
+            put(SettingsKey.REMOTE_TIMEOUT, settings.timeout(), "remote", settings.timeout().toNanos());
+            put(SettingsKey.REMOTE_WRITE_ON_PUT, settings.writeOnPut(), "remote");
+            return put(SettingsKey.REMOTE_WRITE_ON_EVICTION, settings.writeOnEviction(), "remote");
         }
 
         /**
@@ -1449,8 +1972,8 @@ public final class TierCache implements AutoCloseable
          */
         public Builder remote(final RemoteSettings settings, final dev.tiercache.remote.RemoteStore store)
         {
-            this.remote = java.util.Objects.requireNonNull(settings, "settings");
-            this.remoteStore = java.util.Objects.requireNonNull(store, "store");
+            remote(settings);
+            this.remoteStore = named(store, "store");
             return this;
         }
 
@@ -1462,113 +1985,36 @@ public final class TierCache implements AutoCloseable
          */
         public Builder persistOnClose(final boolean on)
         {
-            this.persistOnClose = on;
-            return this;
+            return put(SettingsKey.PERSIST_ON_CLOSE, on, "persistOnClose");
         }
 
         /**
-         * Fills what was left unset from the profile, or from the defaults without one.
+         * Concludes the configuration without opening a cache: reads the file and the
+         * environment, fills the rest from the profile and the defaults, validates everything.
+         * Nothing is checked against this machine yet (a file written for a server still loads
+         * on a laptop); {@link #build()} does that.
+         *
+         * @return the configuration.
+         * @throws SettingsException naming the first bad key, its value, what is allowed and its source.
          */
-        private void conclude()
+        public TierCacheConfig config()
         {
-            if (deviceBytes == UNSET)
-            {
-                deviceBytes = profile != null ? profile.recommendedDeviceBytes(deviceHeadroom, vramLimitBytes) : DEVICE_BYTES_DEFAULT;
-            }
-            if (hostBytes == UNSET)
-            {
-                hostBytes = profile != null ? profile.recommendedHostBytes() : HOST_BYTES_DEFAULT;
-            }
-            if (fileBytes == UNSET)
-            {
-                check(profile != null, "fileBytes", "unset", "given, or taken from a profile (builder.profile(...))");
-                fileBytes = Math.min(FILE_BYTES_DEFAULT, profile.recommendedFileBytes());
-            }
-            if (deviceMaxEntryBytes == UNSET)
-            {
-                deviceMaxEntryBytes = profile != null && profile.maxEntryBytes(Tier.DEVICE) > 0 ?
-                    profile.maxEntryBytes(Tier.DEVICE) : PromotionRule.L1_MAX_ENTRY_BYTES_DEFAULT;
-            }
-            if (hostMaxEntryBytes == UNSET)
-            {
-                hostMaxEntryBytes = profile != null && profile.maxEntryBytes(Tier.HOST) > 0 ?
-                    profile.maxEntryBytes(Tier.HOST) : PromotionRule.L2_MAX_ENTRY_BYTES_DEFAULT;
-            }
-            if (fileMaxEntryBytes == UNSET)
-            {
-                fileMaxEntryBytes = profile != null && profile.maxEntryBytes(Tier.FILE) > 0 ?
-                    profile.maxEntryBytes(Tier.FILE) : PromotionRule.L3_MAX_ENTRY_BYTES_DEFAULT;
-            }
-        }
-
-        PromotionRule promotionRule()
-        {
-            return PromotionRule.builder()
-                .l1PromotionAccessCount(promoteToDeviceAfter)
-                .l2PromotionAccessCount(promoteToHostAfter)
-                .demoteAfterIdleNanos(demoteAfterIdleNanos == 0 ? Long.MAX_VALUE : demoteAfterIdleNanos)
-                .highWaterMarkPercent((int) Math.round(highWaterMark * 100))
-                .evictionTargetPercent((int) Math.round(evictToFraction * 100))
-                .ttlNanos(ttlNanos)
-                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L1, deviceMaxEntryBytes)
-                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L2, hostMaxEntryBytes)
-                .maxEntryBytes(IndexSlotDescriptor.LEVEL_L3, fileMaxEntryBytes)
-                .build();
-        }
-
-        long metaBytes()
-        {
-            // room for a one-part entry with a 64-byte key per slot, plus slack for longer ones
-            return (long) maxEntries * 256 + (1L << 20);
+            return TierCacheConfig.conclude(SettingsLoader.merge(explicit, settingsFile, environment), profile);
         }
 
         /**
-         * Validates everything and opens the cache.
+         * Concludes the configuration, checks its sizes against this machine and opens the cache.
          *
          * @return the cache; its owner must close it.
-         * @throws IllegalArgumentException naming the first bad key and its value.
+         * @throws SettingsException naming the first bad key, its value, what is allowed and its source.
+         * @throws IllegalArgumentException for a size this machine cannot hold, naming the setting.
          */
         public TierCache build()
         {
-            conclude();
-            check(deviceBytes >= 0, "deviceBytes", deviceBytes, ">= 0");
-            check(deviceOrdinal >= 0, "deviceOrdinal", deviceOrdinal, ">= 0");
-            check(deviceHeadroom >= 0 && deviceHeadroom < 1, "deviceHeadroom", deviceHeadroom, "in [0, 1)");
-            check(vramLimitBytes >= 0, "vramLimitBytes", vramLimitBytes, ">= 0 (0 = no limit)");
-            check(hostBytes > 0, "hostBytes", hostBytes, "> 0");
-            check(fileBytes >= 0, "fileBytes", fileBytes, ">= 0");
-            check(fileRegionBytes >= 4096, "fileRegionBytes", fileRegionBytes, ">= 4096");
-            check(minCompressionSavings >= 0 && minCompressionSavings < 1, "minCompressionSavings", minCompressionSavings, "in [0, 1)");
-            check(EvictionPolicies.names().contains(devicePolicy), "devicePolicy", devicePolicy, "one of " + EvictionPolicies.names());
-            check(EvictionPolicies.names().contains(hostPolicy), "hostPolicy", hostPolicy, "one of " + EvictionPolicies.names());
-            check(promoteToDeviceAfter >= 1, "promoteToDeviceAfter", promoteToDeviceAfter, ">= 1");
-            check(promoteToHostAfter >= 1, "promoteToHostAfter", promoteToHostAfter, ">= 1");
-            check(demoteAfterIdleNanos >= 0, "demoteAfterIdleNanos", demoteAfterIdleNanos, ">= 0");
-            check(highWaterMark > 0 && highWaterMark <= 1, "highWaterMark", highWaterMark, "in (0, 1]");
-            check(evictToFraction > 0 && evictToFraction <= highWaterMark, "evictTo", evictToFraction, "in (0, highWaterMark=" + highWaterMark + "]");
-            check(ttlNanos >= 0, "ttlNanos", ttlNanos, ">= 0 (0 = none)");
-            check(deviceMaxEntryBytes > 0, "maxEntryBytes(DEVICE)", deviceMaxEntryBytes, "> 0");
-            check(hostMaxEntryBytes > 0, "maxEntryBytes(HOST)", hostMaxEntryBytes, "> 0");
-            check(fileMaxEntryBytes > 0, "maxEntryBytes(FILE)", fileMaxEntryBytes, "> 0");
-            check(maxEntries >= 1 && maxEntries <= IndexSlotDescriptor.MAX_CAPACITY, "maxEntries", maxEntries,
-                "in [1, " + IndexSlotDescriptor.MAX_CAPACITY + "]");
-            check(cleanupIntervalNanos >= 1_000_000, "cleanupIntervalNanos", cleanupIntervalNanos, ">= 1 ms");
-            check(fileBytes == 0 || filePath != null, "file.path", null, "set when fileBytes > 0");
-            checkAgainstMachine();
-            return new TierCache(this);
-        }
-
-        /**
-         * Native memory the index takes up front, whatever is stored: its slots (with the slack
-         * for retired ones), its key table and the key/spec arena; about 460 bytes per entry.
-         *
-         * @return bytes.
-         */
-        long indexNativeBytes()
-        {
-            final long slotCount = Math.min(IndexSlotDescriptor.MAX_CAPACITY, maxEntries + Math.max(64L, maxEntries / 8L));
-            final long tableCells = (long)Integer.highestOneBit((int)slotCount) << 2;
-            return slotCount * IndexSlotDescriptor.SLOT_LENGTH + tableCells * 2 * Long.BYTES + metaBytes();
+            final TierCacheConfig config = config();
+            config.checkPathsExist();
+            checkAgainstMachine(config);
+            return new TierCache(config, remoteStore);
         }
 
         /**
@@ -1577,24 +2023,26 @@ public final class TierCache implements AutoCloseable
          * {@link OutOfMemoryError}, the kernel's OOM killer or a full disk, long after the call
          * that asked.
          */
-        private void checkAgainstMachine()
+        private static void checkAgainstMachine(final TierCacheConfig config)
         {
             final long available = dev.tiercache.profile.MemoryInfo.detect().availableBytes();
-            final long index = indexNativeBytes();
+            final long index = config.indexNativeBytes();
+            final int maxEntries = config.maxEntries;
             check(index <= available, "maxEntries", maxEntries, "at most what the available memory holds: the index takes " +
                 index + " bytes of native memory up front (" + index / maxEntries + " per entry), " + available +
                 " bytes are available");
-            check(hostBytes <= available - index, "hostBytes", hostBytes, "at most the " + (available - index) +
+            check(config.hostBytes <= available - index, "hostBytes", config.hostBytes, "at most the " + (available - index) +
                 " bytes of memory available (" + available + " available, less " + index + " for the index of maxEntries=" +
                 maxEntries + ")");
-            if (fileBytes > 0)
+            if (config.fileBytes > 0)
             {
+                final java.nio.file.Path filePath = config.filePath;
                 final java.nio.file.Path folder = filePath.toAbsolutePath().getParent();
                 try
                 {
                     final long free = dev.tiercache.libc.Libc.statvfs(folder).availableBytes();
                     final long existing = java.nio.file.Files.isRegularFile(filePath) ? java.nio.file.Files.size(filePath) : 0;
-                    check(fileBytes <= free + existing, "fileBytes", fileBytes, "at most the " + (free + existing) +
+                    check(config.fileBytes <= free + existing, "fileBytes", config.fileBytes, "at most the " + (free + existing) +
                         " bytes free on " + folder + (existing > 0 ? " (with the " + existing + " bytes of the existing file)" : ""));
                 }
                 catch (final java.io.IOException ex)

@@ -31,7 +31,7 @@ class MachineLimitsTest
     void maxEntriesWhoseIndexExceedsTheMemory_isRefusedNamingItsCost()
     {
         final TierCache.Builder builder = TierCache.builder().useGpu(false).hostBytes(1 << 20).maxEntries(1 << 26);
-        final long needed = builder.indexNativeBytes();
+        final long needed = builder.config().indexNativeBytes();
         assumeTrue(needed > MemoryInfo.detect().availableBytes(), "this machine has room for " + needed + " bytes of index");
 
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, builder::build);
@@ -43,7 +43,7 @@ class MachineLimitsTest
     @Test
     void indexCost_isAbout460BytesPerEntry()
     {
-        final long perEntry = TierCache.builder().maxEntries(1 << 16).indexNativeBytes() >> 16;
+        final long perEntry = TierCache.builder().maxEntries(1 << 16).config().indexNativeBytes() >> 16;
         assertTrue(perEntry > 400 && perEntry < 520, "perEntry=" + perEntry);
     }
 
@@ -76,11 +76,11 @@ class MachineLimitsTest
     void fileWithoutASize_getsTheModestDefault()
     {
         final HardwareProfile laptop = HardwareProfile.preset(HardwareProfile.LAPTOP_PRESET);
-        assertTrue(laptop.recommendedFileBytes() > TierCache.Builder.FILE_BYTES_DEFAULT, "the laptop has 200 GiB free");
+        assertTrue(laptop.recommendedFileBytes() > TierCacheConfig.FILE_BYTES_DEFAULT, "the laptop has 200 GiB free");
 
-        final CacheSettings settings = CacheSettings.load(null, Map.of("CACHE_DISK_PATH", dir.toString()), laptop);
+        final TierCacheConfig settings = TierCache.builder().environment(Map.of("CACHE_DISK_PATH", dir.toString())).profile(laptop).config();
 
-        assertEquals(TierCache.Builder.FILE_BYTES_DEFAULT, settings.fileBytes());
+        assertEquals(TierCacheConfig.FILE_BYTES_DEFAULT, settings.fileBytes());
         assertTrue(settings.sourceOf("cache.disk_size").startsWith("default"), settings.sourceOf("cache.disk_size"));
     }
 
@@ -91,7 +91,7 @@ class MachineLimitsTest
         for (final String value : new String[] {dir + "\0", "\0" + dir, dir + "/a\0b", dir + "\n"})
         {
             final SettingsException ex = assertThrows(SettingsException.class,
-                () -> CacheSettings.load(null, Map.of("CACHE_DISK_PATH", value), laptop), value);
+                () -> TierCache.builder().environment(Map.of("CACHE_DISK_PATH", value)).profile(laptop).config(), value);
 
             assertTrue(ex.getMessage().contains("cache.disk.path") && ex.getMessage().contains("control character U+00") &&
                 ex.getMessage().contains("environment CACHE_DISK_PATH") && ex.getMessage().indexOf('\0') < 0, ex.getMessage());

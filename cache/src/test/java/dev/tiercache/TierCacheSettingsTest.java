@@ -52,9 +52,8 @@ class TierCacheSettingsTest
             size = "4MB"
             cache_hit_threshold = 3
             """.formatted(dir.resolve("l3.tc").toString().replace("\\\\", "/")));
-        final CacheSettings settings = CacheSettings.load(toml, Map.of("CACHE_MEMORY_SIZE", "6MB"),
-            HardwareProfile.preset("i5-10210u-sm61-nvme"));
-        try (TierCache cache = TierCache.builder().settings(settings).build())
+        try (TierCache cache = TierCache.builder().settingsFile(toml).environment(Map.of("CACHE_MEMORY_SIZE", "6MB"))
+            .profile(HardwareProfile.preset("i5-10210u-sm61-nvme")).build())
         {
             final CacheStats stats = cache.stats();
             assertEquals(6 * MIB, stats.level(Tier.HOST).capacityBytes(), "the environment wins over the file");
@@ -76,10 +75,24 @@ class TierCacheSettingsTest
     }
 
     @Test
-    void fileWithoutSize_needsAProfile()
+    void fileWithoutSize_takesTheDefaultSize_cappedByTheProfile()
     {
-        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
-            () -> TierCache.builder().hostBytes(MIB).file(dir.resolve("x.tc")).build());
-        assertTrue(ex.getMessage().startsWith("fileBytes=unset"), ex.getMessage());
+        final HardwareProfile laptop = HardwareProfile.preset("i5-10210u-sm61-nvme");
+        assertEquals(TierCacheConfig.FILE_BYTES_DEFAULT, TierCache.builder().hostBytes(MIB).file(dir.resolve("x.tc")).config().fileBytes());
+        assertEquals(Math.min(TierCacheConfig.FILE_BYTES_DEFAULT, laptop.recommendedFileBytes()),
+            TierCache.builder().profile(laptop).hostBytes(MIB).file(dir.resolve("x.tc")).config().fileBytes());
+    }
+
+    @Test
+    void builderSetters_winOverEnvironmentAndFile_whateverTheOrder() throws Exception
+    {
+        final Path toml = dir.resolve("order.toml");
+        Files.writeString(toml, "[cache]\nmemory_size = \"5MB\"\n");
+        try (TierCache cache = TierCache.builder().hostBytes(3 * MIB).useGpu(false).settingsFile(toml)
+            .environment(Map.of("CACHE_MEMORY_SIZE", "4MB")).build())
+        {
+            assertEquals(3 * MIB, cache.stats().level(Tier.HOST).capacityBytes());
+            assertEquals("builder hostBytes", cache.config().sourceOf("cache.memory_size"));
+        }
     }
 }

@@ -11,8 +11,11 @@ public final class CudaException extends RuntimeException
     @Serial
     private static final long serialVersionUID = 1L;
 
+    /** The {@code cudaError_t} value the runtime returned. */
     private final int code;
+    /** The call that failed, e.g. {@code cudaMalloc(1048576)}. */
     private final String call;
+    /** The runtime's name for the code, e.g. {@code cudaErrorMemoryAllocation}. */
     private final String errorName;
 
     /**

@@ -16,8 +16,11 @@ import java.util.Optional;
  * Finds the CUDA runtime library ({@code libcudart}) once per process and answers its symbols.
  *
  * <h2>Search order</h2>
- * The first of these that names something is used; a name that cannot be opened is recorded and
- * the search goes on, so a stale setting degrades to the next candidate, never to an exception:
+ * An explicit setting (the property, else the environment variable) is final: when it names
+ * nothing (a typo such as {@code sim:mx25}, a missing path) the GPU level is off with that reason,
+ * which the cache logs and shows in its statistics, rather than quietly picking another runtime.
+ * Without a setting, the first candidate below that opens is used, every attempt recorded; it
+ * never throws:
  * <ol>
  *   <li>system property {@value #CUDART_PROP_NAME}: a file path, {@code sim:PROFILE} for
  *       {@link SimulatedCuda} (e.g. {@code sim:mx250}), or {@code none} to run without a GPU;</li>
@@ -112,6 +115,68 @@ public final class CudaLibrary
         return Holder.LOCATION;
     }
 
+    /**
+     * The process-wide lookup for the CUDA driver API's symbols ({@code libcuda.so.1}, installed by
+     * the NVIDIA driver), used to load and launch kernels. It follows the runtime's choice: the
+     * simulated device answers both APIs; a real runtime pairs with the system's driver library;
+     * with no runtime, or no driver library, the lookup is empty.
+     *
+     * @return the lookup; empty when there is no driver API.
+     */
+    public static SymbolLookup driverSymbolLookup()
+    {
+        return DriverHolder.LOOKUP;
+    }
+
+    /**
+     * Where the driver API was found, or why not.
+     *
+     * @return e.g. {@code libcuda.so.1}, {@code simulated device 'mx250'}, or the reason there is none.
+     */
+    public static String driverLocation()
+    {
+        return DriverHolder.DESCRIPTION;
+    }
+
+    /** The driver library's soname; the driver installs it, never the toolkit. */
+    static final String DRIVER_SONAME = "libcuda.so.1";
+
+    private static final class DriverHolder
+    {
+        static final SymbolLookup LOOKUP;
+        static final String DESCRIPTION;
+
+        static
+        {
+            final Location runtime = location();
+            SymbolLookup lookup = EMPTY_LOOKUP;
+            String description;
+            switch (runtime.kind())
+            {
+                case SIMULATED ->
+                {
+                    lookup = symbolLookup();
+                    description = runtime.description();
+                }
+                case REAL ->
+                {
+                    try
+                    {
+                        lookup = SymbolLookup.libraryLookup(DRIVER_SONAME, Arena.global());
+                        description = DRIVER_SONAME;
+                    }
+                    catch (final IllegalArgumentException ex)
+                    {
+                        description = "no driver library: " + ex.getMessage();
+                    }
+                }
+                default -> description = "no CUDA runtime, so no driver API: " + runtime.description();
+            }
+            LOOKUP = lookup;
+            DESCRIPTION = description;
+        }
+    }
+
     private static final class Holder
     {
         static final Location LOCATION;
@@ -138,41 +203,73 @@ public final class CudaLibrary
     static Discovery discover(final String property, final String environment, final List<Optional<String>> toolkitHomes)
     {
         final List<String> tried = new ArrayList<>();
-        for (final String setting : new String[] {property, environment})
+        final String[] names = {CUDART_PROP_NAME, CUDART_ENV_NAME};
+        final String[] settings = {property, environment};
+        for (int i = 0; i < settings.length; i++)
         {
+            final String setting = settings[i];
             if (setting == null || setting.isBlank())
             {
                 continue;
             }
             final String value = setting.strip();
-            if (NONE.equals(value))
+            final Discovery chosen = fromSetting(value, tried);
+            if (chosen.location.kind() == Kind.NOT_FOUND && !NONE.equals(value))
             {
-                tried.add(value + ": GPU level turned off");
-                return new Discovery(new Location(Kind.NOT_FOUND, "turned off by setting '" + NONE + "'", tried), EMPTY_LOOKUP);
+                // a setting that names nothing is a mistake to report, not a reason to look elsewhere
+                final String reason = names[i] + "=" + value + " names no CUDA runtime: " + tried.get(tried.size() - 1) +
+                    " (set a path to libcudart.so..., sim:PROFILE, or none)";
+                return new Discovery(new Location(Kind.NOT_FOUND, reason, tried), EMPTY_LOOKUP);
             }
-            if (value.startsWith(SIMULATED_PREFIX))
+            return chosen;
+        }
+        return search(tried, toolkitHomes);
+    }
+
+    /** One explicit setting: none, sim:PROFILE, or a path. */
+    private static Discovery fromSetting(final String value, final List<String> tried)
+    {
+        if (NONE.equals(value))
+        {
+            tried.add(value + ": GPU level turned off");
+            return new Discovery(new Location(Kind.NOT_FOUND, "turned off by setting '" + NONE + "'", tried), EMPTY_LOOKUP);
+        }
+        if (value.startsWith(SIMULATED_PREFIX))
+        {
+            final String profileName = value.substring(SIMULATED_PREFIX.length());
+            try
             {
-                final String profileName = value.substring(SIMULATED_PREFIX.length());
-                try
-                {
-                    final SymbolLookup lookup = SimulatedCuda.install(profileName);
-                    tried.add(value + ": simulated");
-                    return new Discovery(
-                        new Location(Kind.SIMULATED, "simulated device '" + profileName + "'", tried), lookup);
-                }
-                catch (final IllegalArgumentException ex)
-                {
-                    tried.add(value + ": " + ex.getMessage());
-                    continue;
-                }
+                final SymbolLookup lookup = SimulatedCuda.install(profileName);
+                tried.add(value + ": simulated");
+                return new Discovery(
+                    new Location(Kind.SIMULATED, "simulated device '" + profileName + "'", tried), lookup);
             }
-            final Optional<SymbolLookup> lookup = open(Path.of(value), tried);
-            if (lookup.isPresent())
+            catch (final IllegalArgumentException ex)
             {
-                return new Discovery(new Location(Kind.REAL, value, tried), lookup.get());
+                tried.add(value + ": " + ex.getMessage());
+                return new Discovery(new Location(Kind.NOT_FOUND, ex.getMessage(), tried), EMPTY_LOOKUP);
             }
         }
+        final Path path;
+        try
+        {
+            path = Path.of(value);
+        }
+        catch (final java.nio.file.InvalidPathException ex)
+        {
+            tried.add(value + ": not a path: " + ex.getMessage());
+            return new Discovery(new Location(Kind.NOT_FOUND, tried.get(tried.size() - 1), tried), EMPTY_LOOKUP);
+        }
+        final Optional<SymbolLookup> lookup = open(path, tried);
+        if (lookup.isPresent())
+        {
+            return new Discovery(new Location(Kind.REAL, value, tried), lookup.get());
+        }
+        return new Discovery(new Location(Kind.NOT_FOUND, tried.get(tried.size() - 1), tried), EMPTY_LOOKUP);
+    }
 
+    private static Discovery search(final List<String> tried, final List<Optional<String>> toolkitHomes)
+    {
         final List<Path> folders = new ArrayList<>();
         for (final Optional<String> home : toolkitHomes)
         {

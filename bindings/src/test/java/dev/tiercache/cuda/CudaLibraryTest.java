@@ -19,13 +19,26 @@ class CudaLibraryTest
     }
 
     @Test
-    void badSettings_areRecordedAndTheSearchGoesOn()
+    void aSettingThatNamesNothing_isReported_notPassedOver()
     {
-        final CudaLibrary.Discovery discovery = CudaLibrary.discover(
-            "/nonexistent/libcudart.so.99", "sim:no-such-gpu", List.of(Optional.of("/nonexistent-toolkit")));
+        final CudaLibrary.Discovery typo = CudaLibrary.discover("sim:mx25", "sim:mx250", List.of());
+        assertEquals(CudaLibrary.Kind.NOT_FOUND, typo.location().kind());
+        assertTrue(typo.location().description().startsWith("tiercache.cudart=sim:mx25 names no CUDA runtime") &&
+            typo.location().description().contains("unknown simulated device profile 'mx25'"), typo.location().description());
+        assertTrue(typo.lookup().find("cudaMalloc").isEmpty());
+
+        final CudaLibrary.Discovery missing = CudaLibrary.discover(null, "/nonexistent/libcudart.so.99", List.of());
+        assertEquals(CudaLibrary.Kind.NOT_FOUND, missing.location().kind());
+        assertTrue(missing.location().description().startsWith("TIERCACHE_CUDART=/nonexistent/libcudart.so.99 names no CUDA runtime"),
+            missing.location().description());
+        assertEquals(1, missing.location().tried().size(), "nothing else was tried: " + missing.location().tried());
+    }
+
+    @Test
+    void withoutSettings_theSearchTriesTheToolkitAndTheSonames()
+    {
+        final CudaLibrary.Discovery discovery = CudaLibrary.discover(null, " ", List.of(Optional.of("/nonexistent-toolkit")));
         final List<String> tried = discovery.location().tried();
-        assertTrue(tried.get(0).startsWith("/nonexistent/libcudart.so.99: "), tried.toString());
-        assertTrue(tried.get(1).contains("unknown simulated device profile 'no-such-gpu'"), tried.toString());
         assertTrue(tried.stream().anyMatch(t -> t.startsWith("libcudart.so.") || t.startsWith("/usr/local/cuda")), tried.toString());
         if (discovery.location().kind() == CudaLibrary.Kind.REAL)
         {

@@ -291,11 +291,13 @@ class SimulatedCudaTest
     void stubDescriptors_matchTheBindings() throws ReflectiveOperationException
     {
         final Map<String, java.lang.foreign.FunctionDescriptor> stubs = SimulatedCuda.stubDescriptors();
-        assertEquals(30, stubs.size());
+        assertEquals(41, stubs.size());
         for (final Map.Entry<String, java.lang.foreign.FunctionDescriptor> entry : stubs.entrySet())
         {
+            // runtime symbols start with "cuda", the driver API's with "cu" alone
+            final Class<?> header = entry.getKey().startsWith("cuda") ? cudart_h.class : dev.tiercache.cuda.raw.cuda_h.class;
             final java.lang.foreign.FunctionDescriptor bound =
-                (java.lang.foreign.FunctionDescriptor) cudart_h.class.getMethod(entry.getKey() + "$descriptor").invoke(null);
+                (java.lang.foreign.FunctionDescriptor) header.getMethod(entry.getKey() + "$descriptor").invoke(null);
             final MethodType expected = bound.toMethodType();
             assertEquals(expected, entry.getValue().toMethodType(), entry.getKey());
         }

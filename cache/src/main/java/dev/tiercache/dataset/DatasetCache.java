@@ -7,11 +7,15 @@ import dev.tiercache.LevelStats;
 import dev.tiercache.Part;
 import dev.tiercache.Tier;
 import dev.tiercache.TierCache;
+import dev.tiercache.TensorSpec;
 import dev.tiercache.cuda.CudaRuntime;
+import dev.tiercache.cuda.CudaStream;
 import dev.tiercache.cuda.DeviceBuffer;
+import dev.tiercache.cuda.DeviceNormalizer;
 import dev.tiercache.cuda.MemcpyKind;
 
 import java.io.PrintWriter;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
 import java.util.Objects;
@@ -67,8 +71,12 @@ public final class DatasetCache implements AutoCloseable
     private final ProgressListener progress;
     private final double fillFraction;
     private final PeriodicStatsReporter statsReporter;
+    private final BatchCounters counters = new BatchCounters();
     private ExecutorService prefetcher;
     private CudaRuntime runtime;
+    private DeviceNormalizer normalizer;
+    private final java.util.concurrent.ConcurrentLinkedQueue<CudaStream> idleStreams = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.List<CudaStream> streams = new java.util.ArrayList<>();
 
     private DatasetCache(final Builder builder)
     {
@@ -175,7 +183,23 @@ public final class DatasetCache implements AutoCloseable
                 progress.onProgress(task, index + 1, keys.length, bytes, System.nanoTime() - start);
                 continue;
             }
-            final Part[] parts = loader.load(key);
+            final Part[] parts;
+            try
+            {
+                parts = loader.load(key);
+            }
+            catch (final RuntimeException ex)
+            {
+                throw ex;
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException("preload: the loader failed for key " + key + ": " + ex, ex);
+            }
+            if (parts == null)
+            {
+                continue;
+            }
             final long size = payloadBytes(parts);
             if (size > maxBytes - bytes)
             {
@@ -354,11 +378,8 @@ public final class DatasetCache implements AutoCloseable
         long at = 0;
         for (int i = 0; i < keys.length; i++)
         {
-            if (absent != null && absent[i] && loader != null)
-            {
-                cache.put(keys[i], loader.load(keys[i]));
-            }
-            try (EntryHandle handle = loader == null ? cache.get(keys[i]) : cache.get(keys[i], loader))
+            final long started = System.nanoTime();
+            try (EntryHandle handle = lookUp(keys[i], loader, absent != null && absent[i]))
             {
                 if (handle == null)
                 {
@@ -375,10 +396,241 @@ public final class DatasetCache implements AutoCloseable
                     handle.copyTo(part, destination.asSlice(at, length));
                     at += length;
                 }
+                counters.read(handle.tier(), System.nanoTime() - started);
             }
         }
         batchDone();
         return at;
+    }
+
+    /**
+     * A lease on a key, loading it on a miss when there is a loader; an L3 hit is counted as a
+     * read that waited on the file (its bytes are read, checked and decoded on this thread).
+     */
+    private EntryHandle lookUp(final long key, final TierCache.Loader loader)
+    {
+        return lookUp(key, loader, false);
+    }
+
+    /** {@link #lookUp(long, TierCache.Loader)}; {@code absent}: L4 said it lacks the key, so a load asks it no more. */
+    private EntryHandle lookUp(final long key, final TierCache.Loader loader, final boolean absent)
+    {
+        final boolean skipRemote = absent && loader != null;
+        final EntryHandle cached = skipRemote ? null : cache.get(key);
+        if (cached != null || loader == null)
+        {
+            return cached;
+        }
+        final long started = System.nanoTime();
+        final EntryHandle loaded = skipRemote ? cache.getLocalOrLoad(key, loader) : cache.get(key, loader);
+        counters.loaded(System.nanoTime() - started);
+        return loaded;
+    }
+
+    /**
+     * What the batch methods have read so far: entries by level, how long L3 reads and copies
+     * took, how long normalisation took.
+     *
+     * @return a snapshot.
+     */
+    public BatchStats batchStats()
+    {
+        return counters.snapshot();
+    }
+
+    /**
+     * Normalises the uint8 CHW entries of {@code keys} on the host, back to back and in order,
+     * into {@code destination}: {@link Normalization#applyOnHost} over each entry's leased bytes
+     * (an L1 entry is first copied to the host).
+     *
+     * @param keys          the batch; each entry one {@link DType#U8} part of shape {@code [C, H, W]}
+     *                      with {@code C == normalization.channels()}.
+     * @param destination   at least the batch's output bytes.
+     * @param normalization what to compute.
+     * @param loader        makes the parts of a key that missed; {@code null} to report misses.
+     * @return bytes written, or {@code -1 - i} when key {@code i} is not cached.
+     * @throws IllegalArgumentException for an entry of another shape, or a destination too small.
+     */
+    public long getBatchNormalized(
+        final long[] keys, final MemorySegment destination, final Normalization normalization, final TierCache.Loader loader)
+    {
+        Objects.requireNonNull(normalization, "normalization");
+        long at = 0;
+        try (Arena scratch = Arena.ofConfined())
+        {
+            MemorySegment staging = null;
+            for (int i = 0; i < keys.length; i++)
+            {
+                final long started = System.nanoTime();
+                try (EntryHandle handle = lookUp(keys[i], loader))
+                {
+                    if (handle == null)
+                    {
+                        return -1 - i;
+                    }
+                    final long plane = checkImage(keys[i], handle, normalization);
+                    final long elements = handle.partByteSize(0);
+                    final long length = normalization.outputBytes(elements);
+                    checkRoom(keys[i], length, at, destination.byteSize());
+                    final MemorySegment source;
+                    if (handle.tier() == Tier.DEVICE)
+                    {
+                        if (staging == null || staging.byteSize() < elements)
+                        {
+                            staging = scratch.allocate(elements, 64);
+                        }
+                        source = staging.asSlice(0, elements);
+                        handle.copyTo(0, source);
+                    }
+                    else
+                    {
+                        source = handle.segment(0);
+                    }
+                    final long copied = System.nanoTime();
+                    counters.read(handle.tier(), copied - started);
+                    normalization.applyOnHost(source, destination.asSlice(at, length), elements, plane);
+                    counters.normalized(System.nanoTime() - copied);
+                    at += length;
+                }
+            }
+        }
+        batchDone();
+        return at;
+    }
+
+    /**
+     * Gathers the uint8 CHW entries of {@code keys} into device memory and normalises them there
+     * with the {@link dev.tiercache.cuda.NormalizeKernel} kernels: the batch never passes through
+     * host memory on its way from L1, and an L2 or L3 entry crosses the link once, as uint8. Returns
+     * when the normalised batch is in {@code destination}.
+     *
+     * @param keys          the batch, as for {@link #getBatchNormalized}.
+     * @param gathered      device memory for the batch's uint8 bytes.
+     * @param destination   device memory for the batch's output bytes.
+     * @param normalization what to compute.
+     * @param loader        makes the parts of a key that missed; {@code null} to report misses.
+     * @return output bytes written, or {@code -1 - i} when key {@code i} is not cached.
+     * @throws IllegalStateException    when the cache has no GPU level or the driver API is missing.
+     * @throws IllegalArgumentException for entries of different shapes, or buffers too small.
+     */
+    public long getBatchOnDevice(
+        final long[] keys, final DeviceBuffer gathered, final DeviceBuffer destination, final Normalization normalization,
+        final TierCache.Loader loader)
+    {
+        Objects.requireNonNull(normalization, "normalization");
+        if (keys.length == 0)
+        {
+            return 0;
+        }
+        TensorSpec first = null;
+        final CudaStream stream = takeStream();
+        final EntryHandle[] leases = new EntryHandle[keys.length];
+        boolean queued = false;
+        try
+        {
+            // every lease stays open until the stream has run: the copies read the leased bytes asynchronously
+            final CudaRuntime cuda = runtime();
+            long at = 0;
+            for (int i = 0; i < keys.length; i++)
+            {
+                final long started = System.nanoTime();
+                final EntryHandle handle = lookUp(keys[i], loader);
+                if (handle == null)
+                {
+                    return -1 - i;
+                }
+                leases[i] = handle;
+                if (i == 0)
+                {
+                    checkImage(keys[0], handle, normalization);
+                    first = handle.spec(0);
+                }
+                else if (!handle.spec(0).equals(first) || handle.partCount() != 1)
+                {
+                    throw new IllegalArgumentException("key " + keys[i] + " holds " + handle.spec(0) + ", the batch's first entry " + first +
+                        ": every entry of a normalised batch must have the first one's shape");
+                }
+                final long length = handle.partByteSize(0);
+                checkRoom(keys[i], length, at, gathered.byteSize());
+                if (handle.tier() == Tier.DEVICE)
+                {
+                    cuda.copyAsync(gathered.address() + at, handle.devicePointer(0), length, MemcpyKind.DEVICE_TO_DEVICE, stream);
+                }
+                else
+                {
+                    gathered.copyFromHostAsync(handle.segment(0), at, stream);
+                }
+                queued = true;
+                counters.read(handle.tier(), System.nanoTime() - started);
+                at += length;
+            }
+            final long output = normalization.outputBytes(at);
+            checkRoom(keys[0], output, 0, destination.byteSize());
+            final long started = System.nanoTime();
+            normalizer().launch(gathered.address(), destination.address(), at, first.elementCount() / first.dim(0),
+                normalization.output() == DType.F16, normalization.scale(), normalization.offset(), stream);
+            stream.synchronize();
+            queued = false;
+            counters.normalized(System.nanoTime() - started);
+            batchDone();
+            return output;
+        }
+        finally
+        {
+            if (queued)
+            {
+                stream.synchronize();
+            }
+            for (final EntryHandle lease : leases)
+            {
+                if (lease != null)
+                {
+                    lease.close();
+                }
+            }
+            idleStreams.add(stream);
+        }
+    }
+
+    /** A stream of the pool (one per thread normalising at a time), made when none is idle. */
+    private CudaStream takeStream()
+    {
+        final CudaStream idle = idleStreams.poll();
+        if (idle != null)
+        {
+            return idle;
+        }
+        final CudaStream made = runtime().createStream(true);
+        synchronized (this)
+        {
+            streams.add(made);
+        }
+        return made;
+    }
+
+    private synchronized DeviceNormalizer normalizer()
+    {
+        if (normalizer == null)
+        {
+            normalizer = DeviceNormalizer.load(runtime(), 0);
+        }
+        return normalizer;
+    }
+
+    /**
+     * Checks that an entry is one uint8 image of {@code normalization.channels()} channels.
+     *
+     * @return the elements of one channel plane.
+     */
+    private static long checkImage(final long key, final EntryHandle handle, final Normalization normalization)
+    {
+        final TensorSpec spec = handle.spec(0);
+        if (handle.partCount() != 1 || spec.dtype() != DType.U8 || spec.rank() < 2 || spec.dim(0) != normalization.channels())
+        {
+            throw new IllegalArgumentException("key " + key + " holds " + handle.partCount() + " part(s), the first " + spec +
+                ": normalisation takes one U8 part of shape [" + normalization.channels() + ", ...]");
+        }
+        return spec.elementCount() / spec.dim(0);
     }
 
     /**
@@ -440,7 +692,8 @@ public final class DatasetCache implements AutoCloseable
         long at = 0;
         for (int i = 0; i < keys.length; i++)
         {
-            try (EntryHandle handle = loader == null ? cache.get(keys[i]) : cache.get(keys[i], loader))
+            final long started = System.nanoTime();
+            try (EntryHandle handle = lookUp(keys[i], loader))
             {
                 if (handle == null)
                 {
@@ -451,6 +704,7 @@ public final class DatasetCache implements AutoCloseable
                 {
                     offsets[i] = at;
                 }
+                final Tier tier = handle.tier();
                 for (int part = 0, n = handle.partCount(); part < n; part++)
                 {
                     final long length = handle.partByteSize(part);
@@ -464,6 +718,7 @@ public final class DatasetCache implements AutoCloseable
                     }
                     at += length;
                 }
+                counters.read(tier, System.nanoTime() - started);
             }
         }
         batchDone();
@@ -600,14 +855,29 @@ public final class DatasetCache implements AutoCloseable
     public void close()
     {
         final ExecutorService executor;
+        final DeviceNormalizer kernels;
+        final java.util.List<CudaStream> made;
         synchronized (this)
         {
             executor = prefetcher;
             prefetcher = null;
+            kernels = normalizer;
+            normalizer = null;
+            made = new java.util.ArrayList<>(streams);
+            streams.clear();
+            idleStreams.clear();
         }
         if (executor != null)
         {
             executor.close();
+        }
+        for (final CudaStream stream : made)
+        {
+            stream.close();
+        }
+        if (kernels != null)
+        {
+            kernels.close();
         }
     }
 

@@ -53,7 +53,7 @@ public final class ProgressBar implements ProgressListener
      */
     public static ProgressBar on(final PrintStream out, final boolean redraw)
     {
-        return new ProgressBar(new PrintWriter(out, true), redraw);
+        return new ProgressBar(new PrintWriter(java.util.Objects.requireNonNull(out, "out is null"), true), redraw);
     }
 
     @Override

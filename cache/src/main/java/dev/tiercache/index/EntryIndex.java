@@ -169,6 +169,16 @@ public final class EntryIndex implements AutoCloseable
     }
 
     /**
+     * Native bytes this index holds: its slots and its key table, allocated once.
+     *
+     * @return bytes.
+     */
+    public long nativeBytes()
+    {
+        return slots.byteSize() + table.byteSize();
+    }
+
+    /**
      * The number of slots chosen at construction.
      *
      * @return the capacity.
@@ -608,6 +618,42 @@ public final class EntryIndex implements AutoCloseable
     public void fileSequence(final int slot, final long sequence)
     {
         slots.set(LONG, offset(slot) + FILE_SEQUENCE_OFFSET, sequence);
+    }
+
+    /**
+     * The L3 record an L1 or L2 slot owns (writer only).
+     *
+     * @param slot the slot.
+     * @return its location, or {@link IndexSlotDescriptor#NO_BACKING}.
+     */
+    public long backingLocation(final int slot)
+    {
+        return slots.get(LONG, offset(slot) + IndexSlotDescriptor.BACKING_LOCATION_OFFSET);
+    }
+
+    /**
+     * That record's sequence number (writer only).
+     *
+     * @param slot the slot.
+     * @return the sequence.
+     */
+    public long backingSequence(final int slot)
+    {
+        return slots.get(LONG, offset(slot) + IndexSlotDescriptor.BACKING_SEQUENCE_OFFSET);
+    }
+
+    /**
+     * Sets the L3 record a slot owns; writer only, allowed while the slot is published (readers
+     * never read it).
+     *
+     * @param slot     the slot.
+     * @param location the record's location, or {@link IndexSlotDescriptor#NO_BACKING}.
+     * @param sequence its sequence.
+     */
+    public void backing(final int slot, final long location, final long sequence)
+    {
+        slots.set(LONG, offset(slot) + IndexSlotDescriptor.BACKING_LOCATION_OFFSET, location);
+        slots.set(LONG, offset(slot) + IndexSlotDescriptor.BACKING_SEQUENCE_OFFSET, sequence);
     }
 
     /**

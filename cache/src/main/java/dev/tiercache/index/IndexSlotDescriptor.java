@@ -33,7 +33,11 @@ package dev.tiercache.index;
  *  +-------------------------------+-------+-------+---------------+
  *  |         checksum (int)        | flags | listId|   reserved    | 96
  *  +-------------------------------+-------+-------+---------------+
- *  |                       reserved (24 bytes)                     | 104..127
+ *  |                    backingLocation (long)                     | 104
+ *  +---------------------------------------------------------------+
+ *  |                    backingSequence (long)                     | 112
+ *  +---------------------------------------------------------------+
+ *  |                       reserved (8 bytes)                      | 120..127
  *  +---------------------------------------------------------------+
  * </pre>
  *
@@ -66,6 +70,9 @@ package dev.tiercache.index;
  *       {@code incarnation (31 bits) << 32 | RETIRED | PINNABLE | pins (24 bits)}; see
  *       {@link EntryIndex} for the protocol.</li>
  *   <li>{@code fileSequence}: the L3 entry's sequence number, so a read proves the entry's identity.</li>
+ *   <li>{@code backingLocation}, {@code backingSequence}: for an L1 or L2 slot, the L3 record the
+ *       slot owns ({@link #NO_BACKING} for none): a copy of its own value, or the older value a
+ *       replacing put keeps until the new one reaches the file; only the writer reads them.</li>
  * </ul>
  */
 public final class IndexSlotDescriptor
@@ -132,6 +139,15 @@ public final class IndexSlotDescriptor
 
     /** Offset of the pin word (read and written atomically; see {@link EntryIndex}). */
     public static final int PIN_OFFSET = 32;
+
+    /** Offset of the L3 record an L1 or L2 slot owns (writer only). */
+    public static final int BACKING_LOCATION_OFFSET = 104;
+
+    /** Offset of that record's sequence number (writer only). */
+    public static final int BACKING_SEQUENCE_OFFSET = 112;
+
+    /** Backing location value: the slot owns no L3 record. */
+    public static final long NO_BACKING = -1;
 
     /** Offset of the L3 entry's sequence number. */
     public static final int FILE_SEQUENCE_OFFSET = 48;

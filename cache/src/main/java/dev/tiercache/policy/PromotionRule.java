@@ -1,9 +1,8 @@
 package dev.tiercache.policy;
 
+import dev.tiercache.TierCacheConfig;
 import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * Where entries land and when they move between levels: an immutable set of thresholds and the
@@ -21,8 +20,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>Expiry: with a {@link #ttlNanos()} above 0, an entry expires that long after insertion.</li>
  * </ul>
  *
- * <p>Each value has a {@code *_PROP_NAME} / {@code *_DEFAULT} pair; {@link Builder#fromSystemProperties()}
- * reads the properties and {@link Builder#build()} validates everything once, naming the bad key.
+ * <p>The values come from a {@link TierCacheConfig}, which holds their defaults and validates
+ * them with the rest of the configuration; {@link Builder#build()} checks the invariants once more
+ * for a rule built directly, as the tests do, naming the bad value.
  * Decisions read the slot and allocate nothing; they are pure, so any thread holding the index's
  * lock may call them.
  */
@@ -33,63 +33,6 @@ public final class PromotionRule
 
     /** {@link #landingLevel} result: the entry fits no level. */
     public static final int NO_LEVEL = -1;
-
-    /** Property: accesses after which an entry is promoted to L1. */
-    public static final String L1_PROMOTION_ACCESS_COUNT_PROP_NAME = "tiercache.l1.promotionAccessCount";
-
-    /** Property alias of {@link #L1_PROMOTION_ACCESS_COUNT_PROP_NAME}, the VRAM seed's name; the first wins when both are set. */
-    public static final String CACHE_HIT_THRESHOLD_PROP_NAME = "tiercache.cache_hit_threshold";
-
-    /** Default of {@link #L1_PROMOTION_ACCESS_COUNT_PROP_NAME}. */
-    public static final int L1_PROMOTION_ACCESS_COUNT_DEFAULT = 4;
-
-    /** Property: accesses after which an L3 entry is promoted to L2. */
-    public static final String L2_PROMOTION_ACCESS_COUNT_PROP_NAME = "tiercache.l2.promotionAccessCount";
-
-    /** Default of {@link #L2_PROMOTION_ACCESS_COUNT_PROP_NAME}. */
-    public static final int L2_PROMOTION_ACCESS_COUNT_DEFAULT = 2;
-
-    /** Property: idle time after which an entry is demoted one level, in seconds. */
-    public static final String DEMOTE_AFTER_IDLE_SECONDS_PROP_NAME = "tiercache.demoteAfterIdleSeconds";
-
-    /** Default of {@link #DEMOTE_AFTER_IDLE_SECONDS_PROP_NAME}. */
-    public static final long DEMOTE_AFTER_IDLE_SECONDS_DEFAULT = 600;
-
-    /** Property: percent of a level's capacity past which it evicts. */
-    public static final String HIGH_WATER_MARK_PERCENT_PROP_NAME = "tiercache.highWaterMarkPercent";
-
-    /** Default of {@link #HIGH_WATER_MARK_PERCENT_PROP_NAME}. */
-    public static final int HIGH_WATER_MARK_PERCENT_DEFAULT = 95;
-
-    /** Property: percent of a level's capacity that eviction brings it down to. */
-    public static final String EVICTION_TARGET_PERCENT_PROP_NAME = "tiercache.evictionTargetPercent";
-
-    /** Default of {@link #EVICTION_TARGET_PERCENT_PROP_NAME}. */
-    public static final int EVICTION_TARGET_PERCENT_DEFAULT = 90;
-
-    /** Property: time to live after insertion in seconds, {@code 0} for none. */
-    public static final String TTL_SECONDS_PROP_NAME = "tiercache.ttlSeconds";
-
-    /** Default of {@link #TTL_SECONDS_PROP_NAME}: entries never expire. */
-    public static final long TTL_SECONDS_DEFAULT = 0;
-
-    /** Property: largest entry L1 holds, in bytes. */
-    public static final String L1_MAX_ENTRY_BYTES_PROP_NAME = "tiercache.l1.maxEntryBytes";
-
-    /** Default of {@link #L1_MAX_ENTRY_BYTES_PROP_NAME}: 64 MiB, an eighth of a 512 MiB device budget. */
-    public static final long L1_MAX_ENTRY_BYTES_DEFAULT = 64L << 20;
-
-    /** Property: largest entry L2 holds, in bytes. */
-    public static final String L2_MAX_ENTRY_BYTES_PROP_NAME = "tiercache.l2.maxEntryBytes";
-
-    /** Default of {@link #L2_MAX_ENTRY_BYTES_PROP_NAME}: 256 MiB. */
-    public static final long L2_MAX_ENTRY_BYTES_DEFAULT = 256L << 20;
-
-    /** Property: largest entry L3 holds, in bytes. */
-    public static final String L3_MAX_ENTRY_BYTES_PROP_NAME = "tiercache.l3.maxEntryBytes";
-
-    /** Default of {@link #L3_MAX_ENTRY_BYTES_PROP_NAME}: no limit beyond the file's. */
-    public static final long L3_MAX_ENTRY_BYTES_DEFAULT = Long.MAX_VALUE;
 
     private final int l1PromotionAccessCount;
     private final int l2PromotionAccessCount;
@@ -113,7 +56,7 @@ public final class PromotionRule
     /**
      * The defaults.
      *
-     * @return a rule with every {@code *_DEFAULT}.
+     * @return a rule with the defaults of {@link TierCacheConfig}.
      */
     public static PromotionRule defaults()
     {
@@ -354,48 +297,18 @@ public final class PromotionRule
     /** Collects the values; {@link #build()} validates them. Not thread-safe. */
     public static final class Builder
     {
-        private int l1PromotionAccessCount = L1_PROMOTION_ACCESS_COUNT_DEFAULT;
-        private int l2PromotionAccessCount = L2_PROMOTION_ACCESS_COUNT_DEFAULT;
-        private long demoteAfterIdleNanos = TimeUnit.SECONDS.toNanos(DEMOTE_AFTER_IDLE_SECONDS_DEFAULT);
-        private int highWaterMarkPercent = HIGH_WATER_MARK_PERCENT_DEFAULT;
-        private int evictionTargetPercent = EVICTION_TARGET_PERCENT_DEFAULT;
-        private long ttlNanos = TimeUnit.SECONDS.toNanos(TTL_SECONDS_DEFAULT);
-        private long l1MaxEntryBytes = L1_MAX_ENTRY_BYTES_DEFAULT;
-        private long l2MaxEntryBytes = L2_MAX_ENTRY_BYTES_DEFAULT;
-        private long l3MaxEntryBytes = L3_MAX_ENTRY_BYTES_DEFAULT;
+        private int l1PromotionAccessCount = TierCacheConfig.PROMOTE_TO_DEVICE_AFTER_DEFAULT;
+        private int l2PromotionAccessCount = TierCacheConfig.PROMOTE_TO_HOST_AFTER_DEFAULT;
+        private long demoteAfterIdleNanos = TierCacheConfig.IDLE_DEMOTION_NANOS_DEFAULT;
+        private int highWaterMarkPercent = (int)Math.round(TierCacheConfig.EVICTION_THRESHOLD_DEFAULT * 100);
+        private int evictionTargetPercent = (int)Math.round(TierCacheConfig.EVICTION_TARGET_DEFAULT * 100);
+        private long ttlNanos = TierCacheConfig.TTL_NANOS_DEFAULT;
+        private long l1MaxEntryBytes = TierCacheConfig.DEVICE_MAX_ENTRY_BYTES_DEFAULT;
+        private long l2MaxEntryBytes = TierCacheConfig.HOST_MAX_ENTRY_BYTES_DEFAULT;
+        private long l3MaxEntryBytes = TierCacheConfig.FILE_MAX_ENTRY_BYTES_DEFAULT;
 
         private Builder()
         {
-        }
-
-        /**
-         * Overrides values with the system properties that are set.
-         *
-         * @return this builder.
-         * @throws IllegalArgumentException naming the property whose value is not a number.
-         */
-        public Builder fromSystemProperties()
-        {
-            final String l1 = System.getProperty(L1_PROMOTION_ACCESS_COUNT_PROP_NAME);
-            final String alias = System.getProperty(CACHE_HIT_THRESHOLD_PROP_NAME);
-            if (l1 != null)
-            {
-                l1PromotionAccessCount = (int)parse(L1_PROMOTION_ACCESS_COUNT_PROP_NAME, l1);
-            }
-            else if (alias != null)
-            {
-                l1PromotionAccessCount = (int)parse(CACHE_HIT_THRESHOLD_PROP_NAME, alias);
-            }
-            l2PromotionAccessCount = (int)property(L2_PROMOTION_ACCESS_COUNT_PROP_NAME, l2PromotionAccessCount);
-            demoteAfterIdleNanos = TimeUnit.SECONDS.toNanos(property(DEMOTE_AFTER_IDLE_SECONDS_PROP_NAME,
-                TimeUnit.NANOSECONDS.toSeconds(demoteAfterIdleNanos)));
-            highWaterMarkPercent = (int)property(HIGH_WATER_MARK_PERCENT_PROP_NAME, highWaterMarkPercent);
-            evictionTargetPercent = (int)property(EVICTION_TARGET_PERCENT_PROP_NAME, evictionTargetPercent);
-            ttlNanos = TimeUnit.SECONDS.toNanos(property(TTL_SECONDS_PROP_NAME, TimeUnit.NANOSECONDS.toSeconds(ttlNanos)));
-            l1MaxEntryBytes = property(L1_MAX_ENTRY_BYTES_PROP_NAME, l1MaxEntryBytes);
-            l2MaxEntryBytes = property(L2_MAX_ENTRY_BYTES_PROP_NAME, l2MaxEntryBytes);
-            l3MaxEntryBytes = property(L3_MAX_ENTRY_BYTES_PROP_NAME, l3MaxEntryBytes);
-            return this;
         }
 
         /**
@@ -497,36 +410,18 @@ public final class PromotionRule
          */
         public PromotionRule build()
         {
-            require(l1PromotionAccessCount >= 1, L1_PROMOTION_ACCESS_COUNT_PROP_NAME + "=" + l1PromotionAccessCount + " < 1");
-            require(l2PromotionAccessCount >= 1, L2_PROMOTION_ACCESS_COUNT_PROP_NAME + "=" + l2PromotionAccessCount + " < 1");
+            require(l1PromotionAccessCount >= 1, "l1PromotionAccessCount=" + l1PromotionAccessCount + " < 1");
+            require(l2PromotionAccessCount >= 1, "l2PromotionAccessCount=" + l2PromotionAccessCount + " < 1");
             require(demoteAfterIdleNanos > 0, "demoteAfterIdleNanos=" + demoteAfterIdleNanos + " <= 0");
             require(highWaterMarkPercent >= 1 && highWaterMarkPercent <= 100,
-                HIGH_WATER_MARK_PERCENT_PROP_NAME + "=" + highWaterMarkPercent + " not in [1, 100]");
+                "highWaterMarkPercent=" + highWaterMarkPercent + " not in [1, 100]");
             require(evictionTargetPercent >= 0 && evictionTargetPercent <= highWaterMarkPercent,
-                EVICTION_TARGET_PERCENT_PROP_NAME + "=" + evictionTargetPercent + " not in [0, highWaterMarkPercent=" + highWaterMarkPercent + "]");
+                "evictionTargetPercent=" + evictionTargetPercent + " not in [0, highWaterMarkPercent=" + highWaterMarkPercent + "]");
             require(ttlNanos >= 0, "ttlNanos=" + ttlNanos + " < 0");
-            require(l1MaxEntryBytes >= 0, L1_MAX_ENTRY_BYTES_PROP_NAME + "=" + l1MaxEntryBytes + " < 0");
-            require(l2MaxEntryBytes >= 0, L2_MAX_ENTRY_BYTES_PROP_NAME + "=" + l2MaxEntryBytes + " < 0");
-            require(l3MaxEntryBytes >= 0, L3_MAX_ENTRY_BYTES_PROP_NAME + "=" + l3MaxEntryBytes + " < 0");
+            require(l1MaxEntryBytes >= 0, "maxEntryBytes(L1)=" + l1MaxEntryBytes + " < 0");
+            require(l2MaxEntryBytes >= 0, "maxEntryBytes(L2)=" + l2MaxEntryBytes + " < 0");
+            require(l3MaxEntryBytes >= 0, "maxEntryBytes(L3)=" + l3MaxEntryBytes + " < 0");
             return new PromotionRule(this);
-        }
-
-        private static long property(final String name, final long fallback)
-        {
-            final String value = System.getProperty(name);
-            return value == null ? fallback : parse(name, value);
-        }
-
-        private static long parse(final String name, final String value)
-        {
-            try
-            {
-                return Long.parseLong(value.strip());
-            }
-            catch (final NumberFormatException ex)
-            {
-                throw new IllegalArgumentException(name + "=" + value + " is not a number", ex);
-            }
         }
 
         private static void require(final boolean condition, final String message)

@@ -32,7 +32,7 @@ import java.util.Objects;
  *
  * <h2>Sizing rules</h2>
  * Each {@code recommended*} method documents its rule. They are starting points that a
- * configuration overrides ({@code CacheSettings}); they never take memory that the rest of the
+ * configuration overrides ({@code TierCacheConfig}); they never take memory that the rest of the
  * process needs to stay alive: device headroom stays free, at most a quarter of available RAM
  * is pinned, at most half of the free disk is preallocated.
  *
@@ -172,7 +172,7 @@ public final class HardwareProfile
      */
     public static HardwareProfile detect(final Path l3Directory)
     {
-        return detect(Path.of("/"), l3Directory, CudaRuntime.open());
+        return detect(Path.of("/"), java.util.Objects.requireNonNull(l3Directory, "l3Directory is null"), CudaRuntime.open());
     }
 
     static HardwareProfile detect(final Path root, final Path l3Directory, final CudaRuntime runtime)
@@ -263,7 +263,7 @@ public final class HardwareProfile
      */
     public static double assumedReadBytesPerSecond(final DiskKind kind)
     {
-        return switch (kind)
+        return switch (java.util.Objects.requireNonNull(kind, "kind is null"))
         {
             case NVME -> 2.0e9;
             case SOLID_STATE, UNKNOWN -> 0.5e9;
@@ -280,7 +280,7 @@ public final class HardwareProfile
      */
     public static long assumedReadLatencyNanos(final DiskKind kind)
     {
-        return switch (kind)
+        return switch (java.util.Objects.requireNonNull(kind, "kind is null"))
         {
             case NVME -> 90_000;
             case SOLID_STATE, UNKNOWN -> 100_000;
@@ -297,7 +297,7 @@ public final class HardwareProfile
      */
     public static HardwareProfile preset(final String name)
     {
-        final String key = name.toLowerCase(Locale.ROOT);
+        final String key = java.util.Objects.requireNonNull(name, "name is null").toLowerCase(Locale.ROOT);
         if (key.equals(LAPTOP_PRESET))
         {
             return HardwarePresets.laptop();
@@ -534,7 +534,7 @@ public final class HardwareProfile
      */
     public static long maxEntryBytes(final Tier tier, final long levelBytes)
     {
-        return Math.min(levelBytes / MAX_ENTRY_DIVISOR, MAX_ENTRY_CAP_BYTES[tier.ordinal()]);
+        return Math.min(levelBytes / MAX_ENTRY_DIVISOR, MAX_ENTRY_CAP_BYTES[java.util.Objects.requireNonNull(tier, "tier is null").ordinal()]);
     }
 
     private static long roundDown(final long value, final long granule)

@@ -133,7 +133,8 @@ public final class TransferCostModel
      */
     public static TransferCostModel of(final Map<Link, LinkCost> links, final Tier consumer)
     {
-        Objects.requireNonNull(consumer, "consumer");
+        Objects.requireNonNull(links, "links is null");
+        Objects.requireNonNull(consumer, "consumer is null");
         if (consumer == Tier.FILE)
         {
             throw new IllegalArgumentException("consumer=" + consumer + ": bytes are read from device or host memory");

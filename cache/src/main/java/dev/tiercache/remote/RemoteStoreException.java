@@ -11,7 +11,9 @@ public final class RemoteStoreException extends RuntimeException
     @Serial
     private static final long serialVersionUID = 1L;
 
+    /** Whether the whole server is unreachable (false: one node of a cluster). */
     private final boolean wholeStore;
+    /** Whether the server answered and refused the value (over a limit). */
     private final boolean refused;
 
     /**

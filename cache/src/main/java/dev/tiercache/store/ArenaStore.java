@@ -63,6 +63,27 @@ public abstract class ArenaStore implements AutoCloseable
     }
 
     /**
+     * Blocks allocated now.
+     *
+     * @return live blocks.
+     */
+    public final synchronized int liveBlocks()
+    {
+        return allocator.liveBlocks();
+    }
+
+    /**
+     * The size of an allocated block, alignment included.
+     *
+     * @param offset from {@link #allocate}.
+     * @return its size in bytes.
+     */
+    public final synchronized long blockSize(final long offset)
+    {
+        return allocator.blockSize(offset);
+    }
+
+    /**
      * The allocator's figures.
      *
      * @return one line.

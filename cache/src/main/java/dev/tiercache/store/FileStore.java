@@ -353,6 +353,7 @@ public final class FileStore implements AutoCloseable
     private static FileStore reopen(final FileStoreConfig config, final Preallocator preallocator)
     {
         final Path path = config.path();
+        refuseReadOnly(path);
         final Object fileKey = register(path);
         boolean done = false;
         try
@@ -364,6 +365,11 @@ public final class FileStore implements AutoCloseable
                 final Header header = readHeader(path, probe);
                 checkGeometry(config, header);
                 lengthAtOpen = header.fileLength;
+            }
+            catch (final java.nio.file.AccessDeniedException ex)
+            {
+                throw new FileStoreException(path, "cannot open " + path + " for reading and writing: " + describeAccess(path) +
+                    "; the cache file must be readable and writable by this process's user", ex);
             }
             catch (final IOException ex)
             {
@@ -385,6 +391,41 @@ public final class FileStore implements AutoCloseable
             {
                 OPEN_FILES.remove(fileKey);
             }
+        }
+    }
+
+    /**
+     * Refuses an existing file its owner may not write (mode 0400, say): every later write would
+     * fail, so it is refused at open, whoever the process runs as (root could write it anyway, which
+     * would hide the same mistake until another user runs the cache).
+     */
+    private static void refuseReadOnly(final Path path)
+    {
+        try
+        {
+            final Set<PosixFilePermission> mode = Files.getPosixFilePermissions(path);
+            if (!mode.contains(PosixFilePermission.OWNER_WRITE) || !mode.contains(PosixFilePermission.OWNER_READ))
+            {
+                throw new FileStoreException(path, path + " is not readable and writable by its owner (" + describeAccess(path) +
+                    "): a cache file is read and written; make it so (chmod u+rw) or point the cache at another file");
+            }
+        }
+        catch (final UnsupportedOperationException | IOException ex)
+        {
+            // no POSIX modes here (or the file went): the open itself reports what it finds
+        }
+    }
+
+    private static String describeAccess(final Path path)
+    {
+        try
+        {
+            return "mode " + PosixFilePermissions.toString(Files.getPosixFilePermissions(path)) + ", owner " + Files.getOwner(path).getName() +
+                ", this process runs as " + System.getProperty("user.name");
+        }
+        catch (final UnsupportedOperationException | IOException ex)
+        {
+            return "its permissions cannot be read: " + ex;
         }
     }
 

@@ -14,7 +14,7 @@ import java.util.Objects;
 public final class FileStoreConfig
 {
     /** Default region size: 64 MiB, large enough for big tensors, small enough to reclaim often. */
-    public static final long REGION_SIZE_BYTES_DEFAULT = 64L * 1024 * 1024;
+    public static final long REGION_SIZE_BYTES_DEFAULT = dev.tiercache.TierCacheConfig.FILE_REGION_BYTES_DEFAULT;
 
     /** Smallest region: two pages. */
     public static final long MIN_REGION_SIZE_BYTES = 8 * 1024;
@@ -26,7 +26,7 @@ public final class FileStoreConfig
     public static final long REGION_SIZE_ALIGNMENT = 4096;
 
     /** Default minimum saving for a compressed form to be kept: 5 % of the raw length. */
-    public static final double MIN_COMPRESSION_SAVINGS_DEFAULT = 0.05;
+    public static final double MIN_COMPRESSION_SAVINGS_DEFAULT = dev.tiercache.TierCacheConfig.MIN_COMPRESSION_SAVINGS_DEFAULT;
 
     private final Path path;
     private final long regionSizeBytes;

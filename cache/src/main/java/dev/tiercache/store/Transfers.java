@@ -1,6 +1,7 @@
 package dev.tiercache.store;
 
 import dev.tiercache.cuda.CudaEvent;
+import dev.tiercache.cuda.CudaException;
 import dev.tiercache.cuda.CudaRuntime;
 import dev.tiercache.cuda.CudaStream;
 
@@ -27,6 +28,14 @@ import java.util.concurrent.ArrayBlockingQueue;
  * the mover copying into it run side by side instead of queueing on one stream. Closing waits
  * for no transfer: a lane given back after {@link #close()} is destroyed by the thread giving it
  * back.
+ *
+ * <h2>Failures</h2>
+ * A copy that fails after it was queued (its event not recorded, the wait on it failing) may still
+ * be running: freeing its destination then would let the device write into memory that holds
+ * another entry by the time the copy lands. So a failed transfer drains its stream before it
+ * returns, and the caller may free or reuse both ends. When even the drain fails, the lane is
+ * replaced by a new one and the transfer throws {@link CopyInFlightException}: its destination must
+ * be quarantined (never reused) until its store closes.
  */
 public final class Transfers implements AutoCloseable
 {
@@ -34,8 +43,13 @@ public final class Transfers implements AutoCloseable
     public static final int LANES = 4;
 
     private final ArrayBlockingQueue<Lane> lanes = new ArrayBlockingQueue<>(LANES);
+    private final CudaRuntime runtime;
     private final boolean deviceTransfers;
     private volatile boolean closed;
+    /** Lanes that exist (in the queue or in use); a lane that cannot be replaced lowers it. */
+    private volatile int liveLanes;
+    private final java.util.IdentityHashMap<ArenaStore, long[]> quarantinedBlocks = new java.util.IdentityHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong quarantinedBytes = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * Makes the lanes, or none without a usable runtime (then only host and file transfers work).
@@ -44,6 +58,7 @@ public final class Transfers implements AutoCloseable
      */
     public Transfers(final CudaRuntime runtime)
     {
+        this.runtime = runtime;
         this.deviceTransfers = runtime != null && runtime.isUsable();
         if (deviceTransfers)
         {
@@ -51,16 +66,8 @@ public final class Transfers implements AutoCloseable
             {
                 for (int i = 0; i < LANES; i++)
                 {
-                    final CudaStream stream = runtime.createStream(true);
-                    try
-                    {
-                        lanes.add(new Lane(stream, runtime.createEvent(false)));
-                    }
-                    catch (final RuntimeException ex)
-                    {
-                        stream.close();
-                        throw ex;
-                    }
+                    lanes.add(newLane(runtime));
+                    liveLanes++;
                 }
             }
             catch (final RuntimeException ex)
@@ -81,14 +88,21 @@ public final class Transfers implements AutoCloseable
     public void hostToDevice(final MemorySegment src, final DeviceStore dst, final long dstOffset)
     {
         final Lane lane = takeLane();
+        boolean drained = false;
         try
         {
             dst.arena().copyFromHostAsync(src, dstOffset, lane.stream);
             lane.await();
+            drained = true;
+        }
+        catch (final CudaException ex)
+        {
+            drained = lane.drain();
+            throw drained ? ex : new CopyInFlightException(ex);
         }
         finally
         {
-            giveBack(lane);
+            giveBack(lane, drained);
         }
     }
 
@@ -102,14 +116,21 @@ public final class Transfers implements AutoCloseable
     public void deviceToHost(final DeviceStore src, final long srcOffset, final MemorySegment dst)
     {
         final Lane lane = takeLane();
+        boolean drained = false;
         try
         {
             src.arena().copyToHostAsync(srcOffset, dst, lane.stream);
             lane.await();
+            drained = true;
+        }
+        catch (final CudaException ex)
+        {
+            drained = lane.drain();
+            throw drained ? ex : new CopyInFlightException(ex);
         }
         finally
         {
-            giveBack(lane);
+            giveBack(lane, drained);
         }
     }
 
@@ -137,6 +158,7 @@ public final class Transfers implements AutoCloseable
         final long block = staging.allocate(rawLength);
         if (block != SpaceAllocator.FULL)
         {
+            // a copy still in flight only reads its source: the staging block may be freed
             try
             {
                 final long read = file.read(location, sequence, staging.view(block, rawLength));
@@ -173,6 +195,10 @@ public final class Transfers implements AutoCloseable
         {
             throw new IllegalStateException("no CUDA runtime: device transfers are not available");
         }
+        if (liveLanes == 0)
+        {
+            throw new IllegalStateException("every CUDA stream of the transfer pool failed and none could be made again");
+        }
         try
         {
             return lanes.take();
@@ -184,12 +210,124 @@ public final class Transfers implements AutoCloseable
         }
     }
 
-    private void giveBack(final Lane lane)
+    private void giveBack(final Lane lane, final boolean drained)
     {
-        lanes.add(lane);
+        Lane back = lane;
+        if (!drained && lane.broken)
+        {
+            // its stream may still run the failed copy: destroying it lets that finish, unseen
+            lane.closeQuietly();
+            try
+            {
+                back = closed ? null : newLane(runtime);
+            }
+            catch (final RuntimeException ex)
+            {
+                back = null;
+            }
+            if (back == null)
+            {
+                liveLanes--;
+                return;
+            }
+        }
+        lanes.add(back);
         if (closed)
         {
             closeLanes();
+        }
+    }
+
+    private static Lane newLane(final CudaRuntime runtime)
+    {
+        final CudaStream stream = runtime.createStream(true);
+        try
+        {
+            return new Lane(stream, runtime.createEvent(false));
+        }
+        catch (final RuntimeException ex)
+        {
+            stream.close();
+            throw ex;
+        }
+    }
+
+    /**
+     * Keeps a block out of use until its store closes: a copy that could not be drained may still
+     * write into it.
+     *
+     * @param store  the block's store.
+     * @param offset the block (not freed, ever).
+     */
+    public void quarantine(final ArenaStore store, final long offset)
+    {
+        final long bytes = store.blockSize(offset);
+        quarantinedBytes.addAndGet(bytes);
+        synchronized (quarantinedBlocks)
+        {
+            final long[] kept = quarantinedBlocks.computeIfAbsent(store, s -> new long[2]);
+            kept[0]++;
+            kept[1] += bytes;
+        }
+    }
+
+    /**
+     * The blocks of one store kept out of use.
+     *
+     * @param store the store.
+     * @return {blocks, bytes}.
+     */
+    public long[] quarantinedIn(final ArenaStore store)
+    {
+        synchronized (quarantinedBlocks)
+        {
+            final long[] kept = quarantinedBlocks.get(store);
+            return kept == null ? new long[2] : kept.clone();
+        }
+    }
+
+    /**
+     * Bytes of blocks and buffers kept out of use because a failed copy may still write into them.
+     *
+     * @return quarantined bytes.
+     */
+    public long quarantinedBytes()
+    {
+        return quarantinedBytes.get();
+    }
+
+    /**
+     * Records memory outside the stores that a failed copy may still write into, and which is
+     * therefore never freed.
+     *
+     * @param bytes its size.
+     */
+    public void quarantined(final long bytes)
+    {
+        quarantinedBytes.addAndGet(bytes);
+    }
+
+    /**
+     * A transfer failed and its stream could not be drained: the copy may still be running, so its
+     * destination must not be freed or reused.
+     */
+    public static final class CopyInFlightException extends IllegalStateException
+    {
+        private static final long serialVersionUID = 1L;
+
+        CopyInFlightException(final CudaException cause)
+        {
+            super(cause.getMessage() + "; its stream could not be drained, so the copy may still be running", cause);
+        }
+
+        /**
+         * The CUDA failure.
+         *
+         * @return the cause.
+         */
+        public CudaException cudaFailure()
+        {
+            return (CudaException) getCause();
         }
     }
 
@@ -213,12 +351,57 @@ public final class Transfers implements AutoCloseable
     }
 
     /** A stream and the event that marks the end of its last copy. */
-    private record Lane(CudaStream stream, CudaEvent done)
+    private static final class Lane
     {
+        final CudaStream stream;
+        final CudaEvent done;
+        boolean broken;
+
+        Lane(final CudaStream stream, final CudaEvent done)
+        {
+            this.stream = stream;
+            this.done = done;
+        }
+
         void await()
         {
             done.record(stream);
             done.synchronize();
+        }
+
+        /**
+         * After a failure: waits for whatever the stream still runs, trying twice.
+         *
+         * @return true when the stream is idle, false when the lane is broken.
+         */
+        boolean drain()
+        {
+            for (int attempt = 0; attempt < 2; attempt++)
+            {
+                try
+                {
+                    stream.synchronize();
+                    return true;
+                }
+                catch (final CudaException ex)
+                {
+                    // try once more: an error of the call itself is not the stream's
+                }
+            }
+            broken = true;
+            return false;
+        }
+
+        void closeQuietly()
+        {
+            try
+            {
+                close();
+            }
+            catch (final RuntimeException ex)
+            {
+                // the runtime is failing: nothing more to do for this lane
+            }
         }
 
         void close()

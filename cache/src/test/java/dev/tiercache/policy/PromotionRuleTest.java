@@ -85,30 +85,7 @@ class PromotionRuleTest
     {
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
             () -> PromotionRule.builder().evictionTargetPercent(96).build());
-        assertTrue(ex.getMessage().contains(PromotionRule.EVICTION_TARGET_PERCENT_PROP_NAME), ex.getMessage());
+        assertTrue(ex.getMessage().contains("evictionTargetPercent=96"), ex.getMessage());
         assertThrows(IllegalArgumentException.class, () -> PromotionRule.builder().l1PromotionAccessCount(0).build());
-    }
-
-    @Test
-    void systemProperties_overrideDefaults_andAliasWorks()
-    {
-        System.setProperty(PromotionRule.CACHE_HIT_THRESHOLD_PROP_NAME, "7");
-        System.setProperty(PromotionRule.TTL_SECONDS_PROP_NAME, "3");
-        try
-        {
-            final PromotionRule rule = PromotionRule.builder().fromSystemProperties().build();
-            assertEquals(7, rule.l1PromotionAccessCount());
-            assertEquals(TimeUnit.SECONDS.toNanos(3), rule.ttlNanos());
-            System.setProperty(PromotionRule.L1_PROMOTION_ACCESS_COUNT_PROP_NAME, "5");
-            assertEquals(5, PromotionRule.builder().fromSystemProperties().build().l1PromotionAccessCount());
-            System.setProperty(PromotionRule.TTL_SECONDS_PROP_NAME, "x");
-            assertThrows(IllegalArgumentException.class, () -> PromotionRule.builder().fromSystemProperties());
-        }
-        finally
-        {
-            System.clearProperty(PromotionRule.CACHE_HIT_THRESHOLD_PROP_NAME);
-            System.clearProperty(PromotionRule.TTL_SECONDS_PROP_NAME);
-            System.clearProperty(PromotionRule.L1_PROMOTION_ACCESS_COUNT_PROP_NAME);
-        }
     }
 }

@@ -60,6 +60,28 @@ class FileStoreDurabilityTest
     }
 
     @Test
+    void aReadOnlyFile_isRefusedAtOpen_withItsModeAndOwner() throws Exception
+    {
+        final Path file = dir.resolve("l3.bin");
+        try (FileStore store = FileStore.open(config(file)))
+        {
+            assertEquals(0, store.recover().size());
+        }
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)),
+            "a new file is its owner's only");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("r--------"));
+        final FileStoreException refused = org.junit.jupiter.api.Assertions.assertThrows(FileStoreException.class,
+            () -> FileStore.open(config(file)).close());
+        org.junit.jupiter.api.Assertions.assertTrue(refused.getMessage().contains("mode r--------") &&
+            refused.getMessage().contains(file.toString()) && refused.getMessage().contains("chmod u+rw"), refused.getMessage());
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        try (FileStore store = FileStore.open(config(file)))
+        {
+            assertEquals(0, store.recover().size());
+        }
+    }
+
+    @Test
     void killDuringCreation_leavesNothingUnderTheRealName_andTheNextOpenCleansUp() throws Exception
     {
         final Path file = dir.resolve("l3.bin");

@@ -21,15 +21,20 @@ public final class TierJCacheConfiguration<K, V> extends MutableConfiguration<K,
     /** Host-memory level size when the configuration does not say: 64 MiB. */
     public static final long HOST_BYTES_DEFAULT = 64L << 20;
     /** Most entries when the configuration does not say. */
-    public static final int MAX_ENTRIES_DEFAULT = 1 << 16;
+    public static final int MAX_ENTRIES_DEFAULT = dev.tiercache.TierCacheConfig.MAX_ENTRIES_DEFAULT;
 
     @Serial
     private static final long serialVersionUID = 1L;
 
+    /** Size of the cache's host-memory level, in bytes. */
     private long hostBytes = HOST_BYTES_DEFAULT;
+    /** The cache's L3 file, or {@code null} for none. */
     private String filePath;
+    /** Size of the L3 file, in bytes; 0 for none. */
     private long fileBytes;
+    /** Most entries the cache holds. */
     private int maxEntries = MAX_ENTRIES_DEFAULT;
+    /** Makes the serializer of keys and values. */
     private Factory<? extends Serializer> serializerFactory = FactoryBuilder.factoryOf(JavaSerializer.class);
 
     /** The defaults. */

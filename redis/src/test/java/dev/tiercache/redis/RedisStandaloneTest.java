@@ -1,6 +1,6 @@
 package dev.tiercache.redis;
 
-import dev.tiercache.CacheSettings;
+import dev.tiercache.TierCacheConfig;
 import dev.tiercache.EntryHandle;
 import dev.tiercache.Part;
 import dev.tiercache.RemoteSettings;
@@ -301,12 +301,14 @@ class RedisStandaloneTest
             try
             {
                 Files.writeString(toml, "[cache.remote]\nuri = \"" + uri + "\"\nnamespace = \"secret\"\ntimeout = \"300ms\"\n");
-                final CacheSettings loaded = CacheSettings.load(toml, Map.of(), null);
+                final TierCacheConfig loaded = TierCache.builder().settingsFile(toml).config();
                 assertEquals(uri, loaded.remote().uri());
                 assertFalse(loaded.toString().contains(secret), loaded.toString());
-                try (TierCache fromFile = TierCache.builder().settings(loaded).useGpu(false).hostBytes(64 * MIB).build())
+                assertFalse(loaded.remoteUri().contains(secret), loaded.remoteUri());
+                try (TierCache fromFile = TierCache.builder().settingsFile(toml).useGpu(false).hostBytes(64 * MIB).build())
                 {
                     assertEntry(fromFile, 1, 100);
+                    assertFalse(fromFile.config().toToml().contains(secret), fromFile.config().toToml());
                 }
             }
             finally

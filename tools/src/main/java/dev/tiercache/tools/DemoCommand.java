@@ -7,10 +7,12 @@ import dev.tiercache.Tier;
 import dev.tiercache.TierCache;
 import dev.tiercache.cuda.CudaLibrary;
 import dev.tiercache.cuda.CudaRuntime;
+import dev.tiercache.cuda.DeviceBuffer;
 import dev.tiercache.cuda.DeviceInfo;
 import dev.tiercache.cuda.sim.SimulatedDeviceProfile;
+import dev.tiercache.dataset.BatchStats;
 import dev.tiercache.dataset.DatasetCache;
-import dev.tiercache.dataset.PrefetchResult;
+import dev.tiercache.dataset.Normalization;
 import dev.tiercache.dataset.PreloadSummary;
 import dev.tiercache.dataset.ProgressBar;
 import picocli.CommandLine.Command;
@@ -25,48 +27,58 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * {@code tiercache demo}: the training seeds' workload on this machine. N synthetic uint8 images
- * are written to a data folder once, preloaded into a cache whose L1 and L2 together hold less
- * than the dataset (so all three levels are used), then read for E epochs, each in a new shuffled
- * order, in batches, normalised to floats on read, with the next batch prefetched. Every epoch is
- * also read straight from the image files in the same order, normalised the same way: the
- * baseline. It prints which GPU is used, progress, the per-level statistics and the speed-up.
+ * {@code tiercache demo}: the training seeds' workload on this machine. A dataset of encoded images
+ * (PNG and JPEG, made once and reused, or the user's own folder with {@code --images}) is read for E
+ * epochs, each in a new shuffled order, in batches, by N loader threads, two ways:
+ * <ul>
+ *   <li>the <b>decode baseline</b>, what a loader does without a cache: read the file, decode it,
+ *       resize and crop it to the model's shape, lay it out as uint8 CHW, normalise it to float;</li>
+ *   <li>the <b>cached</b> loop through {@link DatasetCache}: the uint8 tensors, decoded once, live in
+ *       L1/L2/L3 and are normalised on read; with a GPU level each batch is gathered and normalised
+ *       on the device ({@link DatasetCache#getBatchOnDevice(long[], DeviceBuffer, DeviceBuffer,
+ *       Normalization, TierCache.Loader)}) and never copied back to the host.</li>
+ * </ul>
+ * Both produce the same numbers: every host batch's checksum, and the first device batch of each
+ * epoch (copied back for the check only), are compared. It prints per-epoch times, samples/s, the
+ * speed-up, the per-level statistics and where the time went.
  *
  * <h2>Choosing the GPU</h2>
  * CUDA discovery runs once per process and cannot be redone, so the choice is made before the
  * first CUDA call: {@code --simulate-gpu NAME} selects a simulated device; a {@code tiercache.cudart}
  * property or {@code TIERCACHE_CUDART} setting is respected as given; otherwise, when the machine
  * shows no NVIDIA driver ({@code /proc/driver/nvidia/version} on Linux, {@code nvcuda.dll} on
- * Windows), the simulated {@code mx250} is selected and the banner says so. With a driver, the real
- * runtime is used; if it still turns out unusable, L1 is off and the banner gives the reason.
+ * Windows), the simulated {@code mx250} is selected and the output says so. {@code --no-gpu} turns
+ * L1 off.
  */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
-    description = {"Run the training-data workload: synthetic images preloaded into all three levels, read in shuffled epochs",
-        "through the cache and, as the baseline, from their files; prints the GPU used, progress, statistics and the speed-up."},
+    description = {"Run the training-data workload: encoded images read in shuffled epochs by N loader threads, once decoded from",
+        "their files every time (the baseline) and once through the cache (uint8 in L1/L2/L3, normalised on read, on the GPU when",
+        "there is one); prints per-epoch times, samples/s, the speed-up, statistics and where the time went."},
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:the demo ran", "1:it failed (I/O error, cache error); the message says why", "2:usage error"})
+    exitCodeList = {"0:the demo ran", "1:it failed (I/O error, cache error, checksum mismatch); the message says why", "2:usage error"})
 public final class DemoCommand implements Callable<Integer>
 {
     /** Exit code: the demo failed at run time. */
     public static final int EXIT_FAILED = 1;
 
-    private static final int CHANNELS = 3;
     private static final long MIB = 1024 * 1024;
-    private static final float SCALE = 1f / 255f;
-    private static final int CHECKSUM_STRIDE = 61;
+    private static final float[] MEAN = {0.485f, 0.456f, 0.406f};
+    private static final float[] STD = {0.229f, 0.224f, 0.225f};
 
     /** Held so that the level set on it stays (the logging framework keeps loggers weakly). */
     private static final java.util.logging.Logger LIBRARY_LOG = java.util.logging.Logger.getLogger("dev.tiercache");
@@ -74,51 +86,49 @@ public final class DemoCommand implements Callable<Integer>
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--images", defaultValue = "200", description = "Number of images (default: ${DEFAULT-VALUE}).")
-    int images;
+    @Option(names = "--count", defaultValue = "1000", description = "Images to make (default: ${DEFAULT-VALUE}); ignored with --images.")
+    int count;
+
+    @Option(names = "--images", paramLabel = "DIR",
+        description = "Use the images in this folder instead (PNG, JPEG, whatever the JDK reads; other files are skipped and counted).")
+    Path images;
 
     @Option(names = "--epochs", defaultValue = "3", description = "Epochs, each in a new shuffled order (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--side", defaultValue = "512",
-        description = "Image side in pixels; images are uint8 3 x SIDE x SIDE (default: ${DEFAULT-VALUE}, 768 KiB each).")
+    @Option(names = "--side", defaultValue = "224",
+        description = "The model's input side: images are resized and cropped to uint8 3 x SIDE x SIDE (default: ${DEFAULT-VALUE}).")
     int side;
 
-    @Option(names = "--batch", defaultValue = "16", description = "Images per batch (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "32", description = "Images per batch (default: ${DEFAULT-VALUE}).")
     int batch;
+
+    @Option(names = "--threads", description = "Loader threads, for both loops (default: the core count).")
+    Integer threads;
+
+    @Option(names = "--fp16", description = "Normalise to fp16 instead of float32.")
+    boolean fp16;
 
     @Option(names = "--simulate-gpu", paramLabel = "NAME",
         description = "Use a simulated GPU: mx250 (the target laptop's), h100. Without it and without an NVIDIA driver, mx250 is simulated.")
     String simulateGpu;
 
+    @Option(names = "--no-gpu", description = "Turn L1 off: the cache uses host memory and the file only.")
+    boolean noGpu;
+
     @Option(names = "--data", paramLabel = "DIR",
-        description = "Folder for the image files, written once and reused (default: tiercache-demo in the system temp folder).")
+        description = "Folder for the made images and the L3 file (default: tiercache-demo in the system temp folder).")
     Path data;
 
     @Option(names = "--l3", paramLabel = "PATH",
         description = "L3 file; kept after the run, so 'inspect' and 'verify' can read it (default: a file in the data folder, removed after).")
     Path l3;
 
-    @Option(names = "--l1-mib", description = "L1 size in MiB (default: 30 % of the dataset).")
+    @Option(names = "--l1-mib", description = "L1 size in MiB (default: 30 % of the decoded dataset).")
     Long l1Mib;
 
-    @Option(names = "--l2-mib", description = "L2 size in MiB (default: 55 % of the dataset).")
+    @Option(names = "--l2-mib", description = "L2 size in MiB (default: 55 % of the decoded dataset).")
     Long l2Mib;
-
-    @Option(names = "--prefetch", negatable = true, defaultValue = "true",
-        description = "Prefetch the next batch on a background thread (default: on; --no-prefetch turns it off).")
-    boolean prefetch;
-
-    @Option(names = "--baseline", defaultValue = "direct", paramLabel = "MODE",
-        description = "How the baseline reads the image files: direct (O_DIRECT, from the disk every time, as a dataset larger than"
-            + " RAM is read) or cached (through the page cache, which holds this small dataset after the first pass)."
-            + " Default: ${DEFAULT-VALUE}, or cached where the file system refuses O_DIRECT.")
-    String baseline;
-
-    @Option(names = "--promote-after", paramLabel = "N",
-        description = "Accesses after which an entry moves up a level (L3 to L2 and L2 to L1; the seeds' cache_hit_threshold)."
-            + " Default: the cache's defaults (2 and 4).")
-    Integer promoteAfter;
 
     @Option(names = {"-v", "--verbose"}, description = "Show the library's INFO log lines (hidden by default).")
     boolean verbose;
@@ -153,16 +163,16 @@ public final class DemoCommand implements Callable<Integer>
 
     private void checkArguments()
     {
-        check(images >= 1, "images=" + images + " < 1");
+        check(count >= 1, "count=" + count + " < 1");
         check(epochs >= 1, "epochs=" + epochs + " < 1");
         check(side >= 8 && side <= 4096, "side=" + side + " is not in [8, 4096]");
-        check(batch >= 1 && batch <= images, "batch=" + batch + " is not in [1, images=" + images + "]");
+        check(batch >= 1, "batch=" + batch + " < 1");
+        check(threads == null || (threads >= 1 && threads <= 256), "threads=" + threads + " is not in [1, 256]");
         check(l1Mib == null || l1Mib >= 0, "l1-mib=" + l1Mib + " < 0");
         check(l2Mib == null || l2Mib >= 1, "l2-mib=" + l2Mib + " < 1");
-        check("direct".equals(baseline) || "cached".equals(baseline), "baseline=" + baseline + " is neither direct nor cached");
-        check(promoteAfter == null || promoteAfter >= 1, "promote-after=" + promoteAfter + " < 1");
         check(simulateGpu == null || SimulatedDeviceProfile.names().contains(simulateGpu),
             "simulate-gpu=" + simulateGpu + " is not one of " + SimulatedDeviceProfile.names());
+        check(!(noGpu && simulateGpu != null), "--no-gpu and --simulate-gpu exclude each other");
     }
 
     private void check(final boolean ok, final String message)
@@ -173,108 +183,220 @@ public final class DemoCommand implements Callable<Integer>
         }
     }
 
+    /** One loader thread's buffers, reused for every batch it makes. */
+    private static final class Worker
+    {
+        final Arena arena = Arena.ofShared();
+        final MemorySegment bytes;
+        final MemorySegment output;
+        final DemoImages.Times times = new DemoImages.Times();
+        DeviceBuffer gathered;
+        DeviceBuffer normalized;
+
+        Worker(final long batchBytes, final long outputBytes)
+        {
+            bytes = arena.allocate(batchBytes, 64);
+            output = arena.allocate(outputBytes, 64);
+        }
+
+        void close()
+        {
+            if (gathered != null)
+            {
+                gathered.close();
+            }
+            if (normalized != null)
+            {
+                normalized.close();
+            }
+            arena.close();
+        }
+    }
+
+    /** What one epoch of one loop gave: per-batch checksums (NaN where a batch was not checked) and the wall time. */
+    private record Epoch(double[] checksums, long nanos)
+    {
+    }
+
     private void run(final PrintWriter out) throws IOException
     {
-        final long imageBytes = (long)CHANNELS * side * side;
-        final long datasetBytes = imageBytes * images;
-        final long l1Bytes = l1Mib != null ? l1Mib * MIB : align(Math.max(2 * imageBytes, datasetBytes * 3 / 10), 64 * 1024);
-        final long l2Bytes = l2Mib != null ? l2Mib * MIB : align(Math.max(2 * imageBytes, datasetBytes * 55 / 100), 64 * 1024);
-        final long regionBytes = Math.max(4 * MIB, align(2 * imageBytes + 8192, MIB));
-        final long l3Bytes = align(Math.max(2 * datasetBytes, 4 * regionBytes), regionBytes);
+        final int loaders = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         final Path folder = data != null ? data : Path.of(System.getProperty("java.io.tmpdir"), "tiercache-demo");
+        final ExecutorService pool = Executors.newFixedThreadPool(loaders, task ->
+        {
+            final Thread thread = new Thread(task, "demo-loader");
+            thread.setDaemon(true);
+            return thread;
+        });
+        final List<Worker> workers = new ArrayList<>();
+        final ThreadLocal<Worker> mine = new ThreadLocal<>();
         final boolean keepL3 = l3 != null;
         final Path l3File = keepL3 ? l3 : folder.resolve("demo-l3-" + ProcessHandle.current().pid() + ".tc");
+        try
+        {
+            out.println("GPU: " + (noGpu ? "off (--no-gpu)" : chooseGpu()));
+            out.flush();
+            final DemoImages dataset = images != null ? DemoImages.scan(images) :
+                DemoImages.make(folder.resolve("images-" + seed + "-" + count), count, seed, pool, out);
+            final int n = dataset.count();
+            final long imageBytes = (long)DemoImages.CHANNELS * side * side;
+            final long datasetBytes = imageBytes * n;
+            final int batchSize = Math.min(batch, n);
+            final Normalization normalization = Normalization.meanStd(fp16 ? DType.F16 : DType.F32, MEAN, STD);
+            out.printf(Locale.ROOT, "data: %s, %s encoded; decoded to uint8 %dx%dx%d (%s each, %s in all)%n", dataset.origin(),
+                InspectCommand.bytes(dataset.encodedBytes()), DemoImages.CHANNELS, side, side, InspectCommand.bytes(imageBytes),
+                InspectCommand.bytes(datasetBytes));
+            out.printf(Locale.ROOT, "workload: %d epochs, batches of %d, %d loader threads, normalised to %s with ImageNet's mean and std%n",
+                epochs, batchSize, loaders, fp16 ? "fp16" : "float32");
 
-        out.printf(Locale.ROOT, "tiercache demo: %d images of uint8 %dx%dx%d (%s each, %s in all), %d epochs, batches of %d%n",
-            images, CHANNELS, side, side, InspectCommand.bytes(imageBytes), InspectCommand.bytes(datasetBytes), epochs, batch);
-        out.println("GPU: " + chooseGpu());
-        out.flush();
-
-        final ImageFiles files = new ImageFiles(folder, images, side, seed);
-        files.writeMissing(out);
-        if ("direct".equals(baseline))
-        {
-            final String refused = files.useDirect();
-            out.println("baseline: " + (refused == null ? "every image read from its file with O_DIRECT (from the disk, no page cache)" :
-                "reads through the page cache (O_DIRECT refused here: " + refused + ")"));
-        }
-        else
-        {
-            out.println("baseline: every image read from its file through the page cache");
-        }
-
-        final TierCache.Builder config = TierCache.builder().name("demo").deviceBytes(l1Bytes).hostBytes(l2Bytes)
-            .file(l3File, l3Bytes).fileRegionBytes(regionBytes).maxEntries(Math.max(64, 2 * images)).persistOnClose(keepL3);
-        if (promoteAfter != null)
-        {
-            config.promoteToHostAfter(promoteAfter).promoteToDeviceAfter(promoteAfter);
-        }
-        try (TierCache cache = config.build();
-             DatasetCache dataset = DatasetCache.builder(cache)
-                 .progress(new ProgressBar(out, System.console() != null))
-                 .statsEvery(out, 0, 10_000_000_000L)
-                 .build();
-             Arena arena = Arena.ofConfined())
-        {
-            printLevels(out, cache, datasetBytes);
-            final long[] keys = new long[images];
-            for (int i = 0; i < images; i++)
+            final long l1Bytes = l1Mib != null ? l1Mib * MIB : align(Math.max(2 * imageBytes, datasetBytes * 3 / 10), 64 * 1024);
+            final long l2Bytes = l2Mib != null ? l2Mib * MIB : align(Math.max(2 * imageBytes, datasetBytes * 55 / 100), 64 * 1024);
+            final long regionBytes = Math.max(4 * MIB, align(2 * imageBytes + 8192, MIB));
+            final long l3Bytes = align(Math.max(2 * datasetBytes, 4 * regionBytes), regionBytes);
+            Files.createDirectories(l3File.toAbsolutePath().getParent());
+            final TierCache.Builder config = TierCache.builder().name("demo").useGpu(!noGpu).deviceBytes(l1Bytes).hostBytes(l2Bytes)
+                .file(l3File, l3Bytes).fileRegionBytes(regionBytes).maxEntries(Math.max(64, 2 * n)).persistOnClose(keepL3);
+            final long outputBytes = normalization.outputBytes(imageBytes * batchSize);
+            try (TierCache cache = config.build();
+                 DatasetCache cached = DatasetCache.builder(cache).progress(new ProgressBar(out, System.console() != null)).build())
             {
-                keys[i] = i;
-            }
-            final TierCache.Loader loader = files::load;
-            final PreloadSummary first = dataset.preload(keys, loader);
-            if (!first.complete())
-            {
-                out.println("the rest goes to L3 (preload with spillToFile):");
-                final long[] rest = java.util.Arrays.copyOfRange(keys, first.stoppedAt(), keys.length);
-                dataset.preload(rest, loader, Long.MAX_VALUE, true);
-            }
-            out.println("after preload:");
-            out.println(cache.stats());
-
-            final MemorySegment bytes = arena.allocate(imageBytes * batch, 64);
-            final MemorySegment floats = arena.allocate(imageBytes * batch * Float.BYTES, 64);
-            final EpochTimes warmUp = new EpochTimes();
-            final long[] warmKeys = java.util.Arrays.copyOf(keys, Math.min(images, 2 * batch));
-            epochThroughCache(dataset, warmKeys, bytes, floats, loader, warmUp);
-            epochFromFiles(files, warmKeys, bytes, floats, warmUp);
-            out.printf(Locale.ROOT, "warm-up: %d images through both paths, not timed (lets the JIT compile both)%n", warmKeys.length);
-            final EpochTimes viaCache = new EpochTimes();
-            final EpochTimes viaFiles = new EpochTimes();
-            final SplittableRandom orders = new SplittableRandom(seed ^ 0x5DEECE66DL);
-            for (int epoch = 1; epoch <= epochs; epoch++)
-            {
-                final long[] order = shuffled(keys, orders);
-                final EpochTimes cacheEpoch = new EpochTimes();
-                final EpochTimes fileEpoch = new EpochTimes();
-                final double cacheSum = epochThroughCache(dataset, order, bytes, floats, loader, cacheEpoch);
-                final double fileSum = epochFromFiles(files, order, bytes, floats, fileEpoch);
-                if (Double.compare(cacheSum, fileSum) != 0)
+                printLevels(out, cache, datasetBytes);
+                final boolean onDevice = cache.hasDevice();
+                final CudaRuntime cuda = onDevice ? CudaRuntime.open() : null;
+                final java.util.function.Supplier<Worker> worker = () ->
                 {
-                    throw new IllegalStateException("epoch " + epoch + ": checksum through the cache " + cacheSum + " != from the files " + fileSum);
+                    Worker w = mine.get();
+                    if (w == null)
+                    {
+                        w = new Worker(imageBytes * batchSize, outputBytes);
+                        if (cuda != null)
+                        {
+                            w.gathered = cuda.allocateDevice(imageBytes * batchSize);
+                            w.normalized = cuda.allocateDevice(outputBytes);
+                        }
+                        mine.set(w);
+                        synchronized (workers)
+                        {
+                            workers.add(w);
+                        }
+                    }
+                    return w;
+                };
+                final long[] keys = new long[n];
+                Arrays.setAll(keys, i -> i);
+                final TierCache.Loader loader = key ->
+                {
+                    final Worker w = worker.get();
+                    final MemorySegment target = w.bytes.asSlice(0, imageBytes);
+                    dataset.decode((int)key, side, target, w.times);
+                    return new Part[] {new Part(TensorSpec.of(DType.U8, DemoImages.CHANNELS, side, side), target)};
+                };
+                final long preloadStart = System.nanoTime();
+                final PreloadSummary first = cached.preload(keys, loader);
+                if (!first.complete())
+                {
+                    out.println("the rest goes to L3 (preload with spillToFile):");
+                    cached.preload(Arrays.copyOfRange(keys, first.stoppedAt(), keys.length), loader, Long.MAX_VALUE, true);
                 }
-                viaCache.add(cacheEpoch);
-                viaFiles.add(fileEpoch);
-                out.printf(Locale.ROOT, "epoch %d: read cache %.3f s, files %.3f s (%.1fx); with normalisation cache %.3f s, files %.3f s (%.1fx); checksums match%n",
-                    epoch, cacheEpoch.readNanos / 1e9, fileEpoch.readNanos / 1e9, (double)fileEpoch.readNanos / cacheEpoch.readNanos,
-                    cacheEpoch.total() / 1e9, fileEpoch.total() / 1e9, (double)fileEpoch.total() / cacheEpoch.total());
-                out.flush();
-            }
-            out.println("statistics:");
-            dataset.statsReporter().report();
-            out.printf(Locale.ROOT, "speed-up: %.2fx reading (cache %.3f s vs files %.3f s), %.2fx with normalisation to float (%.3f s vs %.3f s);"
-                + " %d epochs, %s, same bytes in the same order%n",
-                (double)viaFiles.readNanos / viaCache.readNanos, viaCache.readNanos / 1e9, viaFiles.readNanos / 1e9,
-                (double)viaFiles.total() / viaCache.total(), viaCache.total() / 1e9, viaFiles.total() / 1e9, epochs,
-                InspectCommand.bytes(datasetBytes * epochs));
-            if (keepL3)
-            {
-                out.println("L3 file kept: " + l3File + " (see 'tiercache inspect' and 'tiercache verify')");
+                out.printf(Locale.ROOT, "preload: every image decoded once and stored as uint8 in %.3f s%n", (System.nanoTime() - preloadStart) / 1e9);
+                out.println(cache.stats());
+                for (final Worker w : workers)
+                {
+                    w.times.readNanos = w.times.decodeNanos = w.times.resizeNanos = 0;
+                }
+
+                final SplittableRandom orders = new SplittableRandom(seed ^ 0x5DEECE66DL);
+                final long[] baselineNanos = new long[epochs];
+                final long[] cachedNanos = new long[epochs];
+                final BatchStats before = cached.batchStats();
+                for (int epoch = 0; epoch < epochs; epoch++)
+                {
+                    final long[] order = shuffled(keys, orders);
+                    final Epoch base = epoch(pool, order, batchSize, from ->
+                    {
+                        final Worker w = worker.get();
+                        final int size = Math.min(batchSize, order.length - from);
+                        for (int i = 0; i < size; i++)
+                        {
+                            dataset.decode((int)order[from + i], side, w.bytes.asSlice(i * imageBytes, imageBytes), w.times);
+                        }
+                        final long started = System.nanoTime();
+                        normalization.applyOnHost(w.bytes, w.output, size * imageBytes, (long)side * side);
+                        w.times.normalizeNanos += System.nanoTime() - started;
+                        return checksum(w.output, normalization.outputBytes(size * imageBytes), fp16);
+                    });
+                    final Epoch viaCache = epoch(pool, order, batchSize, from ->
+                    {
+                        final Worker w = worker.get();
+                        final long[] batchKeys = Arrays.copyOfRange(order, from, Math.min(order.length, from + batchSize));
+                        if (onDevice)
+                        {
+                            final long written = cached.getBatchOnDevice(batchKeys, w.gathered, w.normalized, normalization, loader);
+                            if (from != 0)
+                            {
+                                return Double.NaN;
+                            }
+                            // the check only: the first batch of the epoch comes back to compare
+                            w.normalized.copyToHost(0, w.output.asSlice(0, written));
+                            return checksum(w.output, written, fp16);
+                        }
+                        final long written = cached.getBatchNormalized(batchKeys, w.output, normalization, loader);
+                        return checksum(w.output, written, fp16);
+                    });
+                    for (int b = 0; b < base.checksums.length; b++)
+                    {
+                        if (!Double.isNaN(viaCache.checksums[b]) && Double.compare(viaCache.checksums[b], base.checksums[b]) != 0)
+                        {
+                            throw new IllegalStateException("epoch " + (epoch + 1) + ", batch " + b + ": checksum through the cache " +
+                                viaCache.checksums[b] + " != decoded from the files " + base.checksums[b]);
+                        }
+                    }
+                    baselineNanos[epoch] = base.nanos;
+                    cachedNanos[epoch] = viaCache.nanos;
+                    out.printf(Locale.ROOT, "epoch %d: decode baseline %.3f s (%.0f samples/s), cached %.3f s (%.0f samples/s): %.1fx; %s%n",
+                        epoch + 1, base.nanos / 1e9, n / (base.nanos / 1e9), viaCache.nanos / 1e9, n / (viaCache.nanos / 1e9),
+                        (double)base.nanos / viaCache.nanos, onDevice ? "batches normalised on the device; first batch checked" :
+                            "every batch's checksum matches");
+                    out.flush();
+                }
+                final BatchStats read = cached.batchStats().minus(before);
+                final DemoImages.Times spent = new DemoImages.Times();
+                for (final Worker w : workers)
+                {
+                    spent.add(w.times);
+                }
+                out.println("statistics:");
+                out.println(cache.stats());
+                out.printf(Locale.ROOT, "where the time went, summed over %d loader threads:%n", loaders);
+                out.printf(Locale.ROOT, "  decode baseline: read files %.3f s, decode %.3f s, resize+crop+CHW %.3f s, normalise %.3f s%n",
+                    spent.readNanos / 1e9, spent.decodeNanos / 1e9, spent.resizeNanos / 1e9, spent.normalizeNanos / 1e9);
+                out.printf(Locale.ROOT, "  cached: %s%n", read);
+                final long baseTotal = Arrays.stream(baselineNanos).sum();
+                final long cachedTotal = Arrays.stream(cachedNanos).sum();
+                out.printf(Locale.ROOT, "speed-up: %.1fx over the decode baseline (%d epochs: %.3f s vs %.3f s; %.0f vs %.0f samples/s), %s%n",
+                    (double)baseTotal / cachedTotal, epochs, cachedTotal / 1e9, baseTotal / 1e9, (double)n * epochs / (cachedTotal / 1e9),
+                    (double)n * epochs / (baseTotal / 1e9), onDevice ? "L1 on the GPU" : "L1 off");
+                if (onDevice && cuda.isSimulated())
+                {
+                    out.println("note: the GPU is simulated: its memory is host memory and the kernel runs in Java on the CPU, so the cached"
+                        + " loop's device steps are CPU timings, not GPU timings");
+                }
+                if (keepL3)
+                {
+                    out.println("L3 file kept: " + l3File + " (see 'tiercache inspect' and 'tiercache verify')");
+                }
             }
         }
         finally
         {
+            pool.shutdownNow();
+            synchronized (workers)
+            {
+                for (final Worker w : workers)
+                {
+                    w.close();
+                }
+            }
             if (!keepL3)
             {
                 Files.deleteIfExists(l3File);
@@ -282,113 +404,49 @@ public final class DemoCommand implements Callable<Integer>
         }
     }
 
-    /** Nanoseconds one path spent reading and normalising. */
-    static final class EpochTimes
+    /** A batch: its start in the order, done on a loader thread, answering its checksum. */
+    private interface BatchTask
     {
-        long readNanos;
-        long normaliseNanos;
-
-        long total()
-        {
-            return readNanos + normaliseNanos;
-        }
-
-        void add(final EpochTimes other)
-        {
-            readNanos += other.readNanos;
-            normaliseNanos += other.normaliseNanos;
-        }
+        double run(int from);
     }
 
-    private double epochThroughCache(
-        final DatasetCache dataset, final long[] order, final MemorySegment bytes, final MemorySegment floats,
-        final TierCache.Loader loader, final EpochTimes times)
+    /**
+     * One epoch: every batch given to the pool at once (the loader threads take them in order) and
+     * the results taken in order, as a training loop consumes them.
+     */
+    private static Epoch epoch(final ExecutorService pool, final long[] order, final int batchSize, final BatchTask task)
     {
-        double sum = 0;
-        Future<PrefetchResult> pending = null;
-        for (int from = 0; from < order.length; from += batch)
-        {
-            final long start = System.nanoTime();
-            final long[] keys = java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + batch));
-            if (prefetch && from + batch < order.length)
-            {
-                await(pending);
-                pending = dataset.prefetch(java.util.Arrays.copyOfRange(order, from + batch, Math.min(order.length, from + 2 * batch)));
-            }
-            final long read = dataset.getBatch(keys, bytes, null, loader);
-            final long gathered = System.nanoTime();
-            times.readNanos += gathered - start;
-            normalise(bytes, floats, read);
-            sum += checksum(floats, read);
-            times.normaliseNanos += System.nanoTime() - gathered;
-        }
         final long start = System.nanoTime();
-        await(pending);
-        times.readNanos += System.nanoTime() - start;
-        return sum;
+        final List<Future<Double>> batches = new ArrayList<>();
+        for (int from = 0; from < order.length; from += batchSize)
+        {
+            final int at = from;
+            batches.add(pool.submit(() -> task.run(at)));
+        }
+        final double[] checksums = new double[batches.size()];
+        DemoImages.await(batches);
+        for (int b = 0; b < checksums.length; b++)
+        {
+            checksums[b] = batches.get(b).resultNow();
+        }
+        return new Epoch(checksums, System.nanoTime() - start);
     }
 
-    private double epochFromFiles(
-        final ImageFiles files, final long[] order, final MemorySegment bytes, final MemorySegment floats, final EpochTimes times)
-        throws IOException
+    /** The sum of a batch's values, in order: equal for both loops exactly when they produced the same values. */
+    private static double checksum(final MemorySegment values, final long bytes, final boolean f16)
     {
         double sum = 0;
-        final long imageBytes = files.imageBytes;
-        for (int from = 0; from < order.length; from += batch)
+        if (f16)
         {
-            final long start = System.nanoTime();
-            final int to = Math.min(order.length, from + batch);
-            for (int i = from; i < to; i++)
+            for (long i = 0; i < bytes / 2; i++)
             {
-                files.read((int)order[i], bytes.asSlice((i - from) * imageBytes, imageBytes));
+                sum += Float.float16ToFloat(values.getAtIndex(ValueLayout.JAVA_SHORT, i));
             }
-            final long read = (to - from) * imageBytes;
-            final long gathered = System.nanoTime();
-            times.readNanos += gathered - start;
-            normalise(bytes, floats, read);
-            sum += checksum(floats, read);
-            times.normaliseNanos += System.nanoTime() - gathered;
+            return sum;
         }
-        return sum;
-    }
-
-    /** uint8 to float, {@code value / 255}: what {@code EntryHandle.readAsFloat} computes, for both paths alike. */
-    private static void normalise(final MemorySegment bytes, final MemorySegment floats, final long count)
-    {
-        for (long i = 0; i < count; i++)
+        for (long i = 0; i < bytes / 4; i++)
         {
-            floats.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (bytes.get(ValueLayout.JAVA_BYTE, i) & 0xFF) * SCALE + 0f);
-        }
-    }
-
-    private static void await(final Future<PrefetchResult> pending)
-    {
-        if (pending == null)
-        {
-            return;
-        }
-        try
-        {
-            pending.get();
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for a prefetch", ex);
-        }
-        catch (final ExecutionException ex)
-        {
-            throw new IllegalStateException("prefetch failed: " + ex.getCause(), ex.getCause());
-        }
-    }
-
-    /** A sample of the batch's floats: the same for both paths exactly when they read the same bytes there. */
-    private static double checksum(final MemorySegment floats, final long count)
-    {
-        double sum = 0;
-        for (long i = 0; i < count; i += CHECKSUM_STRIDE)
-        {
-            sum += floats.getAtIndex(ValueLayout.JAVA_FLOAT, i) * (1 + (i & 7));
+            sum += values.getAtIndex(ValueLayout.JAVA_FLOAT, i);
         }
         return sum;
     }
@@ -415,11 +473,11 @@ public final class DemoCommand implements Callable<Integer>
     {
         final long l1 = cache.stats().level(Tier.DEVICE).capacityBytes();
         final long l2 = cache.stats().level(Tier.HOST).capacityBytes();
-        out.printf(Locale.ROOT, "levels: L1 %s, L2 %s, L3 %s: L1+L2 = %s %s dataset %s%n",
+        out.printf(Locale.ROOT, "levels: L1 %s, L2 %s, L3 %s: L1+L2 = %s %s decoded dataset %s%n",
             cache.hasDevice() ? InspectCommand.bytes(l1) + " (device)" : "off (" + cache.stats().level(Tier.DEVICE).disabledReason() + ")",
             InspectCommand.bytes(l2) + " (host)", InspectCommand.bytes(cache.stats().level(Tier.FILE).capacityBytes()) + " (file)",
-            InspectCommand.bytes(l1 + l2), l1 + l2 < datasetBytes ? "<" : ">=", InspectCommand.bytes(datasetBytes) +
-                (l1 + l2 < datasetBytes ? ", so entries live in all three levels" : ": L3 gets only what the levels above push down"));
+            InspectCommand.bytes((cache.hasDevice() ? l1 : 0) + l2), (cache.hasDevice() ? l1 : 0) + l2 < datasetBytes ? "<" : ">=",
+            InspectCommand.bytes(datasetBytes));
         out.flush();
     }
 
@@ -487,208 +545,4 @@ public final class DemoCommand implements Callable<Integer>
         return false;
     }
 
-    /**
-     * The demo's dataset on disk: one raw uint8 file per image, named by index, written once.
-     */
-    static final class ImageFiles
-    {
-        private final Path folder;
-        private final int count;
-        private final int side;
-        private final long seed;
-        final long imageBytes;
-        private final MemorySegment scratch;
-        private MemorySegment directScratch;
-        private boolean direct;
-
-        ImageFiles(final Path folder, final int count, final int side, final long seed)
-        {
-            this.folder = folder;
-            this.count = count;
-            this.side = side;
-            this.seed = seed;
-            this.imageBytes = (long)CHANNELS * side * side;
-            this.scratch = Arena.ofAuto().allocate(imageBytes, 64);
-        }
-
-        Path path(final int index)
-        {
-            return folder.resolve(String.format(Locale.ROOT, "img-%d-s%d-%05d.u8", seed, side, index));
-        }
-
-        void writeMissing(final PrintWriter out) throws IOException
-        {
-            Files.createDirectories(folder);
-            int missing = 0;
-            for (int i = 0; i < count; i++)
-            {
-                if (!Files.isRegularFile(path(i)) || Files.size(path(i)) != imageBytes)
-                {
-                    missing++;
-                }
-            }
-            if (missing == 0)
-            {
-                out.println("data: " + count + " image files in " + folder + " (reused)");
-                out.flush();
-                return;
-            }
-            final ProgressBar bar = new ProgressBar(out, System.console() != null);
-            final long start = System.nanoTime();
-            int written = 0;
-            for (int i = 0; i < count; i++)
-            {
-                final Path file = path(i);
-                if (Files.isRegularFile(file) && Files.size(file) == imageBytes)
-                {
-                    continue;
-                }
-                generate(i, scratch);
-                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING))
-                {
-                    final java.nio.ByteBuffer buffer = scratch.asByteBuffer();
-                    while (buffer.hasRemaining())
-                    {
-                        channel.write(buffer);
-                    }
-                }
-                written++;
-                bar.onProgress("write data", written, missing, written * imageBytes, System.nanoTime() - start);
-            }
-            bar.onDone("write data", written, missing, written * imageBytes, System.nanoTime() - start, written + " image files written to " + folder);
-        }
-
-        /**
-         * Image {@code index}: 4x4 blocks of one colour with a little noise, so LZ4 finds matches
-         * as it does in real decoded images, without them being trivially compressible.
-         */
-        void generate(final int index, final MemorySegment target)
-        {
-            final SplittableRandom random = new SplittableRandom(seed * 1_000_003L + index);
-            final int blocks = (side + 3) / 4;
-            final byte[] colours = new byte[CHANNELS * blocks * blocks];
-            for (int i = 0; i < colours.length; i++)
-            {
-                colours[i] = (byte)random.nextInt(256);
-            }
-            long at = 0;
-            for (int c = 0; c < CHANNELS; c++)
-            {
-                for (int y = 0; y < side; y++)
-                {
-                    for (int x = 0; x < side; x++)
-                    {
-                        final int colour = colours[(c * blocks + y / 4) * blocks + x / 4] & 0xFF;
-                        final int noise = (x & 15) == 0 ? random.nextInt(4) : 0;
-                        target.set(ValueLayout.JAVA_BYTE, at++, (byte)(colour + noise));
-                    }
-                }
-            }
-        }
-
-        /**
-         * Turns direct reads on when the file system takes them.
-         *
-         * @return null when on, else why not.
-         */
-        String useDirect() throws IOException
-        {
-            final long block = Files.getFileStore(folder).getBlockSize();
-            directScratch = Arena.ofAuto().allocate(align(imageBytes, block), Math.max(block, 4096));
-            try
-            {
-                readDirect(0, directScratch.asSlice(0, imageBytes));
-                direct = true;
-                return null;
-            }
-            catch (final IOException | UnsupportedOperationException ex)
-            {
-                return ex.toString();
-            }
-        }
-
-        /**
-         * The JDK's {@code ExtendedOpenOption.DIRECT} ({@code O_DIRECT}), found by name: javac flags
-         * the class as internal API, though its module exports it for exactly this use.
-         */
-        private static java.nio.file.OpenOption directOption()
-        {
-            try
-            {
-                for (final Object option : Class.forName("com.sun.nio.file.ExtendedOpenOption").getEnumConstants())
-                {
-                    if ("DIRECT".equals(((Enum<?>)option).name()))
-                    {
-                        return (java.nio.file.OpenOption)option;
-                    }
-                }
-            }
-            catch (final ClassNotFoundException ex)
-            {
-                throw new UnsupportedOperationException("this JDK has no ExtendedOpenOption", ex);
-            }
-            throw new UnsupportedOperationException("this JDK has no ExtendedOpenOption.DIRECT");
-        }
-
-        private void readDirect(final int index, final MemorySegment target) throws IOException
-        {
-            try (FileChannel channel = FileChannel.open(path(index), StandardOpenOption.READ, directOption()))
-            {
-                final java.nio.ByteBuffer buffer = directScratch.asByteBuffer();
-                // O_DIRECT reads whole blocks into a block-aligned buffer; the last one comes back short
-                while (buffer.hasRemaining())
-                {
-                    if (channel.read(buffer) < 0)
-                    {
-                        break;
-                    }
-                }
-                if (buffer.position() < imageBytes)
-                {
-                    throw new IOException(path(index) + " is shorter than " + imageBytes + " bytes");
-                }
-            }
-            MemorySegment.copy(directScratch, 0, target, 0, imageBytes);
-        }
-
-        void read(final int index, final MemorySegment target) throws IOException
-        {
-            if (direct)
-            {
-                readDirect(index, target);
-                return;
-            }
-            readCached(index, target);
-        }
-
-        private void readCached(final int index, final MemorySegment target) throws IOException
-        {
-            try (FileChannel channel = FileChannel.open(path(index), StandardOpenOption.READ))
-            {
-                final java.nio.ByteBuffer buffer = target.asSlice(0, imageBytes).asByteBuffer();
-                while (buffer.hasRemaining())
-                {
-                    if (channel.read(buffer) < 0)
-                    {
-                        throw new IOException(path(index) + " is shorter than " + imageBytes + " bytes");
-                    }
-                }
-            }
-        }
-
-        /** The cache's loader: reads an image file into a part (copied by {@code put}). */
-        Part[] load(final long key)
-        {
-            try
-            {
-                readCached((int)key, scratch);
-            }
-            catch (final IOException ex)
-            {
-                throw new UncheckedIOException("cannot read image " + key + ": " + ex.getMessage(), ex);
-            }
-            return new Part[] {new Part(TensorSpec.of(DType.U8, CHANNELS, side, side), scratch)};
-        }
-    }
 }

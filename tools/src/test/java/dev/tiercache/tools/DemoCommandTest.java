@@ -6,6 +6,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -37,39 +39,43 @@ class DemoCommandTest
     }
 
     @Test
-    void tinyDemo_usesAllLevels_andPrintsStatisticsAndTheSpeedUp() throws IOException
+    void tinyDemo_decodesImages_readsThemThroughAllLevels_andChecksTheDeviceBatches() throws IOException
     {
         final Path data = dir.resolve("data");
         final Path l3 = dir.resolve("demo.tc");
-        assertEquals(0, execute("demo", "--images", "12", "--epochs", "2", "--side", "256", "--batch", "4",
+        assertEquals(0, execute("demo", "--count", "24", "--epochs", "2", "--side", "32", "--batch", "4", "--threads", "2",
             "--data", data.toString(), "--l3", l3.toString()), err.toString() + out);
         final String text = out.toString();
-        assertTrue(text.contains("tiercache demo: 12 images of uint8 3x256x256 (192.0 KiB each, 2.3 MiB in all), 2 epochs, batches of 4"), text);
         assertTrue(text.contains("GPU: simulated: simulated device 'mx250', compute capability 6.1"), text);
-        assertTrue(text.contains("12 image files written to " + data), text);
-        assertTrue(text.contains("so entries live in all three levels"), text);
-        assertTrue(text.contains("preload: loaded "), text);
-        assertTrue(text.contains("stopped at key "), text);
-        assertTrue(text.contains("the rest goes to L3"), text);
-        assertTrue(text.contains("epoch 2: read cache "), text);
-        assertTrue(text.contains("checksums match"), text);
+        assertTrue(text.contains("24 images (PNG and JPEG) written to "), text);
+        assertTrue(text.contains("decoded to uint8 3x32x32 (3.0 KiB each, 72.0 KiB in all)"), text);
+        assertTrue(text.contains("workload: 2 epochs, batches of 4, 2 loader threads, normalised to float32"), text);
+        assertTrue(text.contains("epoch 2: decode baseline "), text);
+        assertTrue(text.contains("batches normalised on the device; first batch checked"), text);
         assertTrue(text.contains("L1 (device) - Usage: "), text);
         assertTrue(text.contains("L3 (file) - Usage: "), text);
-        assertTrue(text.matches("(?s).*\\nspeed-up: \\d+\\.\\d\\dx reading .*"), text);
+        assertTrue(text.contains("  decode baseline: read files "), text);
+        assertTrue(text.matches("(?s).*\\n  cached: reads L1 \\d+, L2 \\d+, L3 \\d+ .*"), text);
+        assertTrue(text.matches("(?s).*\\nspeed-up: \\d+\\.\\dx over the decode baseline .*L1 on the GPU\\n.*"), text);
+        assertTrue(text.contains("note: the GPU is simulated"), text);
         assertTrue(text.contains("L3 file kept: " + l3), text);
-        try (Stream<Path> files = Files.list(data))
+        try (Stream<Path> files = Files.list(data.resolve("images-42-24")))
         {
-            assertEquals(12, files.count());
+            assertEquals(24, files.count());
         }
         final FileStoreReport report = FileStore.verify(l3);
         assertTrue(report.clean(), report.toString());
-        assertEquals(12, report.liveEntries(), "the kept L3 file holds every image (written back on close)");
+        assertEquals(24, report.liveEntries(), "the kept L3 file holds every image (written back on close)");
 
         out.getBuffer().setLength(0);
-        assertEquals(0, execute("demo", "--images", "12", "--epochs", "1", "--side", "256", "--batch", "4", "--no-prefetch",
-            "--baseline", "cached", "--data", data.toString()), err.toString() + out);
-        assertTrue(out.toString().contains("data: 12 image files in " + data + " (reused)"), out.toString());
-        assertTrue(out.toString().contains("baseline: every image read from its file through the page cache"), out.toString());
+        assertEquals(0, execute("demo", "--count", "24", "--epochs", "1", "--side", "32", "--batch", "5", "--no-gpu", "--fp16",
+            "--threads", "1", "--data", data.toString()), err.toString() + out);
+        final String noGpu = out.toString();
+        assertTrue(noGpu.contains("24 images in " + data.resolve("images-42-24") + " (reused)"), noGpu);
+        assertTrue(noGpu.contains("GPU: off (--no-gpu)"), noGpu);
+        assertTrue(noGpu.contains("every batch's checksum matches"), noGpu);
+        assertTrue(noGpu.contains("normalised to fp16"), noGpu);
+        assertFalse(noGpu.contains("note: the GPU is simulated"), noGpu);
         try (Stream<Path> files = Files.list(data))
         {
             assertFalse(files.anyMatch(p -> p.getFileName().toString().endsWith(".tc")), "the default L3 file is removed");
@@ -77,14 +83,41 @@ class DemoCommandTest
     }
 
     @Test
+    void usersFolder_skipsAndCountsWhatIsNotAnImage() throws IOException
+    {
+        final Path folder = Files.createDirectories(dir.resolve("mine"));
+        for (int i = 0; i < 5; i++)
+        {
+            final BufferedImage image = new BufferedImage(40 + i, 30, BufferedImage.TYPE_3BYTE_BGR);
+            image.setRGB(i, i, 0xFF8040);
+            ImageIO.write(image, i % 2 == 0 ? "png" : "jpg", folder.resolve("p" + i + (i % 2 == 0 ? ".png" : ".jpg")).toFile());
+        }
+        Files.writeString(folder.resolve("notes.txt"), "not an image");
+        Files.write(folder.resolve("broken.png"), new byte[] {(byte)0x89, 'P', 'N', 'G'});
+        assertEquals(0, execute("demo", "--images", folder.toString(), "--epochs", "1", "--side", "16", "--batch", "2", "--no-gpu",
+            "--data", dir.resolve("d").toString()), err.toString() + out);
+        assertTrue(out.toString().contains("5 images in " + folder + " (2 files skipped: unreadable or not an image)"), out.toString());
+    }
+
+    @Test
+    void emptyFolder_exitsOne_namingIt() throws IOException
+    {
+        final Path folder = Files.createDirectories(dir.resolve("empty"));
+        Files.writeString(folder.resolve("readme.txt"), "nothing here");
+        assertEquals(1, execute("demo", "--images", folder.toString(), "--no-gpu", "--data", dir.resolve("d").toString()));
+        assertTrue(err.toString().contains("images=" + folder + " holds no image that can be read (1 files, 1 skipped)"), err.toString());
+    }
+
+    @Test
     void badArguments_exitTwo()
     {
-        assertEquals(2, execute("demo", "--images", "0"));
-        assertTrue(err.toString().contains("images=0 < 1"), err.toString());
-        assertEquals(2, execute("demo", "--batch", "500", "--images", "10"));
+        assertEquals(2, execute("demo", "--count", "0"));
+        assertTrue(err.toString().contains("count=0 < 1"), err.toString());
+        assertEquals(2, execute("demo", "--threads", "0"));
+        assertTrue(err.toString().contains("threads=0 is not in [1, 256]"), err.toString());
         assertEquals(2, execute("demo", "--simulate-gpu", "gtx9000"));
         assertTrue(err.toString().contains("simulate-gpu=gtx9000 is not one of"), err.toString());
-        assertEquals(2, execute("demo", "--baseline", "telepathy"));
+        assertEquals(2, execute("demo", "--no-gpu", "--simulate-gpu", "mx250"));
         assertEquals(2, execute("demo", "--epochs", "x"));
     }
 
@@ -93,7 +126,8 @@ class DemoCommandTest
     {
         final Path blocker = dir.resolve("file");
         Files.writeString(blocker, "not a folder");
-        assertEquals(1, execute("demo", "--images", "2", "--epochs", "1", "--side", "64", "--batch", "1", "--data", blocker.resolve("sub").toString()));
+        assertEquals(1, execute("demo", "--count", "2", "--epochs", "1", "--side", "16", "--batch", "1", "--data",
+            blocker.resolve("sub").toString()));
         assertTrue(err.toString().startsWith("tiercache demo: failed: "), err.toString());
     }
 }

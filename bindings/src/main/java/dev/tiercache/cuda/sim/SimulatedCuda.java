@@ -94,6 +94,11 @@ public final class SimulatedCuda
     private final Map<Long, Event> events = new HashMap<>();
     private final Map<String, Fault> faults = new HashMap<>();
     private final Map<String, Long> callCounts = new HashMap<>();
+    private final Map<Long, Module> modules = new HashMap<>();
+    private final Map<Long, Function> functions = new HashMap<>();
+    private final ThreadLocal<long[]> currentContext = ThreadLocal.withInitial(() -> new long[1]);
+    private int[] primaryRetains = new int[0];
+    private boolean driverInitialised;
     private long usedDeviceBytes;
     private int lastError;
     private boolean linkEmulation;
@@ -103,14 +108,24 @@ public final class SimulatedCuda
     {
     }
 
+    private record Module(long context, Map<String, Integer> entries)
+    {
+    }
+
+    private record Function(long module, String name)
+    {
+    }
+
     private static final class Fault
     {
         int remaining;
+        int repeats;
         final int code;
 
-        Fault(final int remaining, final int code)
+        Fault(final int remaining, final int repeats, final int code)
         {
             this.remaining = remaining;
+            this.repeats = repeats;
             this.code = code;
         }
     }
@@ -149,6 +164,7 @@ public final class SimulatedCuda
     private SimulatedCuda(final SimulatedDeviceProfile profile)
     {
         this.profile = profile;
+        this.primaryRetains = new int[profile.deviceCount()];
         final Linker linker = Linker.nativeLinker();
         final SymbolLookup libc = linker.defaultLookup();
         malloc = linker.downcallHandle(libc.find("malloc").orElseThrow(),
@@ -251,6 +267,10 @@ public final class SimulatedCuda
             deviceAllocations.clear();
             hostAllocations.clear();
             registrations.clear();
+            modules.clear();
+            functions.clear();
+            primaryRetains = new int[newProfile.deviceCount()];
+            driverInitialised = false;
             faults.clear();
             callCounts.clear();
             usedDeviceBytes = 0;
@@ -294,7 +314,24 @@ public final class SimulatedCuda
         {
             throw new IllegalArgumentException("n=" + n + " must be >= 1 and errorCode=" + errorCode + " must not be 0");
         }
-        faults.put(function, new Fault(n, errorCode));
+        faults.put(function, new Fault(n, 1, errorCode));
+    }
+
+    /**
+     * Makes the next {@code count} calls of a function return {@code errorCode} instead of running.
+     *
+     * @param function  the C name, e.g. {@code "cudaStreamSynchronize"}.
+     * @param count     how many calls in a row fail, at least 1.
+     * @param errorCode the {@code cudaError_t} to return.
+     */
+    public synchronized void failNextCalls(final String function, final int count, final int errorCode)
+    {
+        failNthCall(function, 1, errorCode);
+        if (count < 1)
+        {
+            throw new IllegalArgumentException("count=" + count + " must be >= 1");
+        }
+        faults.get(function).repeats = count;
     }
 
     /** Removes every pending fault. */
@@ -372,13 +409,15 @@ public final class SimulatedCuda
      */
     public synchronized String outstandingDescription()
     {
-        if (deviceAllocations.isEmpty() && hostAllocations.isEmpty() && registrations.isEmpty() && streams.isEmpty() && events.isEmpty())
+        final int retains = java.util.Arrays.stream(primaryRetains).sum();
+        if (deviceAllocations.isEmpty() && hostAllocations.isEmpty() && registrations.isEmpty() && streams.isEmpty() && events.isEmpty() &&
+            modules.isEmpty() && retains == 0)
         {
             return "";
         }
         return "device allocations=" + deviceAllocations.size() + " (" + usedDeviceBytes + " bytes), pinned host allocations=" +
             hostAllocations.size() + ", host registrations=" + registrations.size() + ", streams=" + streams.size() +
-            ", events=" + events.size();
+            ", events=" + events.size() + ", modules=" + modules.size() + ", primary context retains=" + retains;
     }
 
     /**
@@ -430,6 +469,18 @@ public final class SimulatedCuda
         stub(linker, "cudaRuntimeGetVersion", FunctionDescriptor.of(i, a));
         stub(linker, "cudaDriverGetVersion", FunctionDescriptor.of(i, a));
         stub(linker, "cudaDeviceSynchronize", FunctionDescriptor.of(i));
+        // the driver API: enough to load a PTX module and launch its kernels
+        stub(linker, "cuGetErrorName", FunctionDescriptor.of(i, i, a));
+        stub(linker, "cuInit", FunctionDescriptor.of(i, i));
+        stub(linker, "cuDriverGetVersion", FunctionDescriptor.of(i, a));
+        stub(linker, "cuDeviceGet", FunctionDescriptor.of(i, a, i));
+        stub(linker, "cuDevicePrimaryCtxRetain", FunctionDescriptor.of(i, a, i));
+        stub(linker, "cuDevicePrimaryCtxRelease_v2", FunctionDescriptor.of(i, i));
+        stub(linker, "cuCtxSetCurrent", FunctionDescriptor.of(i, a));
+        stub(linker, "cuModuleLoadData", FunctionDescriptor.of(i, a, a));
+        stub(linker, "cuModuleGetFunction", FunctionDescriptor.of(i, a, a, a));
+        stub(linker, "cuModuleUnload", FunctionDescriptor.of(i, a));
+        stub(linker, "cuLaunchKernel", FunctionDescriptor.of(i, a, i, i, i, i, i, i, i, a, a, a));
     }
 
     /**
@@ -495,7 +546,14 @@ public final class SimulatedCuda
         final Fault fault = faults.get(function);
         if (fault != null && --fault.remaining == 0)
         {
-            faults.remove(function);
+            if (--fault.repeats == 0)
+            {
+                faults.remove(function);
+            }
+            else
+            {
+                fault.remaining = 1;
+            }
             return fail(fault.code);
         }
         if (profile.initError() != 0 && !exemptFromInitError)
@@ -1140,6 +1198,342 @@ public final class SimulatedCuda
             }
         }
         return result;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The driver API. CUresult codes are the driver's own (cuda.h); a failure here does not become
+    // the runtime's last error, as on a real machine.
+    // ------------------------------------------------------------------------------------------
+
+    private static final int CU_ERROR_NOT_INITIALIZED = 3;
+    private static final int CU_ERROR_NO_DEVICE = 100;
+    private static final int CU_ERROR_NO_BINARY_FOR_GPU = 209;
+    private static final int CU_ERROR_INVALID_CONTEXT = 201;
+    private static final int CU_ERROR_INVALID_IMAGE = 200;
+    private static final int CU_ERROR_UNSUPPORTED_PTX_VERSION = 222;
+    private static final int CU_ERROR_INVALID_HANDLE = 400;
+    private static final int CU_ERROR_NOT_FOUND = 500;
+    private static final int CU_ERROR_ILLEGAL_ADDRESS = 700;
+    private static final int CU_ERROR_NOT_SUPPORTED = 801;
+    /** Newest PTX ISA the simulated driver JIT-compiles (an R580 driver's, CUDA 13.0). */
+    private static final int NEWEST_PTX_ISA = 90;
+    private static final java.util.regex.Pattern PTX_VERSION = java.util.regex.Pattern.compile("(?m)^\\s*\\.version\\s+(\\d+)\\.(\\d+)");
+    private static final java.util.regex.Pattern PTX_TARGET = java.util.regex.Pattern.compile("(?m)^\\s*\\.target\\s+sm_(\\d+)");
+    private static final java.util.regex.Pattern PTX_ENTRY = java.util.regex.Pattern.compile("\\.entry\\s+([A-Za-z_$][\\w$]*)\\s*\\(([^)]*)\\)");
+
+    /** Counts the call and answers an injected fault, or 0; the driver has no init error of the runtime's kind. */
+    private int enterDriver(final String function, final boolean needsInit)
+    {
+        callCounts.merge(function, 1L, Long::sum);
+        final Fault fault = faults.get(function);
+        if (fault != null && --fault.remaining == 0)
+        {
+            faults.remove(function);
+            return fault.code;
+        }
+        if (needsInit && !driverInitialised)
+        {
+            return CU_ERROR_NOT_INITIALIZED;
+        }
+        return SUCCESS;
+    }
+
+    @SuppressWarnings("unused")
+    private synchronized int do_cuGetErrorName(final int code, final MemorySegment name)
+    {
+        callCounts.merge("cuGetErrorName", 1L, Long::sum);
+        final String text = SimulatedErrors.driverName(code);
+        if (text == null)
+        {
+            out(name, ValueLayout.ADDRESS).set(ValueLayout.ADDRESS, 0, MemorySegment.NULL);
+            return INVALID_VALUE;
+        }
+        out(name, ValueLayout.ADDRESS).set(ValueLayout.ADDRESS, 0,
+            errorNames.computeIfAbsent(-1 - code, c -> stubArena.allocateFrom(text)));
+        return SUCCESS;
+    }
+
+    @SuppressWarnings("unused")
+    private synchronized int do_cuInit(final int flags)
+    {
+        final int rc = enterDriver("cuInit", false);
+        if (rc != SUCCESS)
+        {
+            return rc;
+        }
+        if (flags != 0)
+        {
+            return INVALID_VALUE;
+        }
+        if (profile.initError() != 0 || profile.deviceCount() == 0)
+        {
+            return CU_ERROR_NO_DEVICE;
+        }
+        driverInitialised = true;
+        return SUCCESS;
+    }
+
+    @SuppressWarnings("unused")
+    private synchronized int do_cuDriverGetVersion(final MemorySegment version)
+    {
+        final int rc = enterDriver("cuDriverGetVersion", false);
+        if (rc != SUCCESS)
+        {
+            return rc;
+        }
+        out(version, ValueLayout.JAVA_INT).set(ValueLayout.JAVA_INT, 0, profile.driverVersion());
+        return SUCCESS;
+    }
+
+    @SuppressWarnings("unused")
+    private synchronized int do_cuDeviceGet(final MemorySegment device, final int ordinal)
+    {
+        final int rc = enterDriver("cuDeviceGet", true);
+        if (rc != SUCCESS)
+        {
+            return rc;
+        }
+        if (ordinal < 0 || ordinal >= profile.deviceCount())
+        {
+            return INVALID_DEVICE;
+        }
+        out(device, ValueLayout.JAVA_INT).set(ValueLayout.JAVA_INT, 0, ordinal);
+        return SUCCESS;
+    }
+
+    /** The primary context of a device is one fixed handle, as the driver's is. */
+    private static long primaryContext(final int device)
+    {
+        return (0x5CL << 56) | ((long)(device + 1) << 8);
+    }
+
+    @SuppressWarnings("unused")
+    private synchronized int do_cuDevicePrimaryCtxRetain(final MemorySegment context, final int device)
+    {
+        final int rc = enterDriver("cuDevicePrimaryCtxRetain", true);
+        if (rc != SUCCESS)
+        {
+            return rc;
+        }
+        if (device < 0 || device >= primaryRetains.length)
+        {
+            return INVALID_DEVICE;
+        }
+        primaryRetains[device]++;
+        out(context, ValueLayout.ADDRESS).set(ValueLayout.ADDRESS, 0, MemorySegment.ofAddress(primaryContext(device)));
+        return SUCCESS;
+    }
+
+    @SuppressWarnings("unused")
+    private synchronized int do_cuDevicePrimaryCtxRelease_v2(final int device)
+    {
+        final int rc = enterDriver("cuDevicePrimaryCtxRelease_v2", true);
+        if (rc != SUCCESS)
+        {
+            return rc;
+        }
+        if (device < 0 || device >= primaryRetains.length)
+        {
+            return INVALID_DEVICE;
+        }
+        if (primaryRetains[device] == 0)
+        {
+            return CU_ERROR_INVALID_CONTEXT;
+        }
+        primaryRetains[device]--;
+        return SUCCESS;
+    }
+
+    private int deviceOfContext(final long context)
+    {
+        for (int device = 0; device < primaryRetains.length; device++)
+        {
+            if (primaryContext(device) == context)
+            {
+                return primaryRetains[device] > 0 ? device : -1;
+            }
+        }
+        return -1;
+    }
+
+    @SuppressWarnings("unused")
+    private synchronized int do_cuCtxSetCurrent(final MemorySegment context)
+    {
+        final int rc = enterDriver("cuCtxSetCurrent", true);
+        if (rc != SUCCESS)
+        {
+            return rc;
+        }
+        if (!context.equals(MemorySegment.NULL) && deviceOfContext(context.address()) < 0)
+        {
+            return CU_ERROR_INVALID_CONTEXT;
+        }
+        currentContext.get()[0] = context.address();
+        return SUCCESS;
+    }
+
+    /** The calling thread's current context if it is still retained, else 0. */
+    private long liveCurrentContext()
+    {
+        final long context = currentContext.get()[0];
+        return context != 0 && deviceOfContext(context) >= 0 ? context : 0;
+    }
+
+    @SuppressWarnings("unused")
+    private synchronized int do_cuModuleLoadData(final MemorySegment module, final MemorySegment image)
+    {
+        final int rc = enterDriver("cuModuleLoadData", true);
+        if (rc != SUCCESS)
+        {
+            return rc;
+        }
+        final long context = liveCurrentContext();
+        if (context == 0)
+        {
+            return CU_ERROR_INVALID_CONTEXT;
+        }
+        if (image.equals(MemorySegment.NULL) || module.equals(MemorySegment.NULL))
+        {
+            return INVALID_VALUE;
+        }
+        final String ptx = image.reinterpret(Long.MAX_VALUE).getString(0);
+        final java.util.regex.Matcher version = PTX_VERSION.matcher(ptx);
+        final java.util.regex.Matcher target = PTX_TARGET.matcher(ptx);
+        if (!version.find() || !target.find())
+        {
+            return CU_ERROR_INVALID_IMAGE;
+        }
+        if (Integer.parseInt(version.group(1)) * 10 + Integer.parseInt(version.group(2)) > NEWEST_PTX_ISA)
+        {
+            return CU_ERROR_UNSUPPORTED_PTX_VERSION;
+        }
+        if (Integer.parseInt(target.group(1)) > profile.computeMajor() * 10 + profile.computeMinor())
+        {
+            return CU_ERROR_NO_BINARY_FOR_GPU;
+        }
+        final Map<String, Integer> entries = new HashMap<>();
+        final java.util.regex.Matcher entry = PTX_ENTRY.matcher(ptx);
+        while (entry.find())
+        {
+            final String parameters = entry.group(2).strip();
+            entries.put(entry.group(1), parameters.isEmpty() ? 0 : parameters.split(",").length);
+        }
+        final long handle = newHandle();
+        modules.put(handle, new Module(context, Map.copyOf(entries)));
+        out(module, ValueLayout.ADDRESS).set(ValueLayout.ADDRESS, 0, MemorySegment.ofAddress(handle));
+        return SUCCESS;
+    }
+
+    @SuppressWarnings("unused")
+    private synchronized int do_cuModuleGetFunction(final MemorySegment function, final MemorySegment module, final MemorySegment name)
+    {
+        final int rc = enterDriver("cuModuleGetFunction", true);
+        if (rc != SUCCESS)
+        {
+            return rc;
+        }
+        final Module loaded = modules.get(module.address());
+        if (loaded == null)
+        {
+            return CU_ERROR_INVALID_HANDLE;
+        }
+        if (name.equals(MemorySegment.NULL) || function.equals(MemorySegment.NULL))
+        {
+            return INVALID_VALUE;
+        }
+        final String entry = name.reinterpret(Long.MAX_VALUE).getString(0);
+        if (!loaded.entries.containsKey(entry))
+        {
+            return CU_ERROR_NOT_FOUND;
+        }
+        if (!SimulatedKernels.knows(entry, loaded.entries.get(entry)))
+        {
+            // the simulator runs only kernels whose semantics it has in Java
+            return CU_ERROR_NOT_SUPPORTED;
+        }
+        final long handle = newHandle();
+        functions.put(handle, new Function(module.address(), entry));
+        out(function, ValueLayout.ADDRESS).set(ValueLayout.ADDRESS, 0, MemorySegment.ofAddress(handle));
+        return SUCCESS;
+    }
+
+    @SuppressWarnings("unused")
+    private synchronized int do_cuModuleUnload(final MemorySegment module)
+    {
+        final int rc = enterDriver("cuModuleUnload", true);
+        if (rc != SUCCESS)
+        {
+            return rc;
+        }
+        if (modules.remove(module.address()) == null)
+        {
+            return CU_ERROR_INVALID_HANDLE;
+        }
+        functions.values().removeIf(f -> f.module == module.address());
+        return SUCCESS;
+    }
+
+    @SuppressWarnings("unused")
+    private int do_cuLaunchKernel(
+        final MemorySegment function, final int gridX, final int gridY, final int gridZ, final int blockX, final int blockY,
+        final int blockZ, final int sharedBytes, final MemorySegment stream, final MemorySegment parameters, final MemorySegment extra)
+    {
+        final Runnable kernel;
+        synchronized (this)
+        {
+            final int rc = enterDriver("cuLaunchKernel", true);
+            if (rc != SUCCESS)
+            {
+                return rc;
+            }
+            final Function launched = functions.get(function.address());
+            if (launched == null)
+            {
+                return CU_ERROR_INVALID_HANDLE;
+            }
+            final long context = liveCurrentContext();
+            if (context == 0 || modules.get(launched.module).context != context)
+            {
+                return CU_ERROR_INVALID_CONTEXT;
+            }
+            final long threadsPerBlock = (long)blockX * blockY * blockZ;
+            if (gridX <= 0 || gridY <= 0 || gridZ <= 0 || blockX <= 0 || blockY <= 0 || blockZ <= 0 || threadsPerBlock > 1024 ||
+                sharedBytes != 0 || parameters.equals(MemorySegment.NULL) || !extra.equals(MemorySegment.NULL))
+            {
+                return INVALID_VALUE;
+            }
+            final SimulatedKernels.Launch launch = SimulatedKernels.read(launched.name, parameters);
+            final long source = deviceToHost(launch.source(), launch.count());
+            final long destination = deviceToHost(launch.destination(), launch.count() * launch.outputBytes());
+            if (launch.count() > 0 && (source == 0 || destination == 0))
+            {
+                // a real device faults asynchronously; the simulator refuses the launch at once
+                return CU_ERROR_ILLEGAL_ADDRESS;
+            }
+            if (launch.plane() == 0 || launch.channels() == 0)
+            {
+                // a division by zero on a device gives garbage, not an error; refusing it is stricter
+                return INVALID_VALUE;
+            }
+            kernel = () -> SimulatedKernels.run(launch, source, destination);
+            if (!stream.equals(MemorySegment.NULL))
+            {
+                final Stream target = streams.get(stream.address());
+                if (target == null)
+                {
+                    return CU_ERROR_INVALID_HANDLE;
+                }
+                enqueue(target, kernel);
+                return SUCCESS;
+            }
+        }
+        final int drained = drainBlockingStreams();
+        if (drained != SUCCESS)
+        {
+            return drained;
+        }
+        kernel.run();
+        return SUCCESS;
     }
 
     // ------------------------------------------------------------------------------------------

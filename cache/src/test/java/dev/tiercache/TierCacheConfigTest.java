@@ -1,6 +1,7 @@
 package dev.tiercache;
 
 import dev.tiercache.profile.HardwareProfile;
+import dev.tiercache.policy.PromotionRule;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,7 +20,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class CacheSettingsTest
+/**
+ * The one configuration: every key from every source, the precedence between them, the defaults,
+ * and the errors for bad values and files.
+ */
+class TierCacheConfigTest
 {
     private static final long MIB = SettingsUnits.MIB;
     private static final long GIB = SettingsUnits.GIB;
@@ -71,7 +76,7 @@ class CacheSettingsTest
     @Test
     void nothingSet_sizesComeFromTheProfile_andL3StaysOff()
     {
-        final CacheSettings settings = CacheSettings.load(null, Map.of(), LAPTOP);
+        final TierCacheConfig settings = load(null, Map.of(), LAPTOP);
         assertEquals(1472 * MIB, settings.deviceBytes());
         assertEquals(1280 * MIB, settings.hostBytes());
         assertEquals(0, settings.fileBytes());
@@ -94,7 +99,7 @@ class CacheSettingsTest
         assertEquals(160 * MIB, settings.maxEntryBytes(Tier.HOST));
         assertEquals(0, settings.maxEntryBytes(Tier.FILE));
         assertTrue(settings.useMmap() && settings.compression() && settings.persistOnClose() && settings.deviceEnabled());
-        assertEquals(SettingsLoader.FILE_NAME, settings.filePath().getFileName().toString());
+        assertNull(settings.filePath(), "no path and no size: no file");
         assertNull(settings.sourceOf("cache.policy"));
         assertEquals(LAPTOP, settings.profile());
     }
@@ -102,20 +107,25 @@ class CacheSettingsTest
     @Test
     void diskPathOnly_l3SizeIsTheModestDefault_fileInsideTheDirectory()
     {
-        final CacheSettings settings = CacheSettings.load(null, Map.of("CACHE_DISK_PATH", dir.toString()), LAPTOP);
-        assertEquals(TierCache.Builder.FILE_BYTES_DEFAULT, settings.fileBytes(), "not half of the laptop's 200 GiB free");
-        assertEquals(dir.resolve(SettingsLoader.FILE_NAME), settings.filePath());
+        final TierCacheConfig settings = load(null, Map.of("CACHE_DISK_PATH", dir.toString()), LAPTOP);
+        assertEquals(TierCacheConfig.FILE_BYTES_DEFAULT, settings.fileBytes(), "not half of the laptop's 200 GiB free");
+        assertEquals(dir.resolve(TierCacheConfig.FILE_NAME), settings.filePath());
         assertEquals(64 * MIB, settings.maxEntryBytes(Tier.FILE), "at most one region");
-        final CacheSettings notYet = CacheSettings.load(null, Map.of("CACHE_DISK_PATH", dir + "/later/"), LAPTOP);
-        assertEquals(dir.resolve("later").resolve(SettingsLoader.FILE_NAME), notYet.filePath());
-        final CacheSettings file = CacheSettings.load(null, Map.of("CACHE_DISK_PATH", dir + "/later"), LAPTOP);
+        final TierCacheConfig notYet = load(null, Map.of("CACHE_DISK_PATH", dir + "/later/"), LAPTOP);
+        // a folder that is not there yet still loads (the file may be for another machine); build() refuses it
+        final SettingsException missing = assertThrows(SettingsException.class,
+            () -> TierCache.builder().environment(Map.of("CACHE_DISK_PATH", dir + "/later/")).profile(LAPTOP).build());
+        assertTrue(missing.getMessage().startsWith("cache.disk.path = " + dir.resolve("later").resolve(TierCacheConfig.FILE_NAME) +
+            ": the folder " + dir.resolve("later") + " does not exist"), missing.getMessage());
+        assertEquals(dir.resolve("later").resolve(TierCacheConfig.FILE_NAME), notYet.filePath());
+        final TierCacheConfig file = load(null, Map.of("CACHE_DISK_PATH", dir + "/later"), LAPTOP);
         assertEquals(dir.resolve("later"), file.filePath());
     }
 
     @Test
     void file_setsEveryKey() throws IOException
     {
-        assertEveryKey(CacheSettings.load(toml(EVERY_KEY), Map.of(), LAPTOP));
+        assertEveryKey(load(toml(EVERY_KEY), Map.of(), LAPTOP));
     }
 
     @Test
@@ -152,7 +162,7 @@ class CacheSettingsTest
         env.put("CACHE_DISK_MIN_COMPRESSION_SAVINGS", "0.1");
         env.put("CACHE_DISK_PERSIST_ON_CLOSE", "false");
         env.put("CACHE_UNRELATED", "ignored: another program's variable");
-        final CacheSettings settings = CacheSettings.load(null, env, LAPTOP);
+        final TierCacheConfig settings = load(null, env, LAPTOP);
         assertEveryKey(settings);
         assertEquals("environment CACHE_VRAM_SIZE", settings.sourceOf("cache.device.size"));
     }
@@ -160,17 +170,17 @@ class CacheSettingsTest
     @Test
     void toToml_loadsBackToTheSameSettings() throws IOException
     {
-        final CacheSettings settings = CacheSettings.load(toml(EVERY_KEY), Map.of(), LAPTOP);
+        final TierCacheConfig settings = load(toml(EVERY_KEY), Map.of(), LAPTOP);
         final Path again = dir.resolve("again.toml");
         Files.writeString(again, settings.toToml());
-        final CacheSettings reloaded = CacheSettings.load(again, Map.of(), LAPTOP);
+        final TierCacheConfig reloaded = load(again, Map.of(), LAPTOP);
         assertEveryKey(reloaded);
-        final CacheSettings defaults = CacheSettings.load(null, Map.of(), LAPTOP);
+        final TierCacheConfig defaults = load(null, Map.of(), LAPTOP);
         Files.writeString(again, defaults.toToml());
-        assertEquals(defaults.toToml().replaceAll("#.*", ""), CacheSettings.load(again, Map.of(), LAPTOP).toToml().replaceAll("#.*", ""));
+        assertEquals(defaults.toToml().replaceAll("#.*", ""), load(again, Map.of(), LAPTOP).toToml().replaceAll("#.*", ""));
     }
 
-    private void assertEveryKey(final CacheSettings settings)
+    private void assertEveryKey(final TierCacheConfig settings)
     {
         assertEquals("train-cache", settings.name());
         assertEquals(2 * GIB, settings.hostBytes());
@@ -205,7 +215,7 @@ class CacheSettingsTest
     @Test
     void aliases_readTheSameSetting() throws IOException
     {
-        final CacheSettings settings = CacheSettings.load(toml("""
+        final TierCacheConfig settings = load(toml("""
             [cache]
             vram_size = 256
             max_items = 77
@@ -223,7 +233,7 @@ class CacheSettingsTest
         assertEquals(3 * GIB, settings.hostBytes());
         assertEquals(GIB, settings.fileBytes());
         assertEquals(9, settings.promoteToDeviceAfter());
-        assertEquals(java.util.List.of("CACHE_DEVICE_SIZE", "CACHE_VRAM_SIZE"), CacheSettings.environmentNames("cache.device.size"));
+        assertEquals(java.util.List.of("CACHE_DEVICE_SIZE", "CACHE_VRAM_SIZE"), TierCacheConfig.environmentNames("cache.device.size"));
     }
 
     @Test
@@ -232,70 +242,97 @@ class CacheSettingsTest
         final Path file = toml("[cache]\nmemory_size = \"1GB\"\npolicy = \"fifo\"\n");
         final Map<String, String> env = Map.of("CACHE_MEMORY_SIZE", "2GB");
 
-        final CacheSettings all = CacheSettings.builder().file(file).environment(env).profile(LAPTOP).hostBytes(3 * GIB).build();
+        final TierCacheConfig all = TierCache.builder().settingsFile(file).environment(env).profile(LAPTOP).hostBytes(3 * GIB).config();
         assertEquals(3 * GIB, all.hostBytes());
-        assertEquals("builder", all.sourceOf("cache.memory.size"));
+        assertEquals("builder hostBytes", all.sourceOf("cache.memory.size"));
         assertEquals("fifo", all.policy(Tier.DEVICE), "what no higher source sets still comes from the file");
         assertTrue(all.sourceOf("cache.device.policy").startsWith("file " + file + " line 3"), all.sourceOf("cache.device.policy"));
 
-        final CacheSettings noBuilder = CacheSettings.load(file, env, LAPTOP);
+        final TierCacheConfig noBuilder = load(file, env, LAPTOP);
         assertEquals(2 * GIB, noBuilder.hostBytes());
         assertEquals("environment CACHE_MEMORY_SIZE", noBuilder.sourceOf("cache.memory_size"));
 
-        final CacheSettings fileOnly = CacheSettings.load(file, Map.of(), LAPTOP);
+        final TierCacheConfig fileOnly = load(file, Map.of(), LAPTOP);
         assertEquals(GIB, fileOnly.hostBytes());
         assertEquals("file " + file + " line 2", fileOnly.sourceOf("cache.memory_size"));
 
-        final CacheSettings profileOnly = CacheSettings.load(null, null, LAPTOP);
+        final TierCacheConfig profileOnly = load(null, null, LAPTOP);
         assertEquals(LAPTOP.recommendedHostBytes(), profileOnly.hostBytes());
 
-        final CacheSettings set = CacheSettings.builder().environment(env).profile(LAPTOP).set("cache.memory_size", "512MB").build();
+        final TierCacheConfig set = TierCache.builder().environment(env).profile(LAPTOP).set("cache.memory_size", "512MB").config();
         assertEquals(512 * MIB, set.hostBytes());
     }
 
     @Test
     void deviceDefault_honoursTheConfiguredHeadroomAndLimit()
     {
-        final CacheSettings settings = CacheSettings.load(null, Map.of("CACHE_DEVICE_VRAM_LIMIT", "600MB"), LAPTOP);
+        final TierCacheConfig settings = load(null, Map.of("CACHE_DEVICE_VRAM_LIMIT", "600MB"), LAPTOP);
         assertEquals(600 * MIB, settings.deviceBytes());
-        final CacheSettings headroom = CacheSettings.builder().profile(LAPTOP).deviceHeadroom(0.5).build();
+        final TierCacheConfig headroom = TierCache.builder().profile(LAPTOP).deviceHeadroom(0.5).config();
         assertEquals(960 * MIB, headroom.deviceBytes(), "1984 MiB free - 1024 MiB headroom");
     }
 
     @Test
-    void detectsTheProfileWhenNoneIsGiven()
+    void noProfile_fixedDefaultsDefinedOnce()
     {
-        final CacheSettings settings = CacheSettings.load(null, Map.of("CACHE_DISK_PATH", dir.toString()), null);
-        assertEquals(HardwareProfile.DETECTED, settings.profile().name());
-        assertTrue(settings.sourceOf("cache.memory_size").equals("profile detected"));
+        final TierCacheConfig settings = load(null, Map.of(), null);
+        assertNull(settings.profile());
+        assertEquals(TierCacheConfig.DEVICE_BYTES_DEFAULT, settings.deviceBytes());
+        assertEquals(TierCacheConfig.HOST_BYTES_DEFAULT, settings.hostBytes());
+        assertEquals(TierCacheConfig.DEVICE_MAX_ENTRY_BYTES_DEFAULT, settings.maxEntryBytes(Tier.DEVICE));
+        assertEquals(TierCacheConfig.HOST_MAX_ENTRY_BYTES_DEFAULT, settings.maxEntryBytes(Tier.HOST));
+        assertEquals("default", settings.sourceOf("cache.memory_size"));
+        assertNull(settings.name(), "the cache names itself");
+        assertNull(settings.filePath(), "no path and no size: L3 off");
+        final PromotionRule rule = settings.promotionRule();
+        final PromotionRule defaults = PromotionRule.defaults();
+        assertEquals(defaults.l1PromotionAccessCount(), rule.l1PromotionAccessCount(), "the policy's defaults are the configuration's");
+        assertEquals(defaults.l2PromotionAccessCount(), rule.l2PromotionAccessCount());
+        assertEquals(defaults.demoteAfterIdleNanos(), rule.demoteAfterIdleNanos());
+        assertEquals(defaults.highWaterMarkPercent(), rule.highWaterMarkPercent());
+        assertEquals(defaults.evictionTargetPercent(), rule.evictionTargetPercent());
+        assertEquals(defaults.ttlNanos(), rule.ttlNanos());
+        assertEquals(defaults.maxEntryBytes(0), rule.maxEntryBytes(0));
+        assertEquals(defaults.maxEntryBytes(1), rule.maxEntryBytes(1));
+        final TierCacheConfig withFile = load(null, Map.of("CACHE_DISK_PATH", dir.toString()), null);
+        assertEquals(TierCacheConfig.FILE_BYTES_DEFAULT, withFile.fileBytes());
+        assertEquals(TierCacheConfig.FILE_REGION_BYTES_DEFAULT, withFile.maxEntryBytes(Tier.FILE), "an L3 entry lives in one region");
+        final TierCacheConfig sizeOnly = load(null, Map.of("CACHE_DISK_SIZE", "128MB"), null);
+        assertEquals(Path.of(System.getProperty("java.io.tmpdir"), TierCacheConfig.FILE_NAME), sizeOnly.filePath());
+        final TierCacheConfig limited = TierCache.builder().vramLimitBytes(100 * MIB).config();
+        assertEquals(100 * MIB, limited.deviceBytes(), "a default stays under a limit the user set");
+        final TierCacheConfig lowMark = TierCache.builder().evictionThresholds(0.5, 0.5).config();
+        assertEquals(0.5, lowMark.evictionTarget());
     }
 
     @ParameterizedTest(name = "{0} = {1}")
     @CsvSource(delimiter = '|', value = {
-        "cache.memory.max_items | -3 | must be a positive integer",
-        "cache.memory.max_items | 0 | must be a positive integer",
-        "cache.memory.max_items | 1000000000 | at most 268435456",
-        "cache.memory.max_items | \"many\" | must be a positive integer",
+        "cache.memory.max_items | -3 | must be an integer, in [1, 2147483647]",
+        "cache.memory.max_items | 0 | must be an integer, in [1, 2147483647]",
+        "cache.memory.max_items | 1000000000 | must be in [1, 268435456] (the index's capacity)",
+        "cache.memory.max_items | \"many\" | must be an integer, in [1, 2147483647]",
+        "cache.device.ordinal | 4294967296 | must be an integer, in [0, 2147483647]",
         "cache.memory_size | \"4XB\" | unknown unit 'XB'",
         "cache.memory_size | \"-1GB\" | must not be negative",
         "cache.memory_size | 0 | more than 0",
         "cache.disk_size | \"lots\" | must be a size like",
-        "cache.eviction_threshold | 1.5 | must be a fraction in (0, 1]",
-        "cache.eviction_threshold | 0 | must be a fraction in (0, 1]",
-        "cache.device.headroom | 1 | must be a fraction in [0, 1)",
-        "cache.device.headroom | \"-5%\" | must be a fraction in [0, 1)",
+        "cache.eviction_threshold | 1.5 | must be a fraction like 0.9 or \"90%\", in (0, 1]",
+        "cache.eviction_threshold | 0 | in (0, 1]",
+        "cache.eviction_threshold | \"NaN\" | in (0, 1]",
+        "cache.device.headroom | 1 | in [0, 1)",
+        "cache.device.headroom | \"-5%\" | in [0, 1)",
         "cache.ttl | \"soon\" | must be a duration like",
         "cache.idle_demotion | -5 | must not be negative",
-        "cache.memory.cleanup_interval | 0 | more than 0",
+        "cache.memory.cleanup_interval | 0 | at least 1 ms",
         "cache.disk.use_mmap | \"maybe\" | must be true or false",
         "cache.policy | \"mru\" | must be one of [lru, fifo, wtinylfu, default]",
         "cache.disk.policy | \"lru\" | must be fifo",
-        "cache.name | \"\" | must be a non-empty string"})
+        "cache.name | \"\" | must be a string, not blank"})
     void badValue_inFile_namesKeyValueAllowedAndLine(final String key, final String value, final String allowed) throws IOException
     {
         final int dot = key.lastIndexOf('.');
         final Path file = toml("# header\n[" + key.substring(0, dot) + "]\n" + key.substring(dot + 1) + " = " + value + "\n");
-        final SettingsException ex = assertThrows(SettingsException.class, () -> CacheSettings.load(file, Map.of(), LAPTOP));
+        final SettingsException ex = assertThrows(SettingsException.class, () -> load(file, Map.of(), LAPTOP));
         assertTrue(ex.getMessage().startsWith(key + " = " + value + ": "), ex.getMessage());
         assertTrue(ex.getMessage().contains(allowed), ex.getMessage());
         assertTrue(ex.getMessage().endsWith("(file " + file + " line 3)"), ex.getMessage());
@@ -307,32 +344,34 @@ class CacheSettingsTest
     void badValue_exactMessage() throws IOException
     {
         final Path file = toml("[cache.memory]\nmax_items = -3\n");
-        final SettingsException ex = assertThrows(SettingsException.class, () -> CacheSettings.load(file, Map.of(), LAPTOP));
-        assertEquals("cache.memory.max_items = -3: must be a positive integer (file " + file + " line 2)", ex.getMessage());
+        final SettingsException ex = assertThrows(SettingsException.class, () -> load(file, Map.of(), LAPTOP));
+        assertEquals("cache.memory.max_items = -3: must be an integer, in [1, 2147483647] (file " + file + " line 2)", ex.getMessage());
     }
 
     @Test
     void badValue_inEnvironment_namesTheVariable()
     {
         final SettingsException ex = assertThrows(SettingsException.class,
-            () -> CacheSettings.load(null, Map.of("CACHE_MEMORY_SIZE", "lots"), LAPTOP));
+            () -> load(null, Map.of("CACHE_MEMORY_SIZE", "lots"), LAPTOP));
         assertTrue(ex.getMessage().startsWith("cache.memory_size = lots: must be a size like"), ex.getMessage());
         assertEquals("environment CACHE_MEMORY_SIZE", ex.source());
         final SettingsException twice = assertThrows(SettingsException.class,
-            () -> CacheSettings.load(null, Map.of("CACHE_VRAM_SIZE", "1GB", "CACHE_DEVICE_SIZE", "2GB"), LAPTOP));
+            () -> load(null, Map.of("CACHE_VRAM_SIZE", "1GB", "CACHE_DEVICE_SIZE", "2GB"), LAPTOP));
         assertTrue(twice.getMessage().contains("contradicts environment CACHE_"), twice.getMessage());
-        assertEquals(GIB, CacheSettings.load(null, Map.of("CACHE_VRAM_SIZE", "1GB", "CACHE_DEVICE_SIZE", "1GB"), LAPTOP).deviceBytes());
+        assertEquals(GIB, load(null, Map.of("CACHE_VRAM_SIZE", "1GB", "CACHE_DEVICE_SIZE", "1GB"), LAPTOP).deviceBytes());
     }
 
     @Test
-    void badValue_inBuilder_failsAtTheSetter()
+    void badValue_inBuilder_failsWhenConcluded_namingTheMethod()
     {
-        final SettingsException negative = assertThrows(SettingsException.class, () -> CacheSettings.builder().hostBytes(-1));
-        assertEquals("cache.memory_size = -1: must be " + SettingsUnits.SIZE_FORMS + ", more than 0 (builder)", negative.getMessage());
-        assertThrows(SettingsException.class, () -> CacheSettings.builder().maxItems(0));
-        assertThrows(SettingsException.class, () -> CacheSettings.builder().policy(Tier.FILE, "lru"));
-        assertThrows(SettingsException.class, () -> CacheSettings.builder().ttl(Duration.ofSeconds(-1)));
-        final SettingsException unknown = assertThrows(SettingsException.class, () -> CacheSettings.builder().set("cache.memory.max_item", "5"));
+        final TierCache.Builder builder = TierCache.builder().hostBytes(-1);
+        final SettingsException negative = assertThrows(SettingsException.class, builder::config);
+        assertEquals("cache.memory_size = -1: must be more than 0 bytes (builder hostBytes)", negative.getMessage());
+        assertThrows(SettingsException.class, () -> TierCache.builder().maxEntries(0).config());
+        assertThrows(SettingsException.class, () -> TierCache.builder().set("cache.disk.policy", "lru").config());
+        final SettingsException ttl = assertThrows(SettingsException.class, () -> TierCache.builder().ttlNanos(-1).config());
+        assertEquals("cache.ttl = -1 ns: must be at least 0; 0 turns it off (builder ttlNanos)", ttl.getMessage());
+        final SettingsException unknown = assertThrows(SettingsException.class, () -> TierCache.builder().set("cache.memory.max_item", "5"));
         assertTrue(unknown.getMessage().contains("did you mean cache.memory.max_items?"), unknown.getMessage());
     }
 
@@ -340,10 +379,10 @@ class CacheSettingsTest
     void unknownKey_suggestsTheClosest() throws IOException
     {
         final Path file = toml("[cache.memroy]\nmax_items = 5\n");
-        final SettingsException ex = assertThrows(SettingsException.class, () -> CacheSettings.load(file, Map.of(), LAPTOP));
+        final SettingsException ex = assertThrows(SettingsException.class, () -> load(file, Map.of(), LAPTOP));
         assertTrue(ex.getMessage().startsWith("cache.memroy.max_items = 5: unknown key; did you mean cache.memory.max_items?"), ex.getMessage());
         final Path far = toml("[cache]\ncolour = \"blue\"\n");
-        final SettingsException none = assertThrows(SettingsException.class, () -> CacheSettings.load(far, Map.of(), LAPTOP));
+        final SettingsException none = assertThrows(SettingsException.class, () -> load(far, Map.of(), LAPTOP));
         assertTrue(none.getMessage().startsWith("cache.colour = \"blue\": unknown key Known keys: [cache.name,"), none.getMessage());
     }
 
@@ -351,7 +390,7 @@ class CacheSettingsTest
     void sameSettingTwice_underTwoNames_isAnError() throws IOException
     {
         final Path file = toml("[cache]\nmemory_size = \"1GB\"\n[cache.memory]\nsize = \"2GB\"\n");
-        final SettingsException ex = assertThrows(SettingsException.class, () -> CacheSettings.load(file, Map.of(), LAPTOP));
+        final SettingsException ex = assertThrows(SettingsException.class, () -> load(file, Map.of(), LAPTOP));
         assertTrue(ex.getMessage().contains("cache.memory.size = \"2GB\": the same setting as cache.memory_size"), ex.getMessage());
     }
 
@@ -365,17 +404,18 @@ class CacheSettingsTest
         assertContradiction(Map.of("CACHE_MEMORY_SIZE", "100MB", "CACHE_MEMORY_MAX_ENTRY_SIZE", "200MB"),
             "cache.memory.max_entry_size = 200MB: larger than the level (cache.memory_size = 100 MiB, environment CACHE_MEMORY_SIZE)");
         assertContradiction(Map.of("CACHE_MEMORY_MAX_ENTRY_SIZE", "0"), "cache.memory.max_entry_size = 0: 0 only for a level that is off");
-        assertContradiction(Map.of("CACHE_DISK_REGION_SIZE", "1KB"), "cache.disk.region_size = 1KB: must be at least 4096 bytes");
+        assertContradiction(Map.of("CACHE_DISK_REGION_SIZE", "1KB"), "cache.disk.region_size = 1KB: must be a multiple of 4096 bytes in [8 KiB, 1 GiB]");
+        assertContradiction(Map.of("CACHE_DISK_REGION_SIZE", "10000B"), "cache.disk.region_size = 10000B: must be a multiple of 4096");
         assertContradiction(Map.of("CACHE_DISK_SIZE", "10MB"), "cache.disk_size = 10MB: smaller than one region (cache.disk.region_size = 64 MiB)");
         assertContradiction(Map.of("CACHE_DISK_SIZE", "1GB", "CACHE_DISK_MAX_ENTRY_SIZE", "100MB"),
             "cache.disk.max_entry_size = 100MB: larger than one region");
-        final CacheSettings lowThreshold = CacheSettings.load(null, Map.of("CACHE_EVICTION_THRESHOLD", "0.5"), LAPTOP);
+        final TierCacheConfig lowThreshold = load(null, Map.of("CACHE_EVICTION_THRESHOLD", "0.5"), LAPTOP);
         assertEquals(0.5, lowThreshold.evictionTarget(), "the default target follows a lower threshold");
     }
 
     private static void assertContradiction(final Map<String, String> env, final String expectedStart)
     {
-        final SettingsException ex = assertThrows(SettingsException.class, () -> CacheSettings.load(null, env, LAPTOP));
+        final SettingsException ex = assertThrows(SettingsException.class, () -> load(null, env, LAPTOP));
         assertTrue(ex.getMessage().startsWith(expectedStart), ex.getMessage());
     }
 
@@ -389,14 +429,14 @@ class CacheSettingsTest
         "[cache]\\nname = \"a\"\\nname = \"b\"\\n | cache.name: is set twice",
         "[cache]\\n[cache]\\n | table [cache] is defined twice",
         "[cache]\\nname = \"\"\"x\"\"\"\\n | multi-line strings",
-        "[cache]\\nttl = 1979-05-27\\n | is not a TOML string, number or boolean",
+        "[cache]\\nttl = 1979-05-27\\n | is not supported in tiercache settings",
         "[cache]\\nname = \"a\" b\\n | expected the end of the line",
         "[cache]\\nname = \"\\q\"\\n | unknown escape \\q",
         "[cache\\n | expected ']' to close the table header"})
     void tomlSyntaxErrors_nameTheLine(final String text, final String problem) throws IOException
     {
         final Path file = toml(text.replace("\\n", "\n"));
-        final SettingsException ex = assertThrows(SettingsException.class, () -> CacheSettings.load(file, Map.of(), LAPTOP));
+        final SettingsException ex = assertThrows(SettingsException.class, () -> load(file, Map.of(), LAPTOP));
         assertTrue(ex.getMessage().contains(problem), ex.getMessage());
         assertTrue(ex.getMessage().matches("(?s).*\\(file .* line \\d+\\)"), ex.getMessage());
     }
@@ -404,7 +444,7 @@ class CacheSettingsTest
     @Test
     void toml_stringsEscapesCommentsAndDottedKeys() throws IOException
     {
-        final CacheSettings settings = CacheSettings.load(toml("""
+        final TierCacheConfig settings = load(toml("""
             # comment line
             cache.name = "tab\\there \\u00e9 # not a comment" # a comment
             [ cache . "memory" ]   # spaces around the parts
@@ -418,8 +458,15 @@ class CacheSettingsTest
     void missingFile_saysSo()
     {
         final SettingsException ex = assertThrows(SettingsException.class,
-            () -> CacheSettings.load(dir.resolve("absent.toml"), Map.of(), LAPTOP));
-        assertTrue(ex.getMessage().startsWith("cannot read the settings file"), ex.getMessage());
+            () -> load(dir.resolve("absent.toml"), Map.of(), LAPTOP));
+        assertEquals("does not exist; the settings file must be an existing TOML file (file " + dir.resolve("absent.toml") + ")", ex.getMessage());
+        final SettingsException folder = assertThrows(SettingsException.class, () -> load(dir, Map.of(), LAPTOP));
+        assertEquals("is a directory; the settings file must be a TOML file (file " + dir + ")", folder.getMessage());
+    }
+
+    private static TierCacheConfig load(final Path toml, final Map<String, String> environment, final HardwareProfile profile)
+    {
+        return TierCache.builder().settingsFile(toml).environment(environment).profile(profile).config();
     }
 
     private Path toml(final String text) throws IOException

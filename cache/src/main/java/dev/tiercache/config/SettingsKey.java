@@ -1,5 +1,6 @@
-package dev.tiercache;
+package dev.tiercache.config;
 
+import dev.tiercache.SettingsUnits;
 import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.policy.EvictionPolicies;
 import dev.tiercache.policy.FifoPolicy;
@@ -11,11 +12,13 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Every key a settings file or the environment may set: its name as written in TOML, other names
- * the seed systems use for it, the environment variables that set it, and the form its value
- * takes. The environment name of {@code cache.a.b} is {@code CACHE_A_B}; aliases give more.
+ * Every setting of a cache: its name as written in TOML, other names the seed systems use for it,
+ * the environment variables that set it, and the form its value takes. The environment name of
+ * {@code cache.a.b} is {@code CACHE_A_B}; aliases give more. The builder, the file and the
+ * environment all go through {@link #parse} or {@link #checked}, so a value is judged by one rule
+ * whichever source gave it.
  */
-enum SettingsKey
+public enum SettingsKey
 {
     NAME("cache.name", Kind.TEXT),
     POLICY("cache.policy", Kind.POLICY),
@@ -51,44 +54,82 @@ enum SettingsKey
     PERSIST_ON_CLOSE("cache.disk.persist_on_close", Kind.BOOLEAN),
 
     REMOTE_URI("cache.remote.uri", Kind.SECRET_URI),
-    REMOTE_NAMESPACE("cache.remote.namespace", Kind.TEXT),
+    REMOTE_NAMESPACE("cache.remote.namespace", Kind.NAMESPACE),
     REMOTE_TTL("cache.remote.ttl", Kind.DURATION),
     REMOTE_QUEUE_SIZE("cache.remote.queue_size", Kind.SIZE),
     REMOTE_TIMEOUT("cache.remote.timeout", Kind.POSITIVE_DURATION),
     REMOTE_WRITE_ON_PUT("cache.remote.write_on_put", Kind.BOOLEAN),
     REMOTE_WRITE_ON_EVICTION("cache.remote.write_on_eviction", Kind.BOOLEAN);
 
-    /** The forms values take, each with its parser and what it tells the user on a bad value. */
-    enum Kind
+    /** The forms values take: how their text is written, and the range a typed value must fall in. */
+    public enum Kind
     {
-        TEXT("must be a non-empty string"),
-        SIZE("must be " + SettingsUnits.SIZE_FORMS + "; 0 turns the level off"),
-        POSITIVE_SIZE("must be " + SettingsUnits.SIZE_FORMS + ", more than 0"),
-        ENTRY_SIZE("must be " + SettingsUnits.SIZE_FORMS + "; 0 only for a level that is off"),
-        POSITIVE_INT("must be a positive integer"),
-        NON_NEGATIVE_INT("must be an integer >= 0"),
-        FRACTION("must be a fraction in (0, 1], e.g. 0.9 or \"90%\""),
-        HEADROOM("must be a fraction in [0, 1), e.g. 0.25 or \"25%\""),
-        DURATION("must be " + SettingsUnits.DURATION_FORMS + "; 0 turns it off"),
-        POSITIVE_DURATION("must be " + SettingsUnits.DURATION_FORMS + ", more than 0"),
-        BOOLEAN("must be true or false"),
-        POLICY("must be one of " + EvictionPolicies.names()),
-        FILE_POLICY("must be " + FifoPolicy.NAME + ": L3 reclaims whole regions in the order they were written"),
-        PATH("must be a path"),
-        SECRET_URI("must be a URI such as redis://host:6379 (its password is never printed)");
+        TEXT("a string", "not blank"),
+        SIZE(SettingsUnits.SIZE_FORMS, "at least 0 bytes; 0 turns the level off"),
+        POSITIVE_SIZE(SettingsUnits.SIZE_FORMS, "more than 0 bytes"),
+        ENTRY_SIZE(SettingsUnits.SIZE_FORMS, "at least 0 bytes; 0 only for a level that is off"),
+        POSITIVE_INT("an integer", "in [1, " + Integer.MAX_VALUE + "]"),
+        NON_NEGATIVE_INT("an integer", "in [0, " + Integer.MAX_VALUE + "]"),
+        FRACTION("a fraction like 0.9 or \"90%\"", "in (0, 1]"),
+        HEADROOM("a fraction like 0.25 or \"25%\"", "in [0, 1)"),
+        DURATION(SettingsUnits.DURATION_FORMS, "at least 0; 0 turns it off"),
+        POSITIVE_DURATION(SettingsUnits.DURATION_FORMS, "at least 1 ms"),
+        BOOLEAN("true or false", "true or false"),
+        POLICY("one of " + EvictionPolicies.names(), "one of " + EvictionPolicies.names()),
+        FILE_POLICY(FifoPolicy.NAME + ": L3 reclaims whole regions in the order they were written",
+            FifoPolicy.NAME + ": L3 reclaims whole regions in the order they were written"),
+        PATH("a path", "not empty"),
+        SECRET_URI("a URI such as redis://host:6379", "a URI with a scheme, such as redis://host:6379 (its password is never printed)"),
+        NAMESPACE("a string", "1 to " + NAMESPACE_MAX_LENGTH + " letters, digits, '.', '_' or '-', e.g. imagenet-train.v3");
 
-        final String allowed;
+        /** How the value is written, e.g. {@code a size like "512MB" ...}. */
+        final String forms;
+        /** The range a typed value must fall in, e.g. {@code in (0, 1]}. */
+        final String rule;
 
-        Kind(final String allowed)
+        Kind(final String forms, final String rule)
         {
-            this.allowed = allowed;
+            this.forms = forms;
+            this.rule = rule;
+        }
+
+        /**
+         * What a written value must be, for messages about text from a file or the environment.
+         *
+         * @return e.g. {@code must be a fraction like 0.9 or "90%", in (0, 1]}.
+         */
+        public String allowed()
+        {
+            return forms.equals(rule) ? "must be " + rule : "must be " + forms + ", " + rule;
+        }
+
+        /**
+         * What a typed value must be, for messages about a builder's argument.
+         *
+         * @return e.g. {@code must be in (0, 1]}.
+         */
+        public String rule()
+        {
+            return "must be " + rule;
         }
     }
 
-    final String key;
-    final Kind kind;
-    final List<String> names;
-    final List<String> environmentNames;
+    /** The longest L4 namespace. */
+    public static final int NAMESPACE_MAX_LENGTH = 128;
+    private static final java.util.regex.Pattern NAMESPACE_FORM = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1," + NAMESPACE_MAX_LENGTH + "}");
+    private static final java.util.regex.Pattern URI_FORM = java.util.regex.Pattern.compile("[a-z][a-z0-9+.-]*://\\S+");
+
+    /** The shortest interval the mover sweeps at. */
+    public static final Duration MIN_POSITIVE_DURATION = Duration.ofMillis(1);
+
+    /** The main name, as written in TOML, e.g. {@code cache.memory_size}. */
+    public final String key;
+    /** The form of the value. */
+    public final Kind kind;
+    /** The main name, then the aliases. */
+    public final List<String> names;
+    /** The environment variables that set it, e.g. {@code [CACHE_DEVICE_SIZE, CACHE_VRAM_SIZE]}. */
+    public final List<String> environmentNames;
 
     SettingsKey(final String key, final Kind kind, final String... aliases)
     {
@@ -110,8 +151,13 @@ enum SettingsKey
         this.environmentNames = List.copyOf(env);
     }
 
-    /** The key of a name or alias as written in TOML, or {@code null}. */
-    static SettingsKey byName(final String name)
+    /**
+     * The key of a name or alias as written in TOML.
+     *
+     * @param name e.g. {@code cache.vram_size}.
+     * @return the key, or {@code null} for an unknown name.
+     */
+    public static SettingsKey byName(final String name)
     {
         for (final SettingsKey key : values())
         {
@@ -123,14 +169,36 @@ enum SettingsKey
         return null;
     }
 
-    /** The known name closest to a misspelt one (edit distance at most 3), or {@code null}. */
-    static String closest(final String name)
+    /**
+     * The known name closest to a misspelt one.
+     *
+     * @param name a name that is not known.
+     * @return the closest name at an edit distance of at most 3, or {@code null}.
+     */
+    public static String closest(final String name)
+    {
+        return closest(name, false, 3);
+    }
+
+    /**
+     * The known environment variable closest to a misspelt one.
+     *
+     * @param name        a variable that is not known.
+     * @param maxDistance the largest edit distance that counts as a misspelling.
+     * @return the closest variable, or {@code null}.
+     */
+    public static String closestEnvironmentName(final String name, final int maxDistance)
+    {
+        return closest(name, true, maxDistance);
+    }
+
+    private static String closest(final String name, final boolean environment, final int maxDistance)
     {
         String best = null;
-        int bestDistance = 4;
+        int bestDistance = maxDistance + 1;
         for (final SettingsKey key : values())
         {
-            for (final String candidate : key.names)
+            for (final String candidate : environment ? key.environmentNames : key.names)
             {
                 final int distance = editDistance(name, candidate);
                 if (distance < bestDistance)
@@ -170,14 +238,31 @@ enum SettingsKey
      * Parses a value as written (TOML scalars arrive as their text) into its typed form: Long
      * for sizes and integers, Double for fractions, Duration, Boolean, String, Path.
      *
-     * @throws IllegalArgumentException with the message {@link Kind#allowed} or a more precise one.
+     * @param raw the text as written.
+     * @return the typed value, checked by {@link #checked}.
+     * @throws IllegalArgumentException with the message {@link Kind#allowed()} or a more precise one.
      */
-    Object parse(final String raw)
+    public Object parse(final String raw)
     {
-        final String text = raw.trim();
+        try
+        {
+            return parseText(raw.trim());
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            if (ex.getMessage().equals(kind.rule()))
+            {
+                throw new IllegalArgumentException(kind.allowed(), ex);
+            }
+            throw ex;
+        }
+    }
+
+    private Object parseText(final String text)
+    {
         return switch (kind)
         {
-            case TEXT, SECRET_URI -> checked(text, !text.isEmpty());
+            case TEXT, SECRET_URI, NAMESPACE -> checked(text, !text.isEmpty());
             case PATH -> checked(Path.of(text), !text.isEmpty());
             case SIZE, POSITIVE_SIZE, ENTRY_SIZE -> checked(parseSize(text), null);
             case POSITIVE_INT, NON_NEGATIVE_INT -> checked(parseInt(text), null);
@@ -191,22 +276,28 @@ enum SettingsKey
     /**
      * Checks a typed value, from the builder or from {@link #parse}.
      *
-     * @throws IllegalArgumentException with the message {@link Kind#allowed}.
+     * @param value    a Long, Double, Duration, Boolean, String or Path, as the kind takes.
+     * @param parsedOk {@code false} when parsing already found the text wrong; {@code null} otherwise.
+     * @return the value.
+     * @throws IllegalArgumentException with the message {@link Kind#rule()}.
      */
-    Object checked(final Object value, final Boolean parsedOk)
+    public Object checked(final Object value, final Boolean parsedOk)
     {
         final boolean ok = switch (kind)
         {
-            case TEXT, SECRET_URI -> value instanceof String s && !s.isBlank();
+            case TEXT -> value instanceof String s && !s.isBlank();
+            case SECRET_URI -> value instanceof String s && URI_FORM.matcher(s).matches();
+            case NAMESPACE -> value instanceof String s && NAMESPACE_FORM.matcher(s).matches();
             case PATH -> value instanceof Path p && !p.toString().isEmpty();
-            case SIZE, ENTRY_SIZE, NON_NEGATIVE_INT -> value instanceof Long l && l >= 0;
+            case SIZE, ENTRY_SIZE -> value instanceof Long l && l >= 0;
+            case NON_NEGATIVE_INT -> value instanceof Long l && l >= 0 && l <= Integer.MAX_VALUE;
             case POSITIVE_SIZE -> value instanceof Long l && l > 0;
-            case POSITIVE_INT -> value instanceof Long l && l > 0 &&
+            case POSITIVE_INT -> value instanceof Long l && l > 0 && l <= Integer.MAX_VALUE &&
                 (this != MAX_ITEMS || l <= IndexSlotDescriptor.MAX_CAPACITY);
             case FRACTION -> value instanceof Double d && d > 0 && d <= 1;
             case HEADROOM -> value instanceof Double d && d >= 0 && d < 1;
             case DURATION -> value instanceof Duration d && !d.isNegative();
-            case POSITIVE_DURATION -> value instanceof Duration d && !d.isNegative() && !d.isZero();
+            case POSITIVE_DURATION -> value instanceof Duration d && d.compareTo(MIN_POSITIVE_DURATION) >= 0;
             case BOOLEAN -> value instanceof Boolean;
             case POLICY -> value instanceof String s && EvictionPolicies.names().contains(s);
             case FILE_POLICY -> FifoPolicy.NAME.equals(value);
@@ -215,9 +306,9 @@ enum SettingsKey
         {
             if (this == MAX_ITEMS && value instanceof Long l && l > IndexSlotDescriptor.MAX_CAPACITY)
             {
-                throw new IllegalArgumentException("must be a positive integer at most " + IndexSlotDescriptor.MAX_CAPACITY + " (the index's capacity)");
+                throw new IllegalArgumentException("must be in [1, " + IndexSlotDescriptor.MAX_CAPACITY + "] (the index's capacity)");
             }
-            throw new IllegalArgumentException(kind.allowed);
+            throw new IllegalArgumentException(kind.rule());
         }
         return value;
     }
@@ -226,7 +317,7 @@ enum SettingsKey
     {
         if (text.startsWith("-"))
         {
-            throw new IllegalArgumentException("must not be negative; " + kind.allowed);
+            throw new IllegalArgumentException("must not be negative; " + kind.allowed());
         }
         try
         {
@@ -234,7 +325,7 @@ enum SettingsKey
         }
         catch (final IllegalArgumentException ex)
         {
-            throw new IllegalArgumentException(ex.getMessage().startsWith("must be") ? kind.allowed : ex.getMessage() + "; " + kind.allowed, ex);
+            throw new IllegalArgumentException(ex.getMessage().startsWith("must be") ? kind.allowed() : ex.getMessage() + "; " + kind.allowed(), ex);
         }
     }
 
@@ -246,7 +337,7 @@ enum SettingsKey
         }
         catch (final NumberFormatException ex)
         {
-            throw new IllegalArgumentException(kind.allowed, ex);
+            throw new IllegalArgumentException(kind.allowed(), ex);
         }
     }
 
@@ -261,13 +352,13 @@ enum SettingsKey
             final double value = Double.parseDouble(text);
             if (!Double.isFinite(value))
             {
-                throw new IllegalArgumentException(kind.allowed);
+                throw new IllegalArgumentException(kind.allowed());
             }
             return value;
         }
         catch (final NumberFormatException ex)
         {
-            throw new IllegalArgumentException(kind.allowed, ex);
+            throw new IllegalArgumentException(kind.allowed(), ex);
         }
     }
 
@@ -275,7 +366,7 @@ enum SettingsKey
     {
         if (text.startsWith("-"))
         {
-            throw new IllegalArgumentException("must not be negative; " + kind.allowed);
+            throw new IllegalArgumentException("must not be negative; " + kind.allowed());
         }
         try
         {
@@ -283,7 +374,7 @@ enum SettingsKey
         }
         catch (final IllegalArgumentException ex)
         {
-            throw new IllegalArgumentException(kind.allowed, ex);
+            throw new IllegalArgumentException(kind.allowed(), ex);
         }
     }
 
@@ -293,7 +384,7 @@ enum SettingsKey
         {
             case "true", "yes", "on", "1" -> Boolean.TRUE;
             case "false", "no", "off", "0" -> Boolean.FALSE;
-            default -> throw new IllegalArgumentException(kind.allowed);
+            default -> throw new IllegalArgumentException(kind.allowed());
         };
     }
 }

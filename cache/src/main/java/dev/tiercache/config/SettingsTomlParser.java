@@ -1,4 +1,6 @@
-package dev.tiercache;
+package dev.tiercache.config;
+
+import dev.tiercache.SettingsException;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -6,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The subset of TOML 1.0 that settings files need: comments, {@code [table]} headers with bare
@@ -18,12 +21,25 @@ import java.util.Set;
  * <p>The result maps each full dotted key to its scalar's text (a string's contents without
  * quotes or escapes, a number or boolean as written) and line, in file order.
  */
-final class SettingsTomlParser
+public final class SettingsTomlParser
 {
-    /** One scalar: its text and the line it is on. */
-    record Value(String text, boolean quoted, int line)
+    /**
+     * One scalar: its text and the line it is on.
+     *
+     * @param text   a string's contents, or a number or boolean as written.
+     * @param quoted whether it was a string.
+     * @param line   its line, from 1.
+     */
+    public record Value(String text, boolean quoted, int line)
     {
     }
+
+    /**
+     * A TOML decimal integer or float: no leading zeros, an underscore only between two digits,
+     * a fraction or an exponent (or both) for a float.
+     */
+    private static final Pattern DECIMAL = Pattern.compile(
+        "[+-]?(0|[1-9](_?[0-9])*)(\\.[0-9](_?[0-9])*)?([eE][+-]?[0-9](_?[0-9])*)?");
 
     private final String source;
     private final String text;
@@ -44,7 +60,7 @@ final class SettingsTomlParser
      * @return full dotted key to value, in file order.
      * @throws SettingsException naming the line of the first syntax error.
      */
-    static Map<String, Value> parse(final String text, final String source)
+    public static Map<String, Value> parse(final String text, final String source)
     {
         return new SettingsTomlParser(text, source).document();
     }
@@ -183,11 +199,38 @@ final class SettingsTomlParser
         {
             throw error(key, "expected a value after '='");
         }
-        if (!token.equals("true") && !token.equals("false") && !token.matches("[+-]?[0-9][0-9_]*(\\.[0-9_]+)?([eE][+-]?[0-9_]+)?"))
+        if (!token.equals("true") && !token.equals("false") && !DECIMAL.matcher(token).matches())
         {
-            throw error(key, "'" + token + "' is not a TOML string, number or boolean (quote text, e.g. \"4GB\")");
+            throw error(key, "'" + token + "' is not supported in tiercache settings: a value is a quoted string (e.g. \"4GB\"), " +
+                "a decimal number or true/false; dates, times, hexadecimal, octal, binary, inf and nan are not used");
+        }
+        if (!token.equals("true") && !token.equals("false"))
+        {
+            checkRange(key, token);
         }
         return new Value(token, false, valueLine);
+    }
+
+    /** TOML integers are 64-bit, floats are doubles: anything larger is an error, not a rounding. */
+    private void checkRange(final String key, final String token)
+    {
+        final String digits = token.replace("_", "");
+        final boolean integer = digits.indexOf('.') < 0 && digits.indexOf('e') < 0 && digits.indexOf('E') < 0;
+        try
+        {
+            if (integer)
+            {
+                Long.parseLong(digits);
+            }
+            else if (Double.isInfinite(Double.parseDouble(digits)))
+            {
+                throw error(key, "'" + token + "' is larger than a double");
+            }
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw error(key, "'" + token + "' does not fit in a 64-bit integer");
+        }
     }
 
     private String basicString(final String key)
@@ -205,6 +248,7 @@ final class SettingsTomlParser
             {
                 return sb.toString();
             }
+            checkNotControl(key, c, "a string");
             if (c != '\\')
             {
                 sb.append(c);
@@ -227,14 +271,13 @@ final class SettingsTomlParser
                     {
                         throw error(key, "truncated \\" + e + " escape");
                     }
-                    try
+                    final String hex = text.substring(pos, pos + digits);
+                    final long codePoint = hex.matches("[0-9a-fA-F]+") ? Long.parseLong(hex, 16) : -1;
+                    if (codePoint < 0 || codePoint > Character.MAX_CODE_POINT || (codePoint >= 0xD800 && codePoint <= 0xDFFF))
                     {
-                        sb.appendCodePoint(Integer.parseInt(text.substring(pos, pos + digits), 16));
+                        throw error(key, "bad \\" + e + " escape '" + hex + "': must be the hexadecimal digits of a Unicode scalar value");
                     }
-                    catch (final IllegalArgumentException ex)
-                    {
-                        throw error(key, "bad \\" + e + " escape '" + text.substring(pos, pos + digits) + "'");
-                    }
+                    sb.appendCodePoint((int)codePoint);
                     pos += digits;
                 }
                 default -> throw error(key, "unknown escape \\" + e);
@@ -248,6 +291,7 @@ final class SettingsTomlParser
         final int start = pos;
         while (pos < text.length() && text.charAt(pos) != '\'' && text.charAt(pos) != '\n')
         {
+            checkNotControl(key, text.charAt(pos), "a string");
             pos++;
         }
         if (pos >= text.length() || text.charAt(pos) != '\'')
@@ -264,7 +308,7 @@ final class SettingsTomlParser
         {
             skipComment();
         }
-        if (pos < text.length() && text.charAt(pos) == '\r')
+        if (pos < text.length() && isLineBreakAt(pos))
         {
             pos++;
         }
@@ -285,7 +329,7 @@ final class SettingsTomlParser
         while (pos < text.length())
         {
             final char c = text.charAt(pos);
-            if (c == ' ' || c == '\t' || c == '\r')
+            if (c == ' ' || c == '\t' || (c == '\r' && isLineBreakAt(pos)))
             {
                 pos++;
             }
@@ -304,7 +348,30 @@ final class SettingsTomlParser
     {
         while (pos < text.length() && text.charAt(pos) != '\n')
         {
+            if (!isLineBreakAt(pos))
+            {
+                checkNotControl(null, text.charAt(pos), "a comment");
+            }
+            else
+            {
+                return;
+            }
             pos++;
+        }
+    }
+
+    /** Whether a carriage return starts a CRLF line break here; a lone one is not TOML. */
+    private boolean isLineBreakAt(final int at)
+    {
+        return text.charAt(at) == '\r' && at + 1 < text.length() && text.charAt(at + 1) == '\n';
+    }
+
+    /** TOML allows no control character but the tab in comments and strings. */
+    private void checkNotControl(final String key, final char c, final String where)
+    {
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+        {
+            throw error(key, String.format("the control character U+%04X is not allowed in %s", (int)c, where));
         }
     }
 
