@@ -7,7 +7,9 @@ import dev.tiercache.cuda.CudaException;
 import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.policy.EvictionPolicies;
+import dev.tiercache.policy.LevelCapacity;
 import dev.tiercache.profile.HardwareProfile;
+import dev.tiercache.store.ArenaStore;
 import dev.tiercache.store.Transfers;
 import org.agrona.concurrent.AgentRunner;
 
@@ -33,8 +35,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * memory-mapped file. Built with {@link #builder()}.
  *
  * <h2>Placement</h2>
- * Levels are exclusive: an entry's bytes live in exactly one level (plus the copy in flight during
- * a move). A {@code put} lands in L2 (in L3 when it is larger than L2 may hold, or when L2's
+ * An entry's value is served from one level (plus the copy in flight during a move); an entry in
+ * L1 or L2 may also keep its L3 record as a clean copy (read out of L3, or written by
+ * {@link #flush()}), so its demotion needs no copy and a crash keeps it. A {@code put} lands in L2 (in L3 when it is larger than L2 may hold, or when L2's
  * admission policy keeps its residents instead). Each {@code get} counts an access; once an entry
  * in L3 has been read {@link Builder#promoteToHostAfter} times the mover reads it into L2, and once
  * an L2 entry reaches {@link Builder#promoteToDeviceAfter} accesses the mover copies it to L1, off
@@ -118,6 +121,16 @@ public final class TierCache implements AutoCloseable
     private volatile CacheStats finalStats;
     private ObjectName mbeanName;
 
+    /** The first guess at an L1/L2 entry's size, until the level holds entries whose mean it can use. */
+    private static final long TYPICAL_ENTRY_BYTES = 64 * 1024;
+
+    private static LevelCapacity levelCapacity(final ArenaStore store, final int maxEntries)
+    {
+        return store == null || store.capacity() < 1
+            ? LevelCapacity.ofEntries(maxEntries)
+            : LevelCapacity.ofBytes(store.capacity(), maxEntries, TYPICAL_ENTRY_BYTES);
+    }
+
     private TierCache(final TierCacheConfig config, final dev.tiercache.remote.RemoteStore remoteStore)
     {
         this.config = config;
@@ -136,8 +149,9 @@ public final class TierCache implements AutoCloseable
                 this.counters = core.counters;
                 this.lock = core.lock;
                 final int expected = Math.max(16, config.maxEntries);
-                core.policies[Tier.DEVICE.ordinal()] = EvictionPolicies.create(config.devicePolicy, index, expected);
-                core.policies[Tier.HOST.ordinal()] = EvictionPolicies.create(config.hostPolicy, index, expected);
+                // L1 and L2 are bounded by bytes: their policies size themselves by the entries they hold (decision 0004)
+                core.policies[Tier.DEVICE.ordinal()] = EvictionPolicies.create(config.devicePolicy, index, levelCapacity(levels.device, expected));
+                core.policies[Tier.HOST.ordinal()] = EvictionPolicies.create(config.hostPolicy, index, levelCapacity(levels.host, expected));
                 core.policies[Tier.FILE.ordinal()] = EvictionPolicies.create("fifo", index, expected);
                 this.slots = new SlotTable(core);
                 this.accessDrain = new AccessDrain(core, slots);
@@ -180,7 +194,7 @@ public final class TierCache implements AutoCloseable
     /**
      * Starts a configuration.
      *
-     * @return a builder with the defaults of DESIGN.md.
+     * @return a builder with the documented defaults ({@link TierCacheConfig}).
      */
     public static Builder builder()
     {
@@ -1748,7 +1762,7 @@ public final class TierCache implements AutoCloseable
         }
 
         /**
-         * Accesses after which an entry is copied to L1 (the seeds' {@code cache_hit_threshold}).
+         * Accesses after which an entry is copied to L1 (also read as {@code cache_hit_threshold}).
          *
          * @param accesses at least 1; default 4.
          * @return this.
@@ -1759,7 +1773,7 @@ public final class TierCache implements AutoCloseable
         }
 
         /**
-         * Alias of {@link #promoteToDeviceAfter}, under the VRAM seed's name.
+         * Alias of {@link #promoteToDeviceAfter}.
          *
          * @param accesses at least 1; default 4.
          * @return this.

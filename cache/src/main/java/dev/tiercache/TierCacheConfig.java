@@ -127,7 +127,7 @@ public final class TierCacheConfig
     public static final String POLICY_DEFAULT = EvictionPolicies.DEFAULT;
     /** Eviction policy of L3: whole regions in the order they were written. */
     public static final String FILE_POLICY_DEFAULT = FifoPolicy.NAME;
-    /** Accesses after which an entry is promoted to L1 (the seeds' {@code cache_hit_threshold}). */
+    /** Accesses after which an entry is promoted to L1 (also read as {@code cache_hit_threshold}). */
     public static final int PROMOTE_TO_DEVICE_AFTER_DEFAULT = 4;
     /** Accesses after which an L3 entry is read into L2. */
     public static final int PROMOTE_TO_HOST_AFTER_DEFAULT = 2;

@@ -37,23 +37,23 @@ public final class EvictionPolicies
         /**
          * Makes the policy.
          *
-         * @param index           the level's index; the policy takes new lists from it.
-         * @param expectedEntries about how many entries the level holds, {@code >= 1}.
+         * @param index    the level's index; the policy takes new lists from it.
+         * @param capacity what bounds the level.
          * @return the policy.
          */
-        EvictionPolicy create(EntryIndex index, int expectedEntries);
+        EvictionPolicy create(EntryIndex index, LevelCapacity capacity);
     }
 
     private static final Map<String, Factory> FACTORIES = new LinkedHashMap<>();
 
     static
     {
-        FACTORIES.put(LruPolicy.NAME, (index, expectedEntries) -> new LruPolicy(index));
-        FACTORIES.put(FifoPolicy.NAME, (index, expectedEntries) -> new FifoPolicy(index));
-        FACTORIES.put(WindowTinyLfuPolicy.NAME, (index, expectedEntries) ->
-            new WindowTinyLfuPolicy(WindowTinyLfuPolicy.NAME, index, expectedEntries, 1, 0, false));
-        FACTORIES.put(DEFAULT, (index, expectedEntries) ->
-            new WindowTinyLfuPolicy(DEFAULT, index, expectedEntries, DEFAULT_WINDOW_PERCENT, DEFAULT_ADMISSION_MARGIN, true));
+        FACTORIES.put(LruPolicy.NAME, (index, capacity) -> new LruPolicy(index));
+        FACTORIES.put(FifoPolicy.NAME, (index, capacity) -> new FifoPolicy(index));
+        FACTORIES.put(WindowTinyLfuPolicy.NAME, (index, capacity) ->
+            new WindowTinyLfuPolicy(WindowTinyLfuPolicy.NAME, index, capacity, 1, 0, false));
+        FACTORIES.put(DEFAULT, (index, capacity) ->
+            new WindowTinyLfuPolicy(DEFAULT, index, capacity, DEFAULT_WINDOW_PERCENT, DEFAULT_ADMISSION_MARGIN, true));
     }
 
     private EvictionPolicies()
@@ -71,21 +71,36 @@ public final class EvictionPolicies
     }
 
     /**
-     * Makes a registered policy.
+     * Makes a registered policy for a level bounded by its entry count.
      *
      * @param name            a name from {@link #names()}.
      * @param index           the level's index.
-     * @param expectedEntries about how many entries the level holds, {@code >= 1}.
+     * @param expectedEntries how many entries the level holds, {@code >= 1}.
      * @return the policy.
      * @throws IllegalArgumentException when no policy has that name.
      */
     public static EvictionPolicy create(final String name, final EntryIndex index, final int expectedEntries)
+    {
+        return create(name, index, LevelCapacity.ofEntries(expectedEntries));
+    }
+
+    /**
+     * Makes a registered policy.
+     *
+     * @param name     a name from {@link #names()}.
+     * @param index    the level's index.
+     * @param capacity what bounds the level; a frequency policy sizes itself by the entries it
+     *                 estimates the level holds, and follows that estimate as it moves.
+     * @return the policy.
+     * @throws IllegalArgumentException when no policy has that name.
+     */
+    public static EvictionPolicy create(final String name, final EntryIndex index, final LevelCapacity capacity)
     {
         final Factory factory = FACTORIES.get(name);
         if (factory == null)
         {
             throw new IllegalArgumentException("policy=" + name + " is not one of " + FACTORIES.keySet());
         }
-        return factory.create(index, expectedEntries);
+        return factory.create(index, capacity);
     }
 }

@@ -21,7 +21,9 @@ import java.util.function.IntPredicate;
  *
  * <p>{@link #selectVictim} may reorder the policy's own segments (a windowed policy moves its
  * window's cold end into the main space there) but never removes a slot; the victim stays resident
- * until the caller calls {@link #onRemove}. Every method allocates nothing.
+ * until the caller calls {@link #onRemove}. Every method allocates nothing, except that a frequency
+ * policy resizes its history when the level's estimate of its entries moves (rare; see
+ * {@link WindowTinyLfuPolicy}).
  *
  * <p>Not thread-safe: called under the same lock as the index's mutations.
  */

@@ -33,19 +33,35 @@ final class SampledLruShadow
      */
     SampledLruShadow(final int cacheCapacity)
     {
-        int shift = 0;
-        while (shift < 16 && (cacheCapacity >> (shift + 1)) >= TARGET_CAPACITY)
-        {
-            shift++;
-        }
-        this.sampleShift = shift;
-        this.capacity = Math.max(1, cacheCapacity >> shift);
+        this.sampleShift = sampleShift(cacheCapacity);
+        this.capacity = capacityFor(cacheCapacity);
         this.keys = new long[capacity];
         this.prev = new int[capacity];
         this.next = new int[capacity];
         Arrays.fill(prev, NIL);
         Arrays.fill(next, NIL);
         this.slots = new Long2LongHashMap(capacity * 2 + 8, 0.65f, NIL);
+    }
+
+    /**
+     * The capacity a shadow for a cache of {@code cacheCapacity} entries has.
+     *
+     * @param cacheCapacity the real cache's capacity in entries.
+     * @return entries.
+     */
+    static int capacityFor(final int cacheCapacity)
+    {
+        return Math.max(1, cacheCapacity >> sampleShift(cacheCapacity));
+    }
+
+    private static int sampleShift(final int cacheCapacity)
+    {
+        int shift = 0;
+        while (shift < 16 && (cacheCapacity >> (shift + 1)) >= TARGET_CAPACITY)
+        {
+            shift++;
+        }
+        return shift;
     }
 
     /**

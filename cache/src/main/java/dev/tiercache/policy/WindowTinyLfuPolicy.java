@@ -36,13 +36,25 @@ import java.util.function.IntPredicate;
  * holds, so a recency-bound workload reaches a large window in a few periods. The rule aims at
  * "never much worse than LRU", not at the best window; ties leave the window where it is.
  *
+ * <h2>Sized by what the level holds</h2>
+ * The sketch and the shadow are sized by the entries the level holds, which a level bounded by
+ * bytes does not know in advance: the policy sums the stored length of its residents and
+ * estimates {@code capacity bytes / mean resident size} ({@link LevelCapacity#estimate}) on every
+ * insert. When the estimate leaves a band of a quarter around the size it last used, the sketch
+ * is resized keeping its counts and the shadow is rebuilt (its period starts over). With uniform
+ * sizes the estimate is exact from the first insert, so a byte-bounded level replays exactly as
+ * one bounded by the same number of entries. Sizing by the cache's {@code maxEntries} or by a
+ * trace's key count instead made the sketch so wide that it never aged within a trace.
+ *
  * <p>A window of {@code 0} makes the policy plain TinyLFU: the newcomer itself is the candidate,
  * judged in {@link #admit}.
  *
  * <h2>Concurrency and failure</h2>
  * Not thread-safe; called under the cache's lock like its index. Nothing allocates after
- * construction. The sketch's estimates may be high through collisions, never low; that costs
- * hit ratio, never correctness: the policy only orders slots and never frees one.
+ * construction except a resize of the sketch or the shadow (see above), which happens a few
+ * times while a level fills and then only when its mean entry size moves by a quarter. The
+ * sketch's estimates may be high through collisions, never low; that costs hit ratio, never
+ * correctness: the policy only orders slots and never frees one.
  */
 public final class WindowTinyLfuPolicy implements EvictionPolicy
 {
@@ -56,6 +68,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     private static final double MAX_WINDOW_STEP = 0.4;
     private static final double MAX_WINDOW_FRACTION = 1.0;
     private static final double SHRINK_SIGMAS = 1.0;
+    private static final int RESIZE_BAND = 4;
 
     private final String name;
     private final EntryIndex index;
@@ -65,8 +78,12 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     private final SlotList protectedList;
     private final int admissionMargin;
     private final double minWindowFraction;
-    private final SampledLruShadow lruShadow;
-    private final int periodRequests;
+    private final boolean adaptive;
+    private final LevelCapacity capacity;
+    private SampledLruShadow lruShadow;
+    private int periodRequests;
+    private int sizedFor;
+    private long residentBytes;
     private double windowFraction;
     private double step = WINDOW_STEP;
     private int lastDirection;
@@ -75,11 +92,12 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     private int sampledLruHits;
 
     /**
-     * Makes the policy with three new lists of the index.
+     * Makes the policy with three new lists of the index, for a level of {@code expectedEntries}
+     * entries.
      *
      * @param name            the registered name it reports.
      * @param index           the level's index.
-     * @param expectedEntries about how many entries the level holds; sizes the sketch.
+     * @param expectedEntries how many entries the level holds; sizes the sketch and the shadow.
      * @param windowPercent   the window's share of the resident entries, {@code [0, 100)}; with
      *                        {@code adaptive}, its smallest share.
      * @param admissionMargin how much more frequent a candidate must be than the victim, {@code >= 0}.
@@ -89,6 +107,29 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
         final String name,
         final EntryIndex index,
         final int expectedEntries,
+        final int windowPercent,
+        final int admissionMargin,
+        final boolean adaptive)
+    {
+        this(name, index, LevelCapacity.ofEntries(expectedEntries), windowPercent, admissionMargin, adaptive);
+    }
+
+    /**
+     * Makes the policy with three new lists of the index.
+     *
+     * @param name            the registered name it reports.
+     * @param index           the level's index.
+     * @param capacity        what bounds the level; the entries it holds, estimated from it,
+     *                        size the sketch and the shadow.
+     * @param windowPercent   the window's share of the resident entries, {@code [0, 100)}; with
+     *                        {@code adaptive}, its smallest share.
+     * @param admissionMargin how much more frequent a candidate must be than the victim, {@code >= 0}.
+     * @param adaptive        whether to grow the window while a sampled LRU would hit more.
+     */
+    public WindowTinyLfuPolicy(
+        final String name,
+        final EntryIndex index,
+        final LevelCapacity capacity,
         final int windowPercent,
         final int admissionMargin,
         final boolean adaptive)
@@ -103,15 +144,20 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
         }
         this.name = name;
         this.index = index;
-        this.sketch = new FrequencySketch(expectedEntries);
+        this.capacity = capacity;
+        this.sizedFor = capacity.initialEntries();
+        this.sketch = new FrequencySketch(sizedFor);
         this.window = index.newList();
         this.probation = index.newList();
         this.protectedList = index.newList();
         this.admissionMargin = admissionMargin;
         this.minWindowFraction = windowPercent / 100.0;
         this.windowFraction = minWindowFraction;
-        this.lruShadow = adaptive ? new SampledLruShadow(expectedEntries) : null;
-        this.periodRequests = adaptive ? Math.max(MIN_PERIOD, PERIOD_PER_SHADOW_ENTRY * lruShadow.capacity()) : 0;
+        this.adaptive = adaptive;
+        if (adaptive)
+        {
+            newShadow();
+        }
     }
 
     @Override
@@ -123,6 +169,12 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     @Override
     public void onInsert(final int slot)
     {
+        residentBytes += index.storedLength(slot);
+        final int estimate = capacity.estimate(size() + 1L, residentBytes);
+        if (estimate > sizedFor + sizedFor / RESIZE_BAND || estimate < sizedFor - sizedFor / RESIZE_BAND)
+        {
+            resize(estimate);
+        }
         if (windowFraction == 0)
         {
             probation.addFirst(slot);
@@ -180,6 +232,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     @Override
     public void onRemove(final int slot)
     {
+        residentBytes -= index.storedLength(slot);
         final byte listId = index.listId(slot);
         if (listId == probation.id())
         {
@@ -258,6 +311,36 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     public double windowFraction()
     {
         return windowFraction;
+    }
+
+    /**
+     * The entries the sketch and the shadow are sized for: the level's estimate when it last moved
+     * by more than a quarter.
+     *
+     * @return entries.
+     */
+    public int expectedEntries()
+    {
+        return sizedFor;
+    }
+
+    private void resize(final int entries)
+    {
+        sizedFor = entries;
+        sketch.resize(entries);
+        if (adaptive && SampledLruShadow.capacityFor(entries) != lruShadow.capacity())
+        {
+            newShadow();
+        }
+    }
+
+    private void newShadow()
+    {
+        lruShadow = new SampledLruShadow(sizedFor);
+        periodRequests = Math.max(MIN_PERIOD, PERIOD_PER_SHADOW_ENTRY * lruShadow.capacity());
+        sampledRequests = 0;
+        sampledHits = 0;
+        sampledLruHits = 0;
     }
 
     private void sample(final long keyHash)

@@ -175,6 +175,19 @@ final class FileScan
                         // a valid header over a bad payload still used its sequence: a new entry must
                         // not reuse it, or the next walk would take it for a stale one and skip it
                         scan.maxEntrySequence = Math.max(scan.maxEntrySequence, EntryHeaderDescriptor.sequence(file, location));
+                        // and it was its key's newest value: an older one of the key must not stand in
+                        // for it (that would return a value the key no longer had)
+                        final long keyHash = EntryHeaderDescriptor.keyHash(file, location);
+                        for (int i = (int)newestIndexByHash.get(keyHash); i >= 0; i = previousIndexSameHash.getInt(i))
+                        {
+                            final long older = scan.liveLocations.getLong(i);
+                            if (older >= 0 && sameKey(file, older, location))
+                            {
+                                scan.supersede(file, older, regionSize, tombstoneSuperseded);
+                                scan.liveLocations.setLong(i, -1);
+                                break;
+                            }
+                        }
                     }
                     scan.regionBad[region]++;
                     scan.badEntries.add(new FileStoreReport.BadEntry(location, reason));

@@ -47,6 +47,54 @@ class FrequencySketchTest
     }
 
     @Test
+    void width_growsWithTheDistinctKeys_andKeepsEveryCount()
+    {
+        final FrequencySketch sketch = new FrequencySketch(1000);
+        assertEquals(4096, sketch.width());
+        final int keys = 40_000;
+        for (long key = 0; key < keys; key++)
+        {
+            sketch.increment(key * 0x9E37_79B9_7F4A_7C15L);
+        }
+        // 40 000 keys in one aging period crowd 4 096 * 4 counters a row: the sketch widens, up to 16 times its expected entries
+        assertEquals(FrequencySketch.MAX_WIDTH_FACTOR * 4096, sketch.width());
+        int zeros = 0;
+        for (long key = 0; key < keys; key++)
+        {
+            zeros += sketch.frequency(key * 0x9E37_79B9_7F4A_7C15L) == 0 ? 1 : 0;
+        }
+        assertEquals(0, zeros, "keys whose count was lost in a resize");
+    }
+
+    @Test
+    void resize_keepsCounts_inBothDirections()
+    {
+        final FrequencySketch sketch = new FrequencySketch(100_000);
+        for (long key = 0; key < 300; key++)
+        {
+            for (int i = 0; i < key % 9; i++)
+            {
+                sketch.increment(key);
+            }
+        }
+        assertEquals(1 << 17, sketch.width());
+        // from 131 072 expected entries to 4 096: the width is cut to its bound, 16 times the new estimate
+        sketch.resize(1_000);
+        assertEquals(4096, sketch.expectedEntries());
+        assertEquals(FrequencySketch.MAX_WIDTH_FACTOR * 4096, sketch.width());
+        for (long key = 0; key < 300; key++)
+        {
+            assertTrue(sketch.frequency(key) >= key % 9, "after shrinking, key=" + key + " frequency=" + sketch.frequency(key));
+        }
+        sketch.resize(300_000);
+        assertEquals(1 << 19, sketch.width());
+        for (long key = 0; key < 300; key++)
+        {
+            assertTrue(sketch.frequency(key) >= key % 9, "after growing, key=" + key + " frequency=" + sketch.frequency(key));
+        }
+    }
+
+    @Test
     void constructor_rejectsNonPositiveSize()
     {
         assertThrows(IllegalArgumentException.class, () -> new FrequencySketch(0));

@@ -1,31 +1,52 @@
 package dev.tiercache.profile;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Reads JSON back into maps, lists, strings, doubles, booleans and null, so tests check the shape. */
+/**
+ * Reads JSON back with Jackson into maps, lists, strings, doubles, booleans and null, so tests check
+ * the shape of what the library writes.
+ */
 final class JsonTestParser
 {
-    private final String text;
-    private int pos;
+    private static final JsonMapper MAPPER = JsonMapper.builder().build();
 
-    private JsonTestParser(final String text)
+    private JsonTestParser()
     {
-        this.text = text;
     }
 
     static Object parse(final String text)
     {
-        final JsonTestParser parser = new JsonTestParser(text);
-        final Object value = parser.value();
-        parser.blank();
-        if (parser.pos != text.length())
+        try
         {
-            throw new IllegalArgumentException("trailing text at " + parser.pos);
+            return plain(MAPPER.readValue(text, Object.class));
         }
-        return value;
+        catch (final JsonProcessingException ex)
+        {
+            throw new IllegalArgumentException("not JSON: " + ex.getOriginalMessage(), ex);
+        }
+    }
+
+    private static Object plain(final Object value)
+    {
+        if (value instanceof Map<?, ?> map)
+        {
+            final Map<String, Object> copy = new LinkedHashMap<>();
+            map.forEach((k, v) -> copy.put((String) k, plain(v)));
+            return copy;
+        }
+        if (value instanceof List<?> list)
+        {
+            final List<Object> copy = new ArrayList<>(list.size());
+            list.forEach(v -> copy.add(plain(v)));
+            return copy;
+        }
+        return value instanceof Number number ? (Object) number.doubleValue() : value;
     }
 
     /** The value at a dotted path, e.g. {@code gpu.devices.0.totalBytes}; fails when a step is missing. */
@@ -52,127 +73,5 @@ final class JsonTestParser
             }
         }
         return node;
-    }
-
-    private Object value()
-    {
-        blank();
-        final char c = text.charAt(pos);
-        if (c == '{')
-        {
-            pos++;
-            final Map<String, Object> map = new LinkedHashMap<>();
-            blank();
-            if (text.charAt(pos) == '}')
-            {
-                pos++;
-                return map;
-            }
-            while (true)
-            {
-                blank();
-                final String key = string();
-                blank();
-                expect(':');
-                if (map.put(key, value()) != null)
-                {
-                    throw new IllegalArgumentException("duplicate key " + key);
-                }
-                blank();
-                if (text.charAt(pos++) == '}')
-                {
-                    return map;
-                }
-            }
-        }
-        if (c == '[')
-        {
-            pos++;
-            final List<Object> list = new ArrayList<>();
-            blank();
-            if (text.charAt(pos) == ']')
-            {
-                pos++;
-                return list;
-            }
-            while (true)
-            {
-                list.add(value());
-                blank();
-                if (text.charAt(pos++) == ']')
-                {
-                    return list;
-                }
-            }
-        }
-        if (c == '"')
-        {
-            return string();
-        }
-        for (final String word : new String[] {"true", "false", "null"})
-        {
-            if (text.startsWith(word, pos))
-            {
-                pos += word.length();
-                return word.equals("null") ? null : Boolean.valueOf(word);
-            }
-        }
-        final int start = pos;
-        while (pos < text.length() && "+-0123456789.eE".indexOf(text.charAt(pos)) >= 0)
-        {
-            pos++;
-        }
-        return Double.parseDouble(text.substring(start, pos));
-    }
-
-    private String string()
-    {
-        expect('"');
-        final StringBuilder sb = new StringBuilder();
-        while (true)
-        {
-            final char c = text.charAt(pos++);
-            if (c == '"')
-            {
-                return sb.toString();
-            }
-            if (c == '\\')
-            {
-                final char e = text.charAt(pos++);
-                switch (e)
-                {
-                    case 'n' -> sb.append('\n');
-                    case 't' -> sb.append('\t');
-                    case 'r' -> sb.append('\r');
-                    case 'u' ->
-                    {
-                        sb.append((char)Integer.parseInt(text.substring(pos, pos + 4), 16));
-                        pos += 4;
-                    }
-                    default -> sb.append(e);
-                }
-            }
-            else
-            {
-                sb.append(c);
-            }
-        }
-    }
-
-    private void expect(final char c)
-    {
-        if (text.charAt(pos) != c)
-        {
-            throw new IllegalArgumentException("expected '" + c + "' at " + pos + ", found '" + text.charAt(pos) + "'");
-        }
-        pos++;
-    }
-
-    private void blank()
-    {
-        while (pos < text.length() && Character.isWhitespace(text.charAt(pos)))
-        {
-            pos++;
-        }
     }
 }

@@ -105,6 +105,39 @@ class FileStoreTest
     }
 
     @Test
+    void aKeysNewestRecordCorrupt_doesNotBringBackAnOlderOne() throws IOException
+    {
+        final FileStoreConfig config = small(dir.resolve("older.bin")).build();
+        final byte[] key = {7, 7, 7};
+        final long newer;
+        try (FileStore store = FileStore.open(config))
+        {
+            final byte[] older = new byte[600];
+            java.util.Arrays.fill(older, (byte) 1);
+            final byte[] newest = new byte[600];
+            java.util.Arrays.fill(newest, (byte) 2);
+            // both live at once: the older value kept while the newer one was written, then a crash
+            store.append(42L, MemorySegment.ofArray(key), MemorySegment.ofArray(new byte[8]), MemorySegment.ofArray(older), null);
+            newer = store.append(42L, MemorySegment.ofArray(key), MemorySegment.ofArray(new byte[8]), MemorySegment.ofArray(newest), null);
+        }
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(config.path(), java.nio.file.StandardOpenOption.READ,
+            java.nio.file.StandardOpenOption.WRITE))
+        {
+            // a flipped byte in the newer value's payload
+            final long at = newer + EntryHeaderDescriptor.storedOffset(key.length, 8) + 100;
+            final java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+            channel.read(one, at);
+            one.put(0, (byte) (one.get(0) ^ 0x40)).rewind();
+            channel.write(one, at);
+        }
+        try (FileStore store = FileStore.open(config))
+        {
+            assertEquals(List.of(), store.recover(), "the older value must not stand in for the corrupt newer one");
+            assertEquals(1, store.corruptEntriesSkipped());
+        }
+    }
+
+    @Test
     void newFile_isOwnerOnlyAndPreallocated() throws IOException
     {
         final FileStoreConfig config = small(dir.resolve("perm.bin")).build();

@@ -40,7 +40,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * {@code tiercache demo}: the training seeds' workload on this machine. A dataset of encoded images
+ * {@code tiercache demo}: a training loader's workload on this machine. A dataset of encoded images
  * (PNG and JPEG, made once and reused, or the user's own folder with {@code --images}) is read for E
  * epochs, each in a new shuffled order, in batches, by N loader threads, two ways:
  * <ul>

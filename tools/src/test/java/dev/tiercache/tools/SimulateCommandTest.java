@@ -68,6 +68,25 @@ class SimulateCommandTest
     }
 
     @Test
+    void csvTrace_acceptsCapacitiesWithUnits_andEntryTracesRejectThem() throws IOException
+    {
+        final Path trace = dir.resolve("sized.csv");
+        Files.writeString(trace, "1,1048576\n2,1048576\n1,1048576\n3,1048576\n1,1048576\n2,1048576\n");
+        assertEquals(0, execute("simulate", "--trace", trace.toString(), "--format", "csv", "--policy", "lru,caffeine",
+            "--capacity", "2MiB,1.5MiB,3145728", "--json"), err.toString());
+        final String json = out.toString();
+        assertTrue(json.contains("{\"policy\":\"lru\",\"capacity\":2097152,\"requests\":6,\"hits\":2,"), json);
+        assertTrue(json.contains("{\"policy\":\"lru\",\"capacity\":1572864,\"requests\":6,\"hits\":0,"), json);
+        assertTrue(json.contains("{\"policy\":\"lru\",\"capacity\":3145728,\"requests\":6,\"hits\":3,"), json);
+        assertTrue(json.contains("{\"policy\":\"caffeine\",\"capacity\":3145728,\"requests\":6,\"hits\":3,"), json);
+
+        assertEquals(2, execute("simulate", "--workload", "epochs:10,2,1", "--capacity", "512MiB"));
+        assertTrue(err.toString().contains("capacity=512MiB is a size in bytes, but trace epochs:10,2,1 counts entries"), err.toString());
+        assertEquals(2, execute("simulate", "--trace", trace.toString(), "--format", "csv", "--capacity", "2XB"));
+        assertTrue(err.toString().contains("capacity=2XB"), err.toString());
+    }
+
+    @Test
     void badArguments_exitWithUsageError()
     {
         assertEquals(2, execute("simulate", "--workload", "epochs:10,2,1", "--capacity", "5", "--policy", "arc"));

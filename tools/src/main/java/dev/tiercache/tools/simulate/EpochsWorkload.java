@@ -67,8 +67,8 @@ public record EpochsWorkload(int samples, int epochs, long seed)
     public Trace generate()
     {
         final SplittableRandom random = new SplittableRandom(seed);
-        final long[] keys = new long[samples * epochs];
-        final long[] order = new long[samples];
+        final int[] keys = new int[samples * epochs];
+        final int[] order = new int[samples];
         for (int i = 0; i < samples; i++)
         {
             order[i] = i;
@@ -78,7 +78,7 @@ public record EpochsWorkload(int samples, int epochs, long seed)
             for (int i = samples - 1; i > 0; i--)
             {
                 final int j = random.nextInt(i + 1);
-                final long t = order[i];
+                final int t = order[i];
                 order[i] = order[j];
                 order[j] = t;
             }

@@ -3,6 +3,7 @@ package dev.tiercache.tools.simulate;
 import dev.tiercache.index.EntryIndex;
 import dev.tiercache.policy.EvictionPolicies;
 import dev.tiercache.policy.EvictionPolicy;
+import dev.tiercache.policy.LevelCapacity;
 
 import java.util.function.IntPredicate;
 
@@ -12,7 +13,10 @@ import java.util.function.IntPredicate;
  * measured here is the code that runs in production, not a model of it.
  *
  * <p>Capacity counts entries, or bytes for a sized trace; a request larger than the capacity is
- * never admitted. A policy's refusal to admit leaves the candidate out (the victim stays).
+ * never admitted. A policy's refusal to admit leaves the candidate out (the victim stays). On a
+ * sized trace the policy sees a level bounded by bytes, as the cache's L1 and L2 are: it estimates
+ * the entries it holds from the capacity and the mean size of its residents (the first request's
+ * size before it holds any), so uniform sizes replay exactly as the same trace counted in entries.
  */
 public final class PolicySimulator
 {
@@ -39,7 +43,10 @@ public final class PolicySimulator
         final int slots = (int)Math.max(1, Math.min(trace.isSized() ? trace.distinctKeys() : capacity, trace.distinctKeys()));
         try (EntryIndex index = new EntryIndex(slots))
         {
-            final EvictionPolicy eviction = EvictionPolicies.create(policy, index, slots);
+            final LevelCapacity bounds = trace.isSized() && trace.length() > 0
+                ? LevelCapacity.ofBytes(capacity, slots, Math.max(1, trace.size(0)))
+                : LevelCapacity.ofEntries(slots);
+            final EvictionPolicy eviction = EvictionPolicies.create(policy, index, bounds);
             long used = 0;
             long hits = 0;
             long requestedBytes = 0;

@@ -1,5 +1,6 @@
 package dev.tiercache.tools.simulate;
 
+import dev.tiercache.SettingsUnits;
 import dev.tiercache.policy.EvictionPolicies;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,11 +43,12 @@ public final class SimulateCommand implements Callable<Integer>
     String format;
 
     @Option(names = "--policy", split = ",", defaultValue = "lru,fifo,wtinylfu,default,opt",
-        description = "Policies, comma-separated (default: ${DEFAULT-VALUE}).")
+        description = "Policies, comma-separated: the library's, caffeine (Caffeine's own cache) and opt (default: ${DEFAULT-VALUE}).")
     List<String> policies;
 
     @Option(names = "--capacity", split = ",", required = true,
-        description = "Capacities, comma-separated: entries (bytes for csv), or N%% of the trace's distinct keys (footprint for csv).")
+        description = "Capacities, comma-separated: entries (bytes for csv), N%% of the trace's distinct keys (footprint for csv), "
+            + "or for csv a size with a unit (512MiB, 4GB, 100KiB: binary units).")
     List<String> capacities;
 
     @Option(names = "--limit", defaultValue = "2147483647", description = "Replay at most this many requests.")
@@ -66,10 +68,11 @@ public final class SimulateCommand implements Callable<Integer>
         }
         for (final String policy : policies)
         {
-            if (!OptimalPolicySimulator.NAME.equals(policy) && !EvictionPolicies.names().contains(policy))
+            if (!OptimalPolicySimulator.NAME.equals(policy) && !CaffeineSimulator.NAME.equals(policy)
+                && !EvictionPolicies.names().contains(policy))
             {
-                throw new ParameterException(spec.commandLine(),
-                    "policy=" + policy + " is not one of " + EvictionPolicies.names() + " or " + OptimalPolicySimulator.NAME);
+                throw new ParameterException(spec.commandLine(), "policy=" + policy + " is not one of " + EvictionPolicies.names()
+                    + ", " + CaffeineSimulator.NAME + " or " + OptimalPolicySimulator.NAME);
             }
         }
         if (limit < 1)
@@ -105,9 +108,12 @@ public final class SimulateCommand implements Callable<Integer>
             for (final String policy : policies)
             {
                 final long start = System.nanoTime();
-                final SimulationResult result = OptimalPolicySimulator.NAME.equals(policy)
-                    ? OptimalPolicySimulator.run(requests, capacity)
-                    : PolicySimulator.run(requests, policy, capacity);
+                final SimulationResult result = switch (policy)
+                {
+                    case OptimalPolicySimulator.NAME -> OptimalPolicySimulator.run(requests, capacity);
+                    case CaffeineSimulator.NAME -> CaffeineSimulator.run(requests, capacity);
+                    default -> PolicySimulator.run(requests, policy, capacity);
+                };
                 results.add(result);
                 err.printf(Locale.ROOT, "simulate: %s %s capacity=%d: %.2f%% in %.1f s%n",
                     requests.name(), policy, capacity, 100 * result.hitRatio(), (System.nanoTime() - start) / 1e9);
@@ -128,29 +134,39 @@ public final class SimulateCommand implements Callable<Integer>
 
     private long parseCapacity(final String text, final Trace requests)
     {
+        final String value = text.strip();
+        final long capacity;
         try
         {
-            final String value = text.strip();
-            final long capacity;
             if (value.endsWith("%"))
             {
                 final double percent = Double.parseDouble(value.substring(0, value.length() - 1));
                 capacity = Math.round(requests.footprint() * percent / 100);
             }
+            else if (!value.isEmpty() && Character.isLetter(value.charAt(value.length() - 1)))
+            {
+                if (!requests.isSized())
+                {
+                    throw new ParameterException(spec.commandLine(), "capacity=" + text + " is a size in bytes, but trace "
+                        + requests.name() + " counts entries: give a number of entries or N%");
+                }
+                capacity = SettingsUnits.parseBytes(value);
+            }
             else
             {
                 capacity = Long.parseLong(value);
             }
-            if (capacity < 1)
-            {
-                throw new ParameterException(spec.commandLine(), "capacity=" + text + " is below 1 entry");
-            }
-            return capacity;
         }
-        catch (final NumberFormatException ex)
+        catch (final IllegalArgumentException ex)
         {
-            throw new ParameterException(spec.commandLine(), "capacity=" + text + " is neither a number nor N%", ex);
+            throw new ParameterException(spec.commandLine(),
+                "capacity=" + text + " is neither a number, N% nor a size (" + ex.getMessage() + ")", ex);
         }
+        if (capacity < 1)
+        {
+            throw new ParameterException(spec.commandLine(), "capacity=" + text + " is below 1 entry");
+        }
+        return capacity;
     }
 
     private static void printTable(final PrintWriter out, final Trace trace, final List<SimulationResult> results)

@@ -1,5 +1,6 @@
 package dev.tiercache.tools.simulate;
 
+import org.agrona.collections.IntHashSet;
 import org.agrona.collections.LongHashSet;
 
 import java.util.Arrays;
@@ -9,10 +10,14 @@ import java.util.Objects;
  * A request sequence held in memory: one key per request and, for sized traces, one size per
  * request. The offline optimum needs the whole sequence, and replaying one trace through several
  * policies and capacities should read the file once.
+ *
+ * <p>Memory: 4 bytes a request when every key fits an {@code int}, else 8, plus 8 for each size;
+ * counting the distinct keys once takes a hash set that grows with them (not with the requests).
  */
 public final class Trace
 {
     private final String name;
+    private final int[] narrowKeys;
     private final long[] keys;
     private final long[] sizes;
     private final int distinctKeys;
@@ -27,23 +32,57 @@ public final class Trace
      */
     public Trace(final String name, final long[] keys, final long[] sizes)
     {
+        this(name, null, Objects.requireNonNull(keys, "keys"), sizes);
+    }
+
+    /**
+     * Wraps the arrays (not copied): keys that all fit an {@code int}.
+     *
+     * @param name  what to call the trace in reports.
+     * @param keys  the requested keys, in order.
+     * @param sizes the size of each request in bytes, or {@code null} when every request is one entry.
+     */
+    public Trace(final String name, final int[] keys, final long[] sizes)
+    {
+        this(name, Objects.requireNonNull(keys, "keys"), null, sizes);
+    }
+
+    private Trace(final String name, final int[] narrowKeys, final long[] keys, final long[] sizes)
+    {
         this.name = Objects.requireNonNull(name, "name");
-        this.keys = Objects.requireNonNull(keys, "keys");
-        if (sizes != null && sizes.length != keys.length)
+        this.narrowKeys = narrowKeys;
+        this.keys = keys;
+        final int length = narrowKeys != null ? narrowKeys.length : keys.length;
+        if (sizes != null && sizes.length != length)
         {
-            throw new IllegalArgumentException("sizes.length=" + sizes.length + " != keys.length=" + keys.length);
+            throw new IllegalArgumentException("sizes.length=" + sizes.length + " != keys.length=" + length);
         }
         this.sizes = sizes;
-        final LongHashSet seen = new LongHashSet(Math.max(16, keys.length / 4));
         long bytes = 0;
-        for (int i = 0; i < keys.length; i++)
+        if (narrowKeys != null)
         {
-            if (seen.add(keys[i]) && sizes != null)
+            final IntHashSet seen = new IntHashSet();
+            for (int i = 0; i < length; i++)
             {
-                bytes += sizes[i];
+                if (seen.add(narrowKeys[i]) && sizes != null)
+                {
+                    bytes += sizes[i];
+                }
             }
+            this.distinctKeys = seen.size();
         }
-        this.distinctKeys = seen.size();
+        else
+        {
+            final LongHashSet seen = new LongHashSet();
+            for (int i = 0; i < length; i++)
+            {
+                if (seen.add(keys[i]) && sizes != null)
+                {
+                    bytes += sizes[i];
+                }
+            }
+            this.distinctKeys = seen.size();
+        }
         this.distinctBytes = sizes == null ? distinctKeys : bytes;
     }
 
@@ -64,7 +103,7 @@ public final class Trace
      */
     public int length()
     {
-        return keys.length;
+        return narrowKeys != null ? narrowKeys.length : keys.length;
     }
 
     /**
@@ -75,7 +114,17 @@ public final class Trace
      */
     public long key(final int i)
     {
-        return keys[i];
+        return narrowKeys != null ? narrowKeys[i] : keys[i];
+    }
+
+    /**
+     * Whether every key fits an {@code int} (the trace then holds them in 4 bytes each).
+     *
+     * @return {@code true} for int keys.
+     */
+    public boolean hasIntKeys()
+    {
+        return narrowKeys != null;
     }
 
     /**
@@ -128,10 +177,13 @@ public final class Trace
      */
     public Trace prefix(final int n)
     {
-        if (n >= keys.length)
+        if (n >= length())
         {
             return this;
         }
-        return new Trace(name, Arrays.copyOf(keys, n), sizes == null ? null : Arrays.copyOf(sizes, n));
+        final long[] shorterSizes = sizes == null ? null : Arrays.copyOf(sizes, n);
+        return narrowKeys != null
+            ? new Trace(name, Arrays.copyOf(narrowKeys, n), shorterSizes)
+            : new Trace(name, Arrays.copyOf(keys, n), shorterSizes);
     }
 }

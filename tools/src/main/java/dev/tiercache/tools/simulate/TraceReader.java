@@ -54,7 +54,7 @@ public final class TraceReader
     public static Trace read(final BufferedReader reader, final String name, final TraceFormat format, final int limit)
         throws IOException
     {
-        long[] keys = new long[1024];
+        final KeyBuffer keys = new KeyBuffer();
         long[] sizes = format == TraceFormat.CSV ? new long[1024] : null;
         int n = 0;
         int lineNumber = 0;
@@ -73,11 +73,8 @@ public final class TraceReader
                 {
                     case LIRS, CACHE2K ->
                     {
-                        if (n == keys.length)
-                        {
-                            keys = Arrays.copyOf(keys, n * 2);
-                        }
-                        keys[n++] = Long.parseLong(text);
+                        keys.add(Long.parseLong(text));
+                        n++;
                     }
                     case ARC ->
                     {
@@ -94,11 +91,8 @@ public final class TraceReader
                         }
                         for (long k = 0; k < count && n < limit; k++)
                         {
-                            if (n == keys.length)
-                            {
-                                keys = Arrays.copyOf(keys, n * 2);
-                            }
-                            keys[n++] = start + k;
+                            keys.add(start + k);
+                            n++;
                         }
                     }
                     case CSV ->
@@ -113,12 +107,12 @@ public final class TraceReader
                         {
                             throw new NumberFormatException("size=" + size + " < 0");
                         }
-                        if (n == keys.length)
+                        final long key = Long.parseLong(text.substring(0, comma).strip());
+                        if (n == sizes.length)
                         {
-                            keys = Arrays.copyOf(keys, n * 2);
                             sizes = Arrays.copyOf(sizes, n * 2);
                         }
-                        keys[n] = Long.parseLong(text.substring(0, comma).strip());
+                        keys.add(key);
                         sizes[n++] = size;
                     }
                 }
@@ -128,7 +122,7 @@ public final class TraceReader
                 throw new IOException(name + ":" + lineNumber + ": '" + text + "' is not " + format + ": " + ex.getMessage(), ex);
             }
         }
-        return new Trace(name, Arrays.copyOf(keys, n), sizes == null ? null : Arrays.copyOf(sizes, n));
+        return keys.toTrace(name, sizes == null ? null : Arrays.copyOf(sizes, n));
     }
 
     private static BufferedReader open(final Path path) throws IOException
