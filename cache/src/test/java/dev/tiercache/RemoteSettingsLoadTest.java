@@ -107,6 +107,10 @@ class RemoteSettingsLoadTest
         final SettingsException unknown = assertThrows(SettingsException.class,
             () -> TierCache.builder().settingsFile(writeToml("[cache.remote]\nuri = \"redis://h:1\"\nnamespace = \"n\"\nqueue = 5\n")).config());
         assertTrue(unknown.getMessage().contains("cache.remote.queue"), unknown.getMessage());
+        final SettingsException unquoted = assertThrows(SettingsException.class,
+            () -> TierCache.builder().settingsFile(writeToml("[cache.remote]\nuri = redis://:hunter2@cache:6379\n")).config());
+        assertTrue(unquoted.getMessage().contains("redis://:***@cache:6379"), unquoted.getMessage());
+        assertFalse(unquoted.getMessage().contains("hunter2"), unquoted.getMessage());
     }
 
     private Path writeToml(final String text) throws java.io.IOException
