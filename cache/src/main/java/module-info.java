@@ -12,6 +12,9 @@ module dev.tiercache {
     exports dev.tiercache;
     exports dev.tiercache.dataset;
     exports dev.tiercache.profile;
+    exports dev.tiercache.remote;
     // not exported: config (the settings loaders behind TierCache.Builder), store, index, policy
+
+    uses dev.tiercache.remote.RemoteStoreProvider;
 
 }

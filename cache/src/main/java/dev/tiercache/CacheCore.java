@@ -30,6 +30,8 @@ final class CacheCore
     final AccessBuffer accessEvents = new AccessBuffer();
     final AccessBuffer missEvents = new AccessBuffer();
     final Levels levels;
+    /** L4, or {@code null}; set once by the cache before its mover starts. */
+    RemoteLevel remote;
     /** Set under the lock by close; read by readers without it. */
     volatile boolean closed;
     /** The mover is parked (or about to): a reader that buffers an access wakes it. */

@@ -13,8 +13,9 @@ import java.util.Objects;
  * @param hits     lookups served from any level.
  * @param puts     entries stored.
  * @param rejected entries refused (larger than every level).
+ * @param remote   L4's figures, or {@code null} without L4.
  */
-public record CacheStats(List<LevelStats> levels, long accesses, long hits, long puts, long rejected)
+public record CacheStats(List<LevelStats> levels, long accesses, long hits, long puts, long rejected, RemoteStats remote)
 {
     /**
      * Copies the list.
@@ -24,10 +25,25 @@ public record CacheStats(List<LevelStats> levels, long accesses, long hits, long
      * @param hits     lookups served.
      * @param puts     entries stored.
      * @param rejected entries refused.
+     * @param remote   L4's figures, or {@code null}.
      */
     public CacheStats
     {
         levels = List.copyOf(Objects.requireNonNull(levels, "levels"));
+    }
+
+    /**
+     * Figures of a cache without L4.
+     *
+     * @param levels   L1, L2, L3.
+     * @param accesses lookups.
+     * @param hits     lookups served.
+     * @param puts     entries stored.
+     * @param rejected entries refused.
+     */
+    public CacheStats(final List<LevelStats> levels, final long accesses, final long hits, final long puts, final long rejected)
+    {
+        this(levels, accesses, hits, puts, rejected, null);
     }
 
     /**
@@ -62,7 +78,7 @@ public record CacheStats(List<LevelStats> levels, long accesses, long hits, long
     }
 
     /**
-     * One line per level and a total line.
+     * One line per level (L4 last, when there is one) and a total line.
      */
     @Override
     public String toString()
@@ -71,6 +87,10 @@ public record CacheStats(List<LevelStats> levels, long accesses, long hits, long
         for (final LevelStats level : levels)
         {
             out.append(level).append('\n');
+        }
+        if (remote != null)
+        {
+            out.append(remote).append('\n');
         }
         return out.append(String.format(Locale.ROOT, "Total - Accesses: %d, Hits: %d, Hit rate: %.1f%%, Puts: %d, Rejected: %d",
             accesses, hits, 100.0 * hitRate(), puts, rejected)).toString();

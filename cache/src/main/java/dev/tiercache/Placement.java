@@ -668,6 +668,10 @@ final class Placement extends CacheRoom
         if (levelOf(slot) == Tier.FILE && index.location(slot) == location)
         {
             counters.evictions[Tier.FILE.ordinal()]++;
+            if (core.remote != null && core.remote.writesOnEviction())
+            {
+                core.remote.writeEvicted(core.levels.file, location); // its region is not yet written over
+            }
             index.flags(slot, (byte) (index.flags(slot) | FLAG_FILE_GONE));
             slots.removeSlot(slot);
         }

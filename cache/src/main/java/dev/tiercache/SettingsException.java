@@ -21,15 +21,17 @@ public final class SettingsException extends IllegalArgumentException
      * A problem with one value.
      *
      * @param key     the key, or {@code null} for a syntax error that precedes any key.
-     * @param value   the value as written, or {@code null}.
-     * @param problem what is wrong and what is allowed, e.g. {@code "must be a positive integer"}.
+     * @param value   the value as written, or {@code null}; a URI's password is shown as {@code ***}.
+     * @param problem what is wrong and what is allowed, e.g. {@code "must be a positive integer"};
+     *                a URI's password in it is shown as {@code ***} too.
      * @param source  where the value came from.
      */
     public SettingsException(final String key, final String value, final String problem, final String source)
     {
-        super((key == null ? "" : key + (value == null ? "" : " = " + value) + ": ") + problem + " (" + source + ")");
+        super((key == null ? "" : key + (value == null ? "" : " = " + RemoteSettings.redact(value)) + ": ") + RemoteSettings.redact(problem) +
+            " (" + source + ")");
         this.key = key;
-        this.value = value;
+        this.value = RemoteSettings.redact(value);
         this.source = source;
     }
 

@@ -96,6 +96,7 @@ public final class TierCache implements AutoCloseable
     public static final long MISS = -1;
 
     private static final System.Logger LOG = System.getLogger(TierCache.class.getName());
+    private static final int FETCHED_STORE_ATTEMPTS = 3;
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final TierCacheConfig config;
@@ -112,6 +113,8 @@ public final class TierCache implements AutoCloseable
     private final ReadPath reads;
     private final AtomicInteger openViews = new AtomicInteger();
     private final AgentRunner moverRunner;
+    /** L4, or {@code null} without one. */
+    private final RemoteLevel remote;
     // @GuardedBy("lock")
     private boolean storesClosed;
     /** The figures taken when the cache closed, answered by {@link #stats()} from then on. */
@@ -128,7 +131,7 @@ public final class TierCache implements AutoCloseable
             : LevelCapacity.ofBytes(store.capacity(), maxEntries, TYPICAL_ENTRY_BYTES);
     }
 
-    private TierCache(final TierCacheConfig config)
+    private TierCache(final TierCacheConfig config, final dev.tiercache.remote.RemoteStore remoteStore)
     {
         this.config = config;
         this.name = config.name != null ? config.name : "tiercache-" + INSTANCES.incrementAndGet();
@@ -160,6 +163,8 @@ public final class TierCache implements AutoCloseable
                 {
                     new Recovery(core, slots).recover();
                 }
+                this.remote = config.remote == null ? null : RemoteLevel.open(name, config.remote, remoteStore);
+                core.remote = remote;
                 final Mover mover = new Mover(this, config.cleanupIntervalNanos);
                 core.moverIdle = new MoverIdle(core, mover);
                 this.moverRunner = new AgentRunner(core.moverIdle, this::onMoverError, null, mover);
@@ -214,7 +219,7 @@ public final class TierCache implements AutoCloseable
         {
             final MemorySegment keyBytes = arena.allocate(Long.BYTES);
             keyBytes.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0, key);
-            return placement.put(key, EntryMetaDescriptor.KEY_KIND_LONG, keyBytes, parts);
+            return store(key, EntryMetaDescriptor.KEY_KIND_LONG, keyBytes, parts);
         }
     }
 
@@ -243,7 +248,7 @@ public final class TierCache implements AutoCloseable
         nonNull(key, "key");
         checkParts(parts);
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
-        return placement.put(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, parts);
+        return store(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, parts);
     }
 
     /**
@@ -258,7 +263,151 @@ public final class TierCache implements AutoCloseable
         nonNull(key, "key");
         checkParts(parts);
         final MemorySegment keyBytes = MemorySegment.ofArray(key.clone());
-        return placement.put(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, parts);
+        return store(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, parts);
+    }
+
+    private Tier store(final long keyHash, final int keyKind, final MemorySegment keyBytes, final Part[] parts)
+    {
+        final Tier landed = placement.put(keyHash, keyKind, keyBytes, parts);
+        if (remote != null && remote.writesOnPut())
+        {
+            remote.writeBehind(keyKind, keyBytes, parts);
+        }
+        return landed;
+    }
+
+    /**
+     * A local lookup, then on a miss L4's: an entry found there is verified, stored here (not
+     * written back) and looked up again.
+     */
+    private boolean lookupOrFetch(final long keyHash, final int keyKind, final MemorySegment keyBytes, final long longKey, final EntryHandle handle)
+    {
+        if (reads.lookupInto(keyHash, keyKind, keyBytes, longKey, handle))
+        {
+            return true;
+        }
+        if (remote == null)
+        {
+            return false;
+        }
+        final MemorySegment key = keyBytes != null ? keyBytes : RemoteLevel.longKeyBytes(longKey);
+        final Part[] parts = remote.fetch(keyKind, key);
+        // other threads' puts may evict it between the store and the lookup: the bytes are in hand, so try again
+        for (int attempt = 0; parts != null && attempt < FETCHED_STORE_ATTEMPTS; attempt++)
+        {
+            if (storeFetched(keyHash, keyKind, key, parts) && reads.lookupInto(keyHash, keyKind, keyBytes, longKey, handle))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean fetchRemote(final long keyHash, final int keyKind, final MemorySegment keyBytes)
+    {
+        final Part[] parts = remote.fetch(keyKind, keyBytes);
+        return parts != null && storeFetched(keyHash, keyKind, keyBytes, parts);
+    }
+
+    private boolean storeFetched(final long keyHash, final int keyKind, final MemorySegment keyBytes, final Part[] parts)
+    {
+        try
+        {
+            placement.put(keyHash, keyKind, keyBytes, parts);
+            return true;
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return false; // larger than every local level, or no room: a miss here
+        }
+    }
+
+    /**
+     * Brings the keys that are not cached here from L4, in one pipelined exchange (not one round
+     * trip each): what a batch read does before it reads the batch. Without L4, or while it is off,
+     * it brings nothing and every key not cached here is absent.
+     *
+     * @param keys   the keys.
+     * @param absent {@code null}, or an array of {@code keys.length} set true for each key that is
+     *               neither cached here nor in L4 (a caller with a loader loads those without asking
+     *               L4 again).
+     * @return entries brought from L4.
+     */
+    public int fetchFromRemote(final long[] keys, final boolean[] absent)
+    {
+        nonNull(keys, "keys");
+        checkOpen();
+        if (absent != null && absent.length < keys.length)
+        {
+            throw new IllegalArgumentException("absent.length=" + absent.length + " < keys.length=" + keys.length);
+        }
+        int missing = 0;
+        final long[] misses = new long[keys.length];
+        final int[] at = new int[keys.length];
+        for (int i = 0; i < keys.length; i++)
+        {
+            if (!contains(keys[i]))
+            {
+                at[missing] = i;
+                misses[missing++] = keys[i];
+            }
+        }
+        // without L4, or while it is off, every local miss is absent: fetchAll finds nothing
+        final Part[][] found = remote == null ? new Part[missing][] : remote.fetchAll(java.util.Arrays.copyOf(misses, missing));
+        int brought = 0;
+        for (int m = 0; m < missing; m++)
+        {
+            final boolean stored = found[m] != null &&
+                storeFetched(misses[m], EntryMetaDescriptor.KEY_KIND_LONG, RemoteLevel.longKeyBytes(misses[m]), found[m]);
+            brought += stored ? 1 : 0;
+            if (absent != null)
+            {
+                absent[at[m]] = found[m] == null;
+            }
+        }
+        return brought;
+    }
+
+    /**
+     * Whether this cache has L4 ({@link Builder#remote}), on or off.
+     *
+     * @return true with L4.
+     */
+    public boolean hasRemote()
+    {
+        return remote != null;
+    }
+
+    /**
+     * L4's figures.
+     *
+     * @return a snapshot, or {@code null} without L4.
+     */
+    public RemoteStats remoteStats()
+    {
+        return remote == null ? null : remote.stats();
+    }
+
+    /**
+     * Waits until the writes to L4 queued so far are sent: a job that loaded a dataset calls it
+     * before it ends, so the next node finds every entry. {@link #close()} does it too, for up to
+     * 10 s.
+     *
+     * @param max how long to wait at most.
+     * @return true when nothing is left to send (also without L4).
+     */
+    public boolean flushRemote(final java.time.Duration max)
+    {
+        nonNull(max, "max");
+        return remote == null || remote.flush(max);
+    }
+
+    /**
+     * Stores an entry read from L4 (tests and tools; a put does this and also writes behind).
+     */
+    boolean putWithoutWriteBehind(final long key, final Part... parts)
+    {
+        return storeFetched(key, EntryMetaDescriptor.KEY_KIND_LONG, RemoteLevel.longKeyBytes(key), parts);
     }
 
 
@@ -271,7 +420,7 @@ public final class TierCache implements AutoCloseable
     public EntryHandle get(final long key)
     {
         final EntryHandle handle = new EntryHandle();
-        return reads.lookupInto(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle) ? handle : null;
+        return lookupOrFetch(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle) ? handle : null;
     }
 
     /**
@@ -290,7 +439,7 @@ public final class TierCache implements AutoCloseable
         {
             throw new IllegalStateException("the handle still holds a lease: close it before reusing it");
         }
-        return reads.lookupInto(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle);
+        return lookupOrFetch(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle);
     }
 
     /**
@@ -304,7 +453,7 @@ public final class TierCache implements AutoCloseable
         nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key.getBytes(StandardCharsets.UTF_8));
         final EntryHandle handle = new EntryHandle();
-        return reads.lookupInto(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0, handle) ? handle : null;
+        return lookupOrFetch(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_STRING, keyBytes, 0, handle) ? handle : null;
     }
 
     /**
@@ -318,7 +467,7 @@ public final class TierCache implements AutoCloseable
         nonNull(key, "key");
         final MemorySegment keyBytes = MemorySegment.ofArray(key);
         final EntryHandle handle = new EntryHandle();
-        return reads.lookupInto(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0, handle) ? handle : null;
+        return lookupOrFetch(KeyHashing.hash(keyBytes), EntryMetaDescriptor.KEY_KIND_BYTES, keyBytes, 0, handle) ? handle : null;
     }
 
     /**
@@ -333,7 +482,9 @@ public final class TierCache implements AutoCloseable
     public long getInto(final long key, final MemorySegment destination)
     {
         nonNull(destination, "destination");
-        return reads.getInto(key, destination);
+        final long copied = reads.getInto(key, destination);
+        return copied != MISS || remote == null || !fetchRemote(key, EntryMetaDescriptor.KEY_KIND_LONG, RemoteLevel.longKeyBytes(key)) ?
+            copied : reads.getInto(key, destination);
     }
 
     /**
@@ -347,7 +498,9 @@ public final class TierCache implements AutoCloseable
      */
     public EntryHandle getOnDevice(final long key)
     {
-        return reads.getOnDevice(key);
+        final EntryHandle onDevice = reads.getOnDevice(key);
+        return onDevice != null || remote == null || !fetchRemote(key, EntryMetaDescriptor.KEY_KIND_LONG, RemoteLevel.longKeyBytes(key)) ?
+            onDevice : reads.getOnDevice(key);
     }
 
     /**
@@ -406,10 +559,29 @@ public final class TierCache implements AutoCloseable
     {
         nonNull(loader, "loader");
         final EntryHandle cached = get(key);
-        if (cached != null)
-        {
-            return cached;
-        }
+        return cached != null ? cached : load(key, loader);
+    }
+
+    /**
+     * {@link #get(long, Loader)} for a key that {@link #fetchFromRemote} found in neither this
+     * cache nor L4: the lookup is local only, so a batch's absent keys cost no second round trip
+     * to L4 each; the load is the same single flight.
+     *
+     * @param key    the key.
+     * @param loader makes the parts on a miss.
+     * @return a lease, or {@code null} when the loader returned null.
+     * @throws LoadException as {@link #get(long, Loader)} does.
+     */
+    public EntryHandle getLocalOrLoad(final long key, final Loader loader)
+    {
+        nonNull(loader, "loader");
+        final EntryHandle handle = new EntryHandle();
+        return reads.lookupInto(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle) ? handle : load(key, loader);
+    }
+
+    /** The single-flight load of a key that missed (the miss is already counted). */
+    private EntryHandle load(final long key, final Loader loader)
+    {
         while (true)
         {
             final CompletableFuture<Boolean> mine = new CompletableFuture<>();
@@ -1013,7 +1185,8 @@ public final class TierCache implements AutoCloseable
                 counters.levelHits[l].sum(), counters.evictions[l], counters.promotions[l], counters.demotions[l], counters.bytesUp[l],
                 counters.bytesDown[l], tier == Tier.FILE ? counters.corruptSkipped.sum() : 0, dead));
         }
-        return new CacheStats(levelStats, counters.misses.sum() + counters.hits(), counters.hits(), counters.puts, counters.rejected);
+        return new CacheStats(levelStats, counters.misses.sum() + counters.hits(), counters.hits(), counters.puts, counters.rejected,
+            remote == null ? null : remote.stats());
     }
 
     /**
@@ -1310,6 +1483,10 @@ public final class TierCache implements AutoCloseable
     @Override
     public void close()
     {
+        if (remote != null)
+        {
+            remote.close(); // sends what is queued first, outside the lock: nothing here waits for it
+        }
         RuntimeException failure = null;
         lock.lock();
         try
@@ -1429,6 +1606,8 @@ public final class TierCache implements AutoCloseable
         private java.nio.file.Path settingsFile;
         private Map<String, String> environment;
         private HardwareProfile profile;
+        /** A store the caller opened for L4 ({@link #remote(RemoteSettings, dev.tiercache.remote.RemoteStore)}), or {@code null}. */
+        private dev.tiercache.remote.RemoteStore remoteStore;
 
         Builder()
         {
@@ -1787,6 +1966,123 @@ public final class TierCache implements AutoCloseable
         }
 
         /**
+         * Adds L4, a level shared with other caches on a remote server (Redis standalone or
+         * Cluster with the {@code tiercache-redis} artifact): a local miss reads it before it is a
+         * miss, a put is written behind to it. Off by default. Needs {@link #remoteNamespace}.
+         *
+         * @param uri {@code redis://[user:password@]host:port[/db]}, {@code rediss://} for TLS,
+         *            {@code redis-cluster://h1:p1,h2:p2,...}; its password is never printed.
+         * @return this.
+         */
+        public Builder remoteUri(final String uri)
+        {
+            return put(SettingsKey.REMOTE_URI, named(uri, "uri"), "remoteUri");
+        }
+
+        /**
+         * L4's namespace: a dataset's name and version, so two datasets never share entries.
+         *
+         * @param namespace 1 to {@value RemoteSettings#MAX_NAMESPACE_LENGTH} letters, digits,
+         *                  {@code . _ -}; required with {@link #remoteUri}.
+         * @return this.
+         */
+        public Builder remoteNamespace(final String namespace)
+        {
+            return put(SettingsKey.REMOTE_NAMESPACE, named(namespace, "namespace"), "remoteNamespace");
+        }
+
+        /**
+         * Time to live of the values written to L4.
+         *
+         * @param nanos 0 for none (the default), else at least 1 ms.
+         * @return this.
+         */
+        public Builder remoteTtlNanos(final long nanos)
+        {
+            return put(SettingsKey.REMOTE_TTL, Duration.ofNanos(nanos), "remoteTtlNanos", nanos);
+        }
+
+        /**
+         * Bound of L4's write-behind queue; a write that does not fit is dropped and counted,
+         * never waited for.
+         *
+         * @param bytes at least 0 (0 writes nothing behind); default 64 MiB.
+         * @return this.
+         */
+        public Builder remoteQueueBytes(final long bytes)
+        {
+            return put(SettingsKey.REMOTE_QUEUE_SIZE, bytes, "remoteQueueBytes");
+        }
+
+        /**
+         * Bound of every call to L4 (connect, reads, pool borrow); past it L4 turns off until the
+         * server answers again.
+         *
+         * @param nanos at least 1 ms; default 250 ms.
+         * @return this.
+         */
+        public Builder remoteTimeoutNanos(final long nanos)
+        {
+            return put(SettingsKey.REMOTE_TIMEOUT, Duration.ofNanos(nanos), "remoteTimeoutNanos", nanos);
+        }
+
+        /**
+         * Whether a put is written behind to L4.
+         *
+         * @param on default true.
+         * @return this.
+         */
+        public Builder remoteWriteOnPut(final boolean on)
+        {
+            return put(SettingsKey.REMOTE_WRITE_ON_PUT, on, "remoteWriteOnPut");
+        }
+
+        /**
+         * Whether an entry that L3 drops is written behind to L4.
+         *
+         * @param on default false.
+         * @return this.
+         */
+        public Builder remoteWriteOnEviction(final boolean on)
+        {
+            return put(SettingsKey.REMOTE_WRITE_ON_EVICTION, on, "remoteWriteOnEviction");
+        }
+
+        /**
+         * Sets every L4 setting at once, as the seven {@code remote*} setters would.
+         *
+         * @param settings where, the namespace, TTL, queue bound, timeout and write-behind triggers.
+         * @return this.
+         */
+        public Builder remote(final RemoteSettings settings)
+        {
+            named(settings, "settings");
+            this.remoteStore = null;
+            put(SettingsKey.REMOTE_URI, settings.uri(), "remote");
+            put(SettingsKey.REMOTE_NAMESPACE, settings.namespace(), "remote");
+            put(SettingsKey.REMOTE_TTL, settings.ttl(), "remote", settings.ttl().toNanos());
+            put(SettingsKey.REMOTE_QUEUE_SIZE, settings.queueBytes(), "remote");
+            put(SettingsKey.REMOTE_TIMEOUT, settings.timeout(), "remote", settings.timeout().toNanos());
+            put(SettingsKey.REMOTE_WRITE_ON_PUT, settings.writeOnPut(), "remote");
+            return put(SettingsKey.REMOTE_WRITE_ON_EVICTION, settings.writeOnEviction(), "remote");
+        }
+
+        /**
+         * L4 over a store the caller opened (another client, or a test's); the cache owns it from
+         * then on and closes it.
+         *
+         * @param settings the namespace, TTL, queue and write-behind settings (the URI only names it).
+         * @param store    an open store.
+         * @return this.
+         */
+        public Builder remote(final RemoteSettings settings, final dev.tiercache.remote.RemoteStore store)
+        {
+            remote(settings);
+            this.remoteStore = named(store, "store");
+            return this;
+        }
+
+        /**
          * Whether {@link TierCache#close()} writes L1 and L2 entries to L3 so a reopen starts warm.
          *
          * @param on default true.
@@ -1823,7 +2119,7 @@ public final class TierCache implements AutoCloseable
             final TierCacheConfig config = config();
             config.checkPathsExist();
             checkAgainstMachine(config);
-            return new TierCache(config);
+            return new TierCache(config, remoteStore);
         }
 
         /**

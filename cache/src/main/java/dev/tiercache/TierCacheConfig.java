@@ -75,6 +75,15 @@ import java.util.Objects;
  * compression = true
  * min_compression_savings = 0.05
  * persist_on_close = true
+ *
+ * [cache.remote]                 # L4, shared (off without a uri; decision record 0020)
+ * uri = "redis-cluster://10.0.0.5:7000,10.0.0.6:7000"   # redis://, rediss://; user:password@ allowed
+ * namespace = "imagenet-train.v3" # required with a uri: the dataset's name and version
+ * ttl = 0                        # expiry of the values written; 0 never
+ * queue_size = "64MB"            # write-behind bound; a write that does not fit is dropped
+ * timeout = "250ms"              # bound of every call; past it L4 turns off until the server answers
+ * write_on_put = true
+ * write_on_eviction = false      # also write entries that L3 drops
  * </pre>
  * The environment variable of {@code cache.a.b} is {@code CACHE_A_B} (so {@code CACHE_MEMORY_SIZE},
  * {@code CACHE_DISK_SIZE}, {@code CACHE_POLICY}, {@code CACHE_DISK_PATH} ...), and
@@ -142,6 +151,20 @@ public final class TierCacheConfig
     public static final long CLEANUP_INTERVAL_NANOS_DEFAULT = 1_000_000_000L;
     /** The L3 file's name when {@code cache.disk.path} names a directory. */
     public static final String FILE_NAME = "tiercache.l3";
+    /** L4's URI when none is given: {@code null}, L4 off. */
+    public static final String REMOTE_URI_DEFAULT = null;
+    /** L4's namespace when none is given: {@code null}; a URI needs one. */
+    public static final String REMOTE_NAMESPACE_DEFAULT = null;
+    /** Time to live of the values written to L4: 0, none. */
+    public static final long REMOTE_TTL_NANOS_DEFAULT = 0;
+    /** Bound of L4's write-behind queue: 64 MiB (also its bound on the heap). */
+    public static final long REMOTE_QUEUE_BYTES_DEFAULT = 64 * SettingsUnits.MIB;
+    /** Bound of every call to L4: 250 ms. */
+    public static final long REMOTE_TIMEOUT_NANOS_DEFAULT = 250_000_000L;
+    /** Whether a put is written behind to L4. */
+    public static final boolean REMOTE_WRITE_ON_PUT_DEFAULT = true;
+    /** Whether an entry that L3 drops is written behind to L4. */
+    public static final boolean REMOTE_WRITE_ON_EVICTION_DEFAULT = false;
 
     private static final String DEFAULT = "default";
     private static final String RULE = "rule of the profile";
@@ -178,6 +201,8 @@ public final class TierCacheConfig
     final long fileMaxEntryBytes;
     final int maxEntries;
     final long cleanupIntervalNanos;
+    /** L4, or {@code null} without a {@code cache.remote.uri}. */
+    final RemoteSettings remote;
 
     private TierCacheConfig(final EnumMap<SettingsKey, Object> values, final EnumMap<SettingsKey, String> sources, final HardwareProfile profile)
     {
@@ -211,6 +236,9 @@ public final class TierCacheConfig
         this.fileMaxEntryBytes = bytes(SettingsKey.FILE_MAX_ENTRY_SIZE);
         this.maxEntries = integer(SettingsKey.MAX_ITEMS);
         this.cleanupIntervalNanos = nanos(SettingsKey.CLEANUP_INTERVAL);
+        this.remote = values.get(SettingsKey.REMOTE_URI) == null ? null : new RemoteSettings((String)values.get(SettingsKey.REMOTE_URI),
+            (String)values.get(SettingsKey.REMOTE_NAMESPACE), (Duration)values.get(SettingsKey.REMOTE_TTL), bytes(SettingsKey.REMOTE_QUEUE_SIZE),
+            (Duration)values.get(SettingsKey.REMOTE_TIMEOUT), bool(SettingsKey.REMOTE_WRITE_ON_PUT), bool(SettingsKey.REMOTE_WRITE_ON_EVICTION));
     }
 
     private long bytes(final SettingsKey key)
@@ -331,6 +359,16 @@ public final class TierCacheConfig
                 (Long)values.get(SettingsKey.FILE_REGION_SIZE)));
         }
 
+        if (values.get(SettingsKey.REMOTE_URI) != null)
+        {
+            // L4's settings are filled only with L4: without a URI, they are not part of the configuration
+            fill(values, sources, SettingsKey.REMOTE_TTL, Duration.ofNanos(REMOTE_TTL_NANOS_DEFAULT), DEFAULT);
+            fill(values, sources, SettingsKey.REMOTE_QUEUE_SIZE, REMOTE_QUEUE_BYTES_DEFAULT, DEFAULT);
+            fill(values, sources, SettingsKey.REMOTE_TIMEOUT, Duration.ofNanos(REMOTE_TIMEOUT_NANOS_DEFAULT), DEFAULT);
+            fill(values, sources, SettingsKey.REMOTE_WRITE_ON_PUT, REMOTE_WRITE_ON_PUT_DEFAULT, DEFAULT);
+            fill(values, sources, SettingsKey.REMOTE_WRITE_ON_EVICTION, REMOTE_WRITE_ON_EVICTION_DEFAULT, DEFAULT);
+        }
+
         checkConsistent(values, sources, merged);
         if (!(Boolean)values.get(SettingsKey.USE_MMAP))
         {
@@ -437,6 +475,29 @@ public final class TierCacheConfig
             throw contradiction(SettingsKey.FILE_MAX_ENTRY_SIZE, values, sources, merged,
                 "larger than one region (" + SettingsKey.FILE_REGION_SIZE.key + " = " + SettingsUnits.formatBytes(region) +
                     "): an L3 entry lives in one region");
+        }
+        if (values.get(SettingsKey.REMOTE_URI) != null)
+        {
+            if (values.get(SettingsKey.REMOTE_NAMESPACE) == null)
+            {
+                throw new SettingsException(SettingsKey.REMOTE_NAMESPACE.key, null, "must be set with " + SettingsKey.REMOTE_URI.key +
+                    ": the dataset's name and version, so two datasets never share entries", sources.get(SettingsKey.REMOTE_URI));
+            }
+            final Duration ttl = (Duration)values.get(SettingsKey.REMOTE_TTL);
+            if (!ttl.isZero() && ttl.toMillis() == 0)
+            {
+                throw contradiction(SettingsKey.REMOTE_TTL, values, sources, merged, "must be 0 (none) or at least 1 ms: the server counts milliseconds");
+            }
+            try
+            {
+                new RemoteSettings((String)values.get(SettingsKey.REMOTE_URI), (String)values.get(SettingsKey.REMOTE_NAMESPACE), ttl,
+                    (Long)values.get(SettingsKey.REMOTE_QUEUE_SIZE), (Duration)values.get(SettingsKey.REMOTE_TIMEOUT), true, false);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new SettingsException(SettingsKey.REMOTE_URI.key, written(SettingsKey.REMOTE_URI, values, merged),
+                    ex.getMessage().substring(ex.getMessage().indexOf(": ") + 2), sources.get(SettingsKey.REMOTE_URI));
+            }
         }
     }
 
@@ -852,6 +913,86 @@ public final class TierCacheConfig
         return (Duration)values.get(SettingsKey.TTL);
     }
 
+    /**
+     * L4's URI ({@code cache.remote.uri}), with its password replaced by {@code ***}.
+     *
+     * @return default {@code null}: no L4.
+     */
+    public String remoteUri()
+    {
+        return remote == null ? REMOTE_URI_DEFAULT : RemoteSettings.redact(remote.uri());
+    }
+
+    /**
+     * L4's namespace ({@code cache.remote.namespace}): a dataset's name and version.
+     *
+     * @return default {@code null}; set whenever {@link #remoteUri()} is.
+     */
+    public String remoteNamespace()
+    {
+        return remote == null ? REMOTE_NAMESPACE_DEFAULT : remote.namespace();
+    }
+
+    /**
+     * Time to live of the values written to L4 ({@code cache.remote.ttl}).
+     *
+     * @return default zero: none.
+     */
+    public Duration remoteTtl()
+    {
+        return remote == null ? Duration.ofNanos(REMOTE_TTL_NANOS_DEFAULT) : remote.ttl();
+    }
+
+    /**
+     * Bound of L4's write-behind queue ({@code cache.remote.queue_size}).
+     *
+     * @return bytes; default {@value #REMOTE_QUEUE_BYTES_DEFAULT}.
+     */
+    public long remoteQueueBytes()
+    {
+        return remote == null ? REMOTE_QUEUE_BYTES_DEFAULT : remote.queueBytes();
+    }
+
+    /**
+     * Bound of every call to L4 ({@code cache.remote.timeout}).
+     *
+     * @return default 250 ms.
+     */
+    public Duration remoteTimeout()
+    {
+        return remote == null ? Duration.ofNanos(REMOTE_TIMEOUT_NANOS_DEFAULT) : remote.timeout();
+    }
+
+    /**
+     * Whether a put is written behind to L4 ({@code cache.remote.write_on_put}).
+     *
+     * @return default true.
+     */
+    public boolean remoteWriteOnPut()
+    {
+        return remote == null ? REMOTE_WRITE_ON_PUT_DEFAULT : remote.writeOnPut();
+    }
+
+    /**
+     * Whether an entry that L3 drops is written behind to L4 ({@code cache.remote.write_on_eviction}).
+     *
+     * @return default false.
+     */
+    public boolean remoteWriteOnEviction()
+    {
+        return remote == null ? REMOTE_WRITE_ON_EVICTION_DEFAULT : remote.writeOnEviction();
+    }
+
+    /**
+     * L4's settings in one value ({@code [cache.remote]}); its {@code toString} hides the password.
+     *
+     * @return the settings, or {@code null} without a {@code cache.remote.uri}.
+     */
+    public RemoteSettings remote()
+    {
+        return remote;
+    }
+
     /** The thresholds of the placement, in the policy's units. */
     PromotionRule promotionRule()
     {
@@ -923,7 +1064,8 @@ public final class TierCacheConfig
             case SIZE, POSITIVE_SIZE, ENTRY_SIZE -> "\"" + exactBytes((Long)value) + "\"";
             case DURATION, POSITIVE_DURATION ->
                 "\"" + new BigDecimal(((Duration)value).toNanos()).movePointLeft(9).stripTrailingZeros().toPlainString() + "s\"";
-            case TEXT, POLICY, FILE_POLICY, PATH -> quote(value.toString());
+            case TEXT, NAMESPACE, POLICY, FILE_POLICY, PATH -> quote(value.toString());
+            case SECRET_URI -> quote(RemoteSettings.redact(value.toString()));
             default -> value.toString();
         };
     }

@@ -110,4 +110,81 @@ public interface TierCacheMXBean
      * @return count.
      */
     long getCorruptSkipped();
+
+    /**
+     * L4's figures as one line ({@link RemoteStats#toString()}), never with a password.
+     *
+     * @return the line, or {@code "none"} without L4.
+     */
+    String getRemoteSummary();
+
+    /**
+     * Whether L4 is on.
+     *
+     * @return false when off, or without L4.
+     */
+    boolean isRemoteOn();
+
+    /**
+     * L4 lookups (local misses that asked L4).
+     *
+     * @return the figure, 0 without L4.
+     */
+    long getRemoteLookups();
+
+    /**
+     * L4 lookups answered with a verified value.
+     *
+     * @return the figure, 0 without L4.
+     */
+    long getRemoteHits();
+
+    /**
+     * L4 values that failed verification (counted as misses).
+     *
+     * @return the figure, 0 without L4.
+     */
+    long getRemoteCorrupt();
+
+    /**
+     * L4 calls that failed (timeouts, unreachable nodes, refusals).
+     *
+     * @return the figure, 0 without L4.
+     */
+    long getRemoteErrors();
+
+    /**
+     * Value bytes read from L4.
+     *
+     * @return the figure, 0 without L4.
+     */
+    long getRemoteBytesIn();
+
+    /**
+     * Value bytes written to L4.
+     *
+     * @return the figure, 0 without L4.
+     */
+    long getRemoteBytesOut();
+
+    /**
+     * Writes to L4 dropped (queue full, or L4 off).
+     *
+     * @return the figure, 0 without L4.
+     */
+    long getRemoteDropped();
+
+    /**
+     * Mean L4 round trip.
+     *
+     * @return the figure, 0 without L4.
+     */
+    long getRemoteMeanRoundTripNanos();
+
+    /**
+     * Longest L4 round trip.
+     *
+     * @return the figure, 0 without L4.
+     */
+    long getRemoteMaxRoundTripNanos();
 }

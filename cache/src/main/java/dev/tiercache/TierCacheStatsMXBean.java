@@ -110,4 +110,78 @@ final class TierCacheStatsMXBean implements TierCacheMXBean
     {
         return cache.stats().level(Tier.FILE).corruptSkipped();
     }
+
+    @Override
+    public String getRemoteSummary()
+    {
+        final RemoteStats remote = cache.remoteStats();
+        return remote == null ? "none" : remote.toString();
+    }
+
+    @Override
+    public boolean isRemoteOn()
+    {
+        final RemoteStats remote = cache.remoteStats();
+        return remote != null && remote.on();
+    }
+
+    private long remote(final ToLongFunction<RemoteStats> figure)
+    {
+        final RemoteStats remote = cache.remoteStats();
+        return remote == null ? 0 : figure.applyAsLong(remote);
+    }
+
+    @Override
+    public long getRemoteLookups()
+    {
+        return remote(RemoteStats::lookups);
+    }
+
+    @Override
+    public long getRemoteHits()
+    {
+        return remote(RemoteStats::hits);
+    }
+
+    @Override
+    public long getRemoteCorrupt()
+    {
+        return remote(RemoteStats::corrupt);
+    }
+
+    @Override
+    public long getRemoteErrors()
+    {
+        return remote(RemoteStats::errors);
+    }
+
+    @Override
+    public long getRemoteBytesIn()
+    {
+        return remote(RemoteStats::bytesIn);
+    }
+
+    @Override
+    public long getRemoteBytesOut()
+    {
+        return remote(RemoteStats::bytesOut);
+    }
+
+    @Override
+    public long getRemoteDropped()
+    {
+        return remote(RemoteStats::dropped);
+    }
+
+    @Override
+    public long getRemoteMeanRoundTripNanos()
+    {
+        return remote(RemoteStats::meanRoundTripNanos);
+    }
+
+    @Override
+    public long getRemoteMaxRoundTripNanos()
+    {
+        return remote(RemoteStats::maxRoundTripNanos);
+    }
 }

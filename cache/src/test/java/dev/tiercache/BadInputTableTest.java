@@ -127,6 +127,18 @@ class BadInputTableTest
             case FILE_POLICY -> bad.add(new String[] {"lru", "must be fifo"});
             case TEXT -> bad.add(new String[] {"  ", "not blank"});
             case PATH -> bad.add(new String[] {"", "not empty"});
+            case SECRET_URI ->
+            {
+                bad.add(new String[] {"  ", "a URI with a scheme"});
+                bad.add(new String[] {"localhost:6379", "a URI with a scheme"});
+                bad.add(new String[] {"redis://ca che:6379", "a URI with a scheme"});
+            }
+            case NAMESPACE ->
+            {
+                bad.add(new String[] {"  ", "letters, digits"});
+                bad.add(new String[] {"imagenet train", "letters, digits"});
+                bad.add(new String[] {"x".repeat(SettingsKey.NAMESPACE_MAX_LENGTH + 1), "1 to " + SettingsKey.NAMESPACE_MAX_LENGTH});
+            }
         }
         return bad;
     }
@@ -257,7 +269,19 @@ class BadInputTableTest
             new SetterRow("cleanupIntervalNanos(0)", b -> b.cleanupIntervalNanos(0), "cache.memory.cleanup_interval", "0 ns", "at least 1 ms"),
             new SetterRow("cleanupIntervalNanos(999999)", b -> b.cleanupIntervalNanos(999_999), "cache.memory.cleanup_interval", "999999 ns",
                 "at least 1 ms"),
-            new SetterRow("name(\" \")", b -> b.name(" "), "cache.name", " ", "not blank"));
+            new SetterRow("name(\" \")", b -> b.name(" "), "cache.name", " ", "not blank"),
+            new SetterRow("remoteUri(no scheme)", b -> b.remoteUri("cache:6379").remoteNamespace("n"), "cache.remote.uri", "cache:6379",
+                "a URI with a scheme"),
+            new SetterRow("remoteUri(bad authority, a password)", b -> b.remoteUri("redis://:pw@[cache:6379").remoteNamespace("n"),
+                "cache.remote.uri", "redis://:***@[cache:6379", "not a URI"),
+            new SetterRow("remoteNamespace(\"a/b\")", b -> b.remoteUri("redis://cache:6379").remoteNamespace("a/b"), "cache.remote.namespace",
+                "a/b", "letters, digits"),
+            new SetterRow("remoteTtlNanos(-1)", b -> b.remoteUri("redis://cache:6379").remoteNamespace("n").remoteTtlNanos(-1), "cache.remote.ttl",
+                "-1 ns", "at least 0"),
+            new SetterRow("remoteTtlNanos(1 us)", b -> b.remoteUri("redis://cache:6379").remoteNamespace("n").remoteTtlNanos(1000),
+                "cache.remote.ttl", "1000 ns", "at least 1 ms"),
+            new SetterRow("remoteQueueBytes(-1)", b -> b.remoteQueueBytes(-1), "cache.remote.queue_size", "-1", "at least 0 bytes"),
+            new SetterRow("remoteTimeoutNanos(0)", b -> b.remoteTimeoutNanos(0), "cache.remote.timeout", "0 ns", "at least 1 ms"));
         return rows.stream().map(row -> DynamicTest.dynamicTest(row.call(), () ->
         {
             final TierCache.Builder builder = TierCache.builder().useGpu(false);
@@ -399,6 +423,26 @@ class BadInputTableTest
         {
             return LAPTOP;
         }
+        if (type == java.time.Duration.class)
+        {
+            return java.time.Duration.ZERO;
+        }
+        if (type == long[].class)
+        {
+            return new long[] {1};
+        }
+        if (type == boolean[].class)
+        {
+            return new boolean[1];
+        }
+        if (type == RemoteSettings.class)
+        {
+            return RemoteSettings.of("mem://sample", "sample");
+        }
+        if (type == dev.tiercache.remote.RemoteStore.class)
+        {
+            return new InMemoryRemoteStore();
+        }
         throw new AssertionError("no sample for " + type + " (cache " + cache + ")");
     }
 
@@ -482,7 +526,8 @@ class BadInputTableTest
     }
 
     /** Parameters documented to take {@code null}: "none" or "the default". */
-    private static final Set<String> NULL_ALLOWED = Set.of("profile(profile)", "settingsFile(toml)", "environment(variables)");
+    private static final Set<String> NULL_ALLOWED = Set.of("profile(profile)", "settingsFile(toml)", "environment(variables)",
+        "fetchFromRemote(absent)");
 
     @Test
     void nullArguments_areRefusedNamingTheParameter()

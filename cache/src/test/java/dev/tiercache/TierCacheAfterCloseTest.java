@@ -22,13 +22,15 @@ import static dev.tiercache.TierCacheRegressionTest.value;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What every public method of a closed cache does: an operation on entries throws an
  * {@link IllegalStateException} naming the cache; {@code size()} is 0, {@code hasDevice()} false,
- * {@code name()} the name, {@code config()} the configuration it was opened with, {@code stats()} the run's counters with nothing held, and a second
+ * {@code name()} the name, {@code config()} the configuration it was opened with, {@code stats()} the run's counters with nothing held,
+ * {@code hasRemote()} and {@code remoteStats()} what they were, {@code flushRemote} whether nothing is left to send, and a second
  * {@code close()} does nothing. The table is checked against the class, so a new public method
  * without a defined behaviour after close fails this test.
  */
@@ -67,6 +69,8 @@ class TierCacheAfterCloseTest
         calls.put("get(String)", c -> c.get("a"));
         calls.put("get(byte[])", c -> c.get(new byte[] {1}));
         calls.put("get(long,Loader)", c -> c.get(1L, key -> new Part[] {part}));
+        calls.put("getLocalOrLoad(long,Loader)", c -> c.getLocalOrLoad(1L, key -> new Part[] {part}));
+        calls.put("fetchFromRemote(long[],boolean[])", c -> c.fetchFromRemote(new long[] {1L}, null));
         calls.put("getInto(long,MemorySegment)", c -> c.getInto(1L, Arena.ofAuto().allocate(2048)));
         calls.put("getOnDevice(long)", c -> c.getOnDevice(1L));
         calls.put("promoteToHost(long)", c -> c.promoteToHost(1L));
@@ -86,7 +90,8 @@ class TierCacheAfterCloseTest
     }
 
     /** The public methods with a defined answer after close. */
-    private static final String[] ANSWERS = {"size()", "hasDevice()", "name()", "stats()", "config()", "close()"};
+    private static final String[] ANSWERS = {"size()", "hasDevice()", "name()", "stats()", "config()", "close()",
+        "hasRemote()", "remoteStats()", "flushRemote(Duration)"};
 
     private static String signature(final Method method)
     {
@@ -134,6 +139,9 @@ class TierCacheAfterCloseTest
         assertEquals(0, cache.size());
         assertFalse(cache.hasDevice());
         assertEquals("closed-one", cache.name());
+        assertFalse(cache.hasRemote());
+        assertNull(cache.remoteStats());
+        assertTrue(cache.flushRemote(java.time.Duration.ZERO), "nothing left to send");
         assertEquals(256, cache.config().maxItems(), "the configuration it was opened with");
         // the run's counters stay; what it held is gone
         final CacheStats last = cache.stats();

@@ -51,7 +51,15 @@ public enum SettingsKey
     FILE_REGION_SIZE("cache.disk.region_size", Kind.POSITIVE_SIZE),
     COMPRESSION("cache.disk.compression", Kind.BOOLEAN),
     MIN_COMPRESSION_SAVINGS("cache.disk.min_compression_savings", Kind.HEADROOM),
-    PERSIST_ON_CLOSE("cache.disk.persist_on_close", Kind.BOOLEAN);
+    PERSIST_ON_CLOSE("cache.disk.persist_on_close", Kind.BOOLEAN),
+
+    REMOTE_URI("cache.remote.uri", Kind.SECRET_URI),
+    REMOTE_NAMESPACE("cache.remote.namespace", Kind.NAMESPACE),
+    REMOTE_TTL("cache.remote.ttl", Kind.DURATION),
+    REMOTE_QUEUE_SIZE("cache.remote.queue_size", Kind.SIZE),
+    REMOTE_TIMEOUT("cache.remote.timeout", Kind.POSITIVE_DURATION),
+    REMOTE_WRITE_ON_PUT("cache.remote.write_on_put", Kind.BOOLEAN),
+    REMOTE_WRITE_ON_EVICTION("cache.remote.write_on_eviction", Kind.BOOLEAN);
 
     /** The forms values take: how their text is written, and the range a typed value must fall in. */
     public enum Kind
@@ -70,7 +78,9 @@ public enum SettingsKey
         POLICY("one of " + EvictionPolicies.names(), "one of " + EvictionPolicies.names()),
         FILE_POLICY(FifoPolicy.NAME + ": L3 reclaims whole regions in the order they were written",
             FifoPolicy.NAME + ": L3 reclaims whole regions in the order they were written"),
-        PATH("a path", "not empty");
+        PATH("a path", "not empty"),
+        SECRET_URI("a URI such as redis://host:6379", "a URI with a scheme, such as redis://host:6379 (its password is never printed)"),
+        NAMESPACE("a string", "1 to " + NAMESPACE_MAX_LENGTH + " letters, digits, '.', '_' or '-', e.g. imagenet-train.v3");
 
         /** How the value is written, e.g. {@code a size like "512MB" ...}. */
         final String forms;
@@ -103,6 +113,11 @@ public enum SettingsKey
             return "must be " + rule;
         }
     }
+
+    /** The longest L4 namespace. */
+    public static final int NAMESPACE_MAX_LENGTH = 128;
+    private static final java.util.regex.Pattern NAMESPACE_FORM = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1," + NAMESPACE_MAX_LENGTH + "}");
+    private static final java.util.regex.Pattern URI_FORM = java.util.regex.Pattern.compile("[a-z][a-z0-9+.-]*://\\S+");
 
     /** The shortest interval the mover sweeps at. */
     public static final Duration MIN_POSITIVE_DURATION = Duration.ofMillis(1);
@@ -247,7 +262,7 @@ public enum SettingsKey
     {
         return switch (kind)
         {
-            case TEXT -> checked(text, !text.isEmpty());
+            case TEXT, SECRET_URI, NAMESPACE -> checked(text, !text.isEmpty());
             case PATH -> checked(Path.of(text), !text.isEmpty());
             case SIZE, POSITIVE_SIZE, ENTRY_SIZE -> checked(parseSize(text), null);
             case POSITIVE_INT, NON_NEGATIVE_INT -> checked(parseInt(text), null);
@@ -271,6 +286,8 @@ public enum SettingsKey
         final boolean ok = switch (kind)
         {
             case TEXT -> value instanceof String s && !s.isBlank();
+            case SECRET_URI -> value instanceof String s && URI_FORM.matcher(s).matches();
+            case NAMESPACE -> value instanceof String s && NAMESPACE_FORM.matcher(s).matches();
             case PATH -> value instanceof Path p && !p.toString().isEmpty();
             case SIZE, ENTRY_SIZE -> value instanceof Long l && l >= 0;
             case NON_NEGATIVE_INT -> value instanceof Long l && l >= 0 && l <= Integer.MAX_VALUE;

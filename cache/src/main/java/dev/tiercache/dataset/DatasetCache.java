@@ -44,7 +44,8 @@ import java.util.concurrent.Future;
  * each through a lease, so it reads from whatever level the entry is in. The device variant
  * {@link #getBatchOnDevice} fills a {@link DeviceBuffer}: an entry in L1 is copied device to device,
  * one in L2 or L3 goes straight from the leased host bytes to the device (L2 is pinned, so that is
- * one DMA, no staging copy).
+ * one DMA, no staging copy). With L4, {@link #getBatch} first fetches the batch's local misses from
+ * it in one pipelined exchange ({@link TierCache#fetchFromRemote}).
  *
  * <h2>Prefetch</h2>
  * {@link #prefetch} hands the next batch's keys to one background thread, which raises each entry
@@ -377,11 +378,18 @@ public final class DatasetCache implements AutoCloseable
     private long gather(final long[] keys, final MemorySegment destination, final long[] offsets, final TierCache.Loader loader)
     {
         checkOffsets(keys, offsets);
+        // with L4, the batch's local misses come in one pipelined exchange, and those L4 lacks
+        // too go to the loader without a second round trip each
+        final boolean[] absent = cache.hasRemote() ? new boolean[keys.length] : null;
+        if (absent != null)
+        {
+            cache.fetchFromRemote(keys, absent);
+        }
         long at = 0;
         for (int i = 0; i < keys.length; i++)
         {
             final long started = System.nanoTime();
-            try (EntryHandle handle = lookUp(keys[i], loader))
+            try (EntryHandle handle = lookUp(keys[i], loader, absent != null && absent[i]))
             {
                 if (handle == null)
                 {
@@ -411,14 +419,21 @@ public final class DatasetCache implements AutoCloseable
      */
     private EntryHandle lookUp(final long key, final TierCache.Loader loader)
     {
-        final EntryHandle cached = cache.get(key);
+        return lookUp(key, loader, false);
+    }
+
+    /** {@link #lookUp(long, TierCache.Loader)}; {@code absent}: L4 said it lacks the key, so a load asks it no more. */
+    private EntryHandle lookUp(final long key, final TierCache.Loader loader, final boolean absent)
+    {
+        final boolean skipRemote = absent && loader != null;
+        final EntryHandle cached = skipRemote ? null : cache.get(key);
         consumed(key);
         if (cached != null || loader == null)
         {
             return cached;
         }
         final long started = System.nanoTime();
-        final EntryHandle loaded = cache.get(key, loader);
+        final EntryHandle loaded = skipRemote ? cache.getLocalOrLoad(key, loader) : cache.get(key, loader);
         counters.loaded(System.nanoTime() - started);
         return loaded;
     }

@@ -1,16 +1,22 @@
 package dev.tiercache.tools;
 
+import dev.tiercache.RemoteSettings;
+import dev.tiercache.remote.RemoteStore;
+import dev.tiercache.remote.RemoteStoreException;
+import dev.tiercache.remote.RemoteStores;
 import dev.tiercache.store.FileStore;
 import dev.tiercache.store.FileStoreException;
 import dev.tiercache.store.FileStoreReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -19,6 +25,10 @@ import java.util.concurrent.Callable;
  * {@code tiercache inspect FILE}: what an L3 file's headers say (geometry, regions, entries, bytes,
  * compression ratio), read-only and without reading payloads. Exit code 0 when the file could be
  * read, 2 when it is missing or not a tiercache file.
+ *
+ * <p>{@code tiercache inspect --namespace NS [--remote URI]}: the entries and value bytes of an L4
+ * namespace, counted with a scan of every node (the URI from {@code CACHE_REMOTE_URI} when not
+ * given, so a password need not be on the command line). Exit code 3 when the server cannot be read.
  */
 @Command(
     name = "inspect",
@@ -26,7 +36,8 @@ import java.util.concurrent.Callable;
     description = {"Show an L3 cache file's header, regions, entries, bytes and compression ratio.",
         "Read-only; payload checksums are not read (see 'verify')."},
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:the file was read", "2:usage error, or the file is missing or not a tiercache L3 file"})
+    exitCodeList = {"0:the file (and the L4 namespace) was read", "2:usage error, or the file is missing or not a tiercache L3 file",
+        "3:the L4 server could not be read"})
 public final class InspectCommand implements Callable<Integer>
 {
     /** Exit code: the file is missing, unreadable or not a tiercache file (as a usage error). */
@@ -35,11 +46,80 @@ public final class InspectCommand implements Callable<Integer>
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "FILE", description = "The L3 file (as given to TierCache.Builder.file).")
+    /** Exit code: the L4 server could not be reached or scanned. */
+    public static final int EXIT_REMOTE_FAILED = 3;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "The L3 file (as given to TierCache.Builder.file).")
     Path file;
+
+    @Option(names = "--remote", paramLabel = "URI",
+        description = "An L4 server: redis://host:port, rediss://..., redis-cluster://h1:p1,h2:p2 (default: $CACHE_REMOTE_URI).")
+    String remoteUri;
+
+    @Option(names = "--namespace", paramLabel = "NS", description = "The L4 namespace to count (default: $CACHE_REMOTE_NAMESPACE).")
+    String namespace;
 
     @Override
     public Integer call()
+    {
+        final String uri = remoteUri != null ? remoteUri : System.getenv("CACHE_REMOTE_URI");
+        final String ns = namespace != null ? namespace : System.getenv("CACHE_REMOTE_NAMESPACE");
+        if (file == null && (uri == null || ns == null))
+        {
+            spec.commandLine().getErr().println("tiercache inspect: give a FILE, or an L4 --namespace (and --remote or CACHE_REMOTE_URI)");
+            spec.commandLine().getErr().flush();
+            return EXIT_UNREADABLE;
+        }
+        final int remote = uri != null && ns != null ? inspectRemote(spec, uri, ns) : 0;
+        return file == null ? remote : Math.max(remote, inspectFile());
+    }
+
+    /**
+     * Counts an L4 namespace's entries and bytes, showing progress on the error stream.
+     *
+     * @return 0, {@link #EXIT_UNREADABLE} for a bad URI or namespace, {@link #EXIT_REMOTE_FAILED}.
+     */
+    static int inspectRemote(final CommandSpec spec, final String uri, final String namespace)
+    {
+        final PrintWriter out = spec.commandLine().getOut();
+        final PrintWriter err = spec.commandLine().getErr();
+        final RemoteSettings settings;
+        try
+        {
+            settings = RemoteSettings.of(uri, namespace);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            err.println("tiercache inspect: " + ex.getMessage());
+            err.flush();
+            return EXIT_UNREADABLE;
+        }
+        final String shown = RemoteSettings.redact(uri);
+        try (RemoteStore store = RemoteStores.open(uri, shown, Duration.ofSeconds(5)))
+        {
+            final long[] usage = store.usage(RemoteStores.prefix(namespace), counted -> {
+                err.print("\rscanning " + shown + ": " + counted + " keys");
+                err.flush();
+            });
+            err.print("\r");
+            err.flush();
+            out.printf(Locale.ROOT, "L4           %s%n", store.describe());
+            out.printf(Locale.ROOT, "namespace    %s%n", namespace);
+            out.printf(Locale.ROOT, "entries      %d%n", usage[0]);
+            out.printf(Locale.ROOT, "bytes        %s (values, as stored: header, specs, key and payload)%n", bytes(usage[1]));
+            out.printf(Locale.ROOT, "largest      %s per value accepted by the server%n", bytes(store.maxValueBytes()));
+            out.flush();
+            return 0;
+        }
+        catch (final RemoteStoreException | IllegalArgumentException ex)
+        {
+            err.println("tiercache inspect: " + ex.getMessage());
+            err.flush();
+            return ex instanceof RemoteStoreException ? EXIT_REMOTE_FAILED : EXIT_UNREADABLE;
+        }
+    }
+
+    private int inspectFile()
     {
         final FileStoreReport report = scan(spec, file, false);
         if (report == null)

@@ -1,0 +1,682 @@
+package dev.tiercache;
+
+import dev.tiercache.remote.RemoteStore;
+import dev.tiercache.remote.RemoteStoreException;
+import dev.tiercache.remote.RemoteStoreProvider;
+import dev.tiercache.remote.RemoteStores;
+import dev.tiercache.store.FileStore;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * L4: a shared level on a remote key-value server below L3 (decision record 0020). It reads on a
+ * local miss, writes behind on a put (or when L3 drops an entry), and turns itself off when the
+ * server does not answer.
+ *
+ * <h2>Values</h2>
+ * The key of an entry is {@code tc:<namespace>:} followed by {@code l} and the decimal long key,
+ * {@code s} and the UTF-8 String key, or {@code b} and the raw byte[] key; the value is laid out
+ * by {@link RemoteValueDescriptor} and verified on every read. A value that fails verification is a
+ * counted miss, never returned; the next put of that key writes a good one over it.
+ *
+ * <h2>Failure</h2>
+ * Every remote call is bounded by the store's timeout. A call that finds the whole server gone (or
+ * slow past the timeout) turns L4 off with the reason: from then on a read misses at once, a write
+ * is dropped and counted, and nothing above L4 waits for it. The write-behind thread then probes the
+ * server every {@link #PROBE_INTERVAL_NANOS} (opening a fresh connection) and turns L4 back on when
+ * it answers. A failure of one cluster node is a miss for its keys only.
+ *
+ * <h2>Concurrency</h2>
+ * Reads run on the caller's thread, concurrently, through the thread-safe store. Writes go through a
+ * queue bounded in bytes to one daemon thread, which is also the only thread that turns L4 back on
+ * and replaces the store. The store reference and the off reason are volatile; a reader that races
+ * a replacement uses the old store, fails, and counts an error.
+ */
+final class RemoteLevel implements AutoCloseable
+{
+    static final long PROBE_INTERVAL_NANOS = 300_000_000L;
+    private static final long CLOSE_FLUSH_NANOS = 10_000_000_000L;
+    private static final System.Logger LOG = System.getLogger(RemoteLevel.class.getName());
+
+    private final RemoteSettings settings;
+    private final String cacheName;
+    private final RemoteStoreProvider provider;
+    private final byte[] prefix;
+    private final String target;
+    private final long ttlMillis;
+    private volatile RemoteStore store;
+    private volatile String offReason;
+    private volatile long maxValueBytes = Long.MAX_VALUE;
+
+    private final ReentrantLock queueLock = new ReentrantLock();
+    private final Condition queueChanged = queueLock.newCondition();
+    // @GuardedBy("queueLock")
+    private final ArrayDeque<Write> queue = new ArrayDeque<>();
+    // @GuardedBy("queueLock")
+    private long queuedBytes;
+    // @GuardedBy("queueLock")
+    private boolean writing;
+    // @GuardedBy("queueLock")
+    private boolean closed;
+    private final Thread writer;
+
+    private final LongAdder lookups = new LongAdder();
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder corrupt = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final LongAdder bytesIn = new LongAdder();
+    private final LongAdder bytesOut = new LongAdder();
+    private final LongAdder writes = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
+    private final LongAdder tooLarge = new LongAdder();
+    private final LongAdder roundTrips = new LongAdder();
+    private final LongAdder roundTripNanos = new LongAdder();
+    private final AtomicLong maxRoundTripNanos = new AtomicLong();
+    private final LongAdder turnedOff = new LongAdder();
+
+    private record Write(byte[] key, byte[] value)
+    {
+    }
+
+    private RemoteLevel(final String cacheName, final RemoteSettings settings, final RemoteStoreProvider provider, final RemoteStore given)
+    {
+        this.settings = settings;
+        this.cacheName = cacheName;
+        this.provider = provider;
+        this.prefix = RemoteStores.prefix(settings.namespace());
+        this.target = RemoteSettings.redact(settings.uri()) + " ns=" + settings.namespace();
+        this.ttlMillis = settings.ttl().toMillis();
+        if (given != null)
+        {
+            attach(given);
+        }
+        else
+        {
+            tryOpen();
+        }
+        this.writer = Thread.ofPlatform().daemon().name("tiercache-" + cacheName + "-l4").unstarted(this::runWriter);
+        writer.start();
+    }
+
+    /**
+     * Opens L4 through the provider of the URI's scheme (found with {@link java.util.ServiceLoader}), or over
+     * a store given directly. A server that cannot be reached now leaves L4 off with the reason,
+     * and it comes on once the server answers.
+     *
+     * @throws IllegalArgumentException when no provider knows the scheme.
+     */
+    static RemoteLevel open(final String cacheName, final RemoteSettings settings, final RemoteStore given)
+    {
+        return new RemoteLevel(cacheName, settings,
+            given != null ? null : RemoteStores.provider(settings.uri(), RemoteSettings.redact(settings.uri())), given);
+    }
+
+    private void tryOpen()
+    {
+        try
+        {
+            attach(provider.open(settings.parsedUri(), settings.timeout()));
+        }
+        catch (final RemoteStoreException ex)
+        {
+            turnOff("cannot connect: " + ex.getMessage());
+        }
+        catch (final RuntimeException ex)
+        {
+            turnOff("cannot connect: " + ex.getClass().getSimpleName());
+        }
+    }
+
+    private void attach(final RemoteStore opened)
+    {
+        try
+        {
+            opened.ping();
+            maxValueBytes = opened.maxValueBytes();
+            store = opened;
+            if (offReason != null)
+            {
+                LOG.log(System.Logger.Level.INFO, "tiercache " + cacheName + ": L4 " + target + " is back on");
+            }
+            offReason = null;
+        }
+        catch (final RemoteStoreException ex)
+        {
+            opened.close();
+            turnOff("no answer: " + ex.getMessage());
+        }
+    }
+
+    private void turnOff(final String reason)
+    {
+        if (offReason == null)
+        {
+            turnedOff.increment();
+            LOG.log(System.Logger.Level.WARNING, "tiercache " + cacheName + ": L4 " + target + " off: " + reason);
+        }
+        offReason = reason;
+        queueLock.lock();
+        try
+        {
+            dropQueuedLocked();
+            queueChanged.signalAll();
+        }
+        finally
+        {
+            queueLock.unlock();
+        }
+    }
+
+    /** Drops what waits in the queue; a write in flight keeps its bytes counted until it ends. */
+    private void dropQueuedLocked()
+    {
+        for (final Write write : queue)
+        {
+            queuedBytes -= write.value.length;
+        }
+        dropped.add(queue.size());
+        queue.clear();
+    }
+
+    boolean isOn()
+    {
+        return offReason == null;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // keys
+    // ---------------------------------------------------------------------------------------
+
+    byte[] remoteKey(final int keyKind, final MemorySegment key)
+    {
+        final byte[] suffix = switch (keyKind)
+        {
+            case EntryMetaDescriptor.KEY_KIND_LONG -> ("l" + key.get(ValueLayout.JAVA_LONG_UNALIGNED, 0)).getBytes(StandardCharsets.US_ASCII);
+            case EntryMetaDescriptor.KEY_KIND_STRING -> concat(new byte[] {'s'}, key.toArray(ValueLayout.JAVA_BYTE));
+            case EntryMetaDescriptor.KEY_KIND_BYTES -> concat(new byte[] {'b'}, key.toArray(ValueLayout.JAVA_BYTE));
+            default -> throw new IllegalArgumentException("keyKind=" + keyKind);
+        };
+        return concat(prefix, suffix);
+    }
+
+    byte[] remoteKey(final long key)
+    {
+        return concat(prefix, ("l" + key).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    static MemorySegment longKeyBytes(final long key)
+    {
+        final MemorySegment bytes = MemorySegment.ofArray(new byte[Long.BYTES]);
+        bytes.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, key);
+        return bytes;
+    }
+
+    private static byte[] concat(final byte[] a, final byte[] b)
+    {
+        final byte[] out = new byte[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // reads
+    // ---------------------------------------------------------------------------------------
+
+    /**
+     * Reads and verifies one entry.
+     *
+     * @return its parts (views of the value read), or {@code null} on a miss, a bad value, a
+     *         failure or while L4 is off.
+     */
+    Part[] fetch(final int keyKind, final MemorySegment key)
+    {
+        final RemoteStore current = store;
+        if (offReason != null || current == null)
+        {
+            return null;
+        }
+        lookups.increment();
+        final long start = System.nanoTime();
+        final byte[] value;
+        try
+        {
+            value = current.get(remoteKey(keyKind, key));
+        }
+        catch (final RemoteStoreException ex)
+        {
+            failed(ex);
+            return null;
+        }
+        finally
+        {
+            timed(start);
+        }
+        return accept(value, keyKind, key);
+    }
+
+    /**
+     * Reads and verifies many long-keyed entries in one pipelined exchange.
+     *
+     * @return one element per key: its parts, or {@code null}.
+     */
+    Part[][] fetchAll(final long[] keys)
+    {
+        final Part[][] found = new Part[keys.length][];
+        final RemoteStore current = store;
+        if (offReason != null || current == null || keys.length == 0)
+        {
+            return found;
+        }
+        lookups.add(keys.length);
+        final List<byte[]> remoteKeys = new ArrayList<>(keys.length);
+        for (final long key : keys)
+        {
+            remoteKeys.add(remoteKey(key));
+        }
+        final long start = System.nanoTime();
+        final List<byte[]> values;
+        try
+        {
+            values = current.getAll(remoteKeys);
+        }
+        catch (final RemoteStoreException ex)
+        {
+            failed(ex);
+            return found;
+        }
+        finally
+        {
+            timed(start);
+        }
+        for (int i = 0; i < keys.length; i++)
+        {
+            final byte[] value = values.get(i);
+            if (value == RemoteStore.FAILED)
+            {
+                errors.increment();
+                continue;
+            }
+            found[i] = accept(value, EntryMetaDescriptor.KEY_KIND_LONG, longKeyBytes(keys[i]));
+        }
+        return found;
+    }
+
+    private Part[] accept(final byte[] value, final int keyKind, final MemorySegment key)
+    {
+        if (value == null)
+        {
+            return null;
+        }
+        String bad;
+        try
+        {
+            bad = RemoteValueDescriptor.verify(value, keyKind, key);
+        }
+        catch (final RuntimeException ex)
+        {
+            bad = "unreadable specs: " + ex.getMessage();
+        }
+        if (bad != null)
+        {
+            corrupt.increment();
+            LOG.log(System.Logger.Level.WARNING, "tiercache " + cacheName + ": L4 value of " + value.length + " bytes skipped: " + bad);
+            return null;
+        }
+        hits.increment();
+        bytesIn.add(value.length);
+        return RemoteValueDescriptor.parts(value);
+    }
+
+    private void failed(final RemoteStoreException ex)
+    {
+        errors.increment();
+        if (ex.wholeStore())
+        {
+            turnOff(ex.getMessage());
+        }
+    }
+
+    private void timed(final long start)
+    {
+        final long took = System.nanoTime() - start;
+        roundTrips.increment();
+        roundTripNanos.add(took);
+        maxRoundTripNanos.accumulateAndGet(took, Math::max);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // writes
+    // ---------------------------------------------------------------------------------------
+
+    boolean writesOnPut()
+    {
+        return settings.writeOnPut();
+    }
+
+    boolean writesOnEviction()
+    {
+        return settings.writeOnEviction();
+    }
+
+    /**
+     * Queues a put's entry to be written behind; copies the parts now. Never waits.
+     */
+    void writeBehind(final int keyKind, final MemorySegment key, final Part[] parts)
+    {
+        final long length = RemoteValueDescriptor.encodedLength(key, parts);
+        if (admit(length))
+        {
+            enqueue(new Write(remoteKey(keyKind, key), RemoteValueDescriptor.encode(keyKind, key, parts)), length);
+        }
+    }
+
+    /**
+     * Queues an L3 entry that is about to be dropped; reads it from the file now (the caller holds
+     * the file's lock, its region is not yet written over).
+     */
+    void writeEvicted(final FileStore file, final long location)
+    {
+        final long raw = file.rawLength(location);
+        final MemorySegment meta = file.meta(location);
+        if (raw < 0 || meta == null)
+        {
+            return;
+        }
+        final long length = RemoteValueDescriptor.HEADER_LENGTH + meta.byteSize() + raw;
+        if (!admit(length))
+        {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment payload = arena.allocate(Math.max(1, raw));
+            if (file.read(location, payload) != raw)
+            {
+                return;
+            }
+            final byte[] key = remoteKey(EntryMetaDescriptor.keyKind(meta), EntryMetaDescriptor.key(meta));
+            enqueue(new Write(key, RemoteValueDescriptor.encode(meta, payload.asSlice(0, raw))), length);
+        }
+    }
+
+    private boolean admit(final long length)
+    {
+        if (offReason != null)
+        {
+            dropped.increment();
+            return false;
+        }
+        if (length > maxValueBytes)
+        {
+            tooLarge.increment();
+            return false;
+        }
+        queueLock.lock();
+        try
+        {
+            if (closed || queuedBytes + length > settings.queueBytes())
+            {
+                dropped.increment();
+                return false;
+            }
+            return true;
+        }
+        finally
+        {
+            queueLock.unlock();
+        }
+    }
+
+    private void enqueue(final Write write, final long length)
+    {
+        queueLock.lock();
+        try
+        {
+            // checked again: the queue may have filled while the value was encoded
+            if (closed || offReason != null || queuedBytes + length > settings.queueBytes())
+            {
+                dropped.increment();
+                return;
+            }
+            queue.add(write);
+            queuedBytes += write.value.length;
+            queueChanged.signalAll();
+        }
+        finally
+        {
+            queueLock.unlock();
+        }
+    }
+
+    private void runWriter()
+    {
+        long nextProbe = 0;
+        while (true)
+        {
+            final Write write;
+            queueLock.lock();
+            try
+            {
+                while (!closed && (queue.isEmpty() || offReason != null))
+                {
+                    if (offReason != null && System.nanoTime() - nextProbe >= 0)
+                    {
+                        break;
+                    }
+                    queueChanged.awaitNanos(PROBE_INTERVAL_NANOS);
+                }
+                if (closed && (queue.isEmpty() || offReason != null))
+                {
+                    return;
+                }
+                write = offReason != null ? null : queue.poll();
+                writing = write != null;
+            }
+            catch (final InterruptedException ex)
+            {
+                return;
+            }
+            finally
+            {
+                queueLock.unlock();
+            }
+            if (write == null)
+            {
+                probe();
+                nextProbe = System.nanoTime() + PROBE_INTERVAL_NANOS;
+                continue;
+            }
+            try
+            {
+                send(write);
+            }
+            finally
+            {
+                queueLock.lock();
+                try
+                {
+                    queuedBytes -= write.value.length;
+                    writing = false;
+                    queueChanged.signalAll();
+                }
+                finally
+                {
+                    queueLock.unlock();
+                }
+            }
+        }
+    }
+
+    private void send(final Write write)
+    {
+        final RemoteStore current = store;
+        if (current == null || offReason != null)
+        {
+            dropped.increment();
+            return;
+        }
+        final long start = System.nanoTime();
+        try
+        {
+            current.set(write.key, write.value, ttlMillis);
+            writes.increment();
+            bytesOut.add(write.value.length);
+        }
+        catch (final RemoteStoreException ex)
+        {
+            if (ex.refused())
+            {
+                tooLarge.increment();
+                errors.increment();
+            }
+            else
+            {
+                dropped.increment();
+                failed(ex);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            dropped.increment();
+            errors.increment();
+            LOG.log(System.Logger.Level.WARNING, "tiercache " + cacheName + ": L4 write failed", ex);
+        }
+        finally
+        {
+            timed(start);
+        }
+    }
+
+    /** The writer thread's reconnection: a fresh store, so no connection broken by a restart is reused. */
+    private void probe()
+    {
+        final RemoteStore old = store;
+        if (provider == null)
+        {
+            if (old != null)
+            {
+                attach(old);
+            }
+            return;
+        }
+        store = null;
+        if (old != null)
+        {
+            old.close();
+        }
+        tryOpen();
+    }
+
+    /**
+     * Waits until every write queued so far has been sent (or dropped).
+     *
+     * @return true when the queue is empty.
+     */
+    boolean flush(final Duration max)
+    {
+        final long deadline = System.nanoTime() + max.toNanos();
+        queueLock.lock();
+        try
+        {
+            while (!queue.isEmpty() || writing)
+            {
+                final long left = deadline - System.nanoTime();
+                if (left <= 0 || offReason != null)
+                {
+                    return queue.isEmpty() && !writing;
+                }
+                queueChanged.awaitNanos(left);
+            }
+            return true;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        finally
+        {
+            queueLock.unlock();
+        }
+    }
+
+    RemoteStats stats()
+    {
+        final long queued;
+        queueLock.lock();
+        try
+        {
+            queued = queuedBytes;
+        }
+        finally
+        {
+            queueLock.unlock();
+        }
+        return new RemoteStats(offReason == null, offReason, target, lookups.sum(), hits.sum(), corrupt.sum(), errors.sum(),
+            bytesIn.sum(), bytesOut.sum(), writes.sum(), queued, dropped.sum(), tooLarge.sum(), roundTrips.sum(), roundTripNanos.sum(),
+            maxRoundTripNanos.get(), turnedOff.sum());
+    }
+
+    /**
+     * Sends what is queued (for at most {@value #CLOSE_FLUSH_NANOS} ns, and only while L4 is on),
+     * stops the writer thread and closes the store. Idempotent.
+     */
+    @Override
+    public void close()
+    {
+        flush(Duration.ofNanos(CLOSE_FLUSH_NANOS));
+        queueLock.lock();
+        try
+        {
+            if (closed)
+            {
+                return;
+            }
+            closed = true;
+            if (!queue.isEmpty())
+            {
+                LOG.log(System.Logger.Level.WARNING, "tiercache " + cacheName + ": " + queue.size() + " L4 writes dropped at close");
+                dropQueuedLocked();
+            }
+            queueChanged.signalAll();
+        }
+        finally
+        {
+            queueLock.unlock();
+        }
+        boolean interrupted = false;
+        while (writer.isAlive())
+        {
+            try
+            {
+                writer.join();
+            }
+            catch (final InterruptedException ex)
+            {
+                interrupted = true;
+            }
+        }
+        final RemoteStore last = store;
+        store = null;
+        if (last != null)
+        {
+            last.close();
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
