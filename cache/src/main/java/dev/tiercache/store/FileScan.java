@@ -170,7 +170,8 @@ final class FileScan
                 @Override
                 public void bad(final long location, final String reason)
                 {
-                    if (EntryHeaderDescriptor.check(file, location, base + scan.regionWriteLimit[region]) == EntryHeaderDescriptor.VALID)
+                    if (EntryHeaderDescriptor.check(file, location, Math.min(base + scan.regionWriteLimit[region], file.byteSize())) ==
+                        EntryHeaderDescriptor.VALID)
                     {
                         // a valid header over a bad payload still used its sequence: a new entry must
                         // not reuse it, or the next walk would take it for a stale one and skip it
@@ -203,7 +204,8 @@ final class FileScan
         final boolean verifyPayloads,
         final Walker walker)
     {
-        final long end = base + writeLimit;
+        // a truncated file's read-only mapping may end inside the region: entries past the end are not there
+        final long end = Math.min(base + writeLimit, file.byteSize());
         long position = base + FileRegionDescriptor.LENGTH;
         long lastSequence = 0;
         while (position < end)

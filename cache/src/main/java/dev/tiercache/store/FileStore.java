@@ -539,7 +539,11 @@ public final class FileStore implements AutoCloseable
             final boolean inUse = lockedByOther(channel);
             final long expected = FileHeaderDescriptor.fileLength(header.regionSize, header.regionCount);
             final long mapped = Math.min(header.fileLength, expected);
-            final int present = (int)Math.max(0, (mapped - FileHeaderDescriptor.REGIONS_OFFSET) / header.regionSize);
+            final int whole = (int)Math.max(0, (mapped - FileHeaderDescriptor.REGIONS_OFFSET) / header.regionSize);
+            // the region the cut went through is scanned too, up to the cut, as reopening the file would
+            final boolean cut = whole < header.regionCount &&
+                mapped >= FileScan.regionBase(whole, header.regionSize) + FileRegionDescriptor.LENGTH;
+            final int present = cut ? whole + 1 : whole;
             final MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, mapped, arena);
             final FileScan scan = FileScan.run(file, header.regionSize, header.regionCount, present, verifyPayloads, false);
 
@@ -550,7 +554,7 @@ public final class FileStore implements AutoCloseable
             {
                 liveRaw += scan.regionLiveRaw[region];
                 liveStored += scan.regionLiveStored[region];
-                regions.add(regionReport(scan, region, present, header.regionSize));
+                regions.add(regionReport(scan, region, present, header.regionSize, cut && region == whole ? mapped : -1));
             }
             return new FileStoreReport(path, header.version, header.createdMillis, header.regionSize, header.regionCount,
                 header.fileLength, expected, verifyPayloads, inUse, regions, scan.liveLocations.size(), scan.removedEntries,
@@ -562,8 +566,11 @@ public final class FileStore implements AutoCloseable
         }
     }
 
+    /**
+     * @param cutAt where the file ends inside this region, or -1.
+     */
     private static FileStoreReport.RegionReport regionReport(
-        final FileScan scan, final int region, final int present, final long regionSize)
+        final FileScan scan, final int region, final int present, final long regionSize, final long cutAt)
     {
         if (region >= present)
         {
@@ -582,8 +589,10 @@ public final class FileStore implements AutoCloseable
         }
         final FileStoreReport.RegionState state = scan.regionState[region] == FileRegionDescriptor.STATE_ACTIVE ?
             FileStoreReport.RegionState.ACTIVE : FileStoreReport.RegionState.SEALED;
+        final String problem = cutAt < 0 ? "" : "cut at file offset " + cutAt + " (needs " +
+            (FileScan.regionBase(region, regionSize) + regionSize) + "): the entries before the cut are counted, those after it lost";
         return new FileStoreReport.RegionReport(region, state, scan.regionSequence[region], scan.regionWriteLimit[region],
-            scan.regionEntries[region], scan.regionLive[region], scan.regionRemoved[region], scan.regionBad[region], "");
+            scan.regionEntries[region], scan.regionLive[region], scan.regionRemoved[region], scan.regionBad[region], problem);
     }
 
     /**
