@@ -204,12 +204,18 @@ final class FileScan
         final boolean verifyPayloads,
         final Walker walker)
     {
-        // a truncated file's read-only mapping may end inside the region: entries past the end are not there
-        final long end = Math.min(base + writeLimit, file.byteSize());
+        final long end = base + writeLimit;
+        // a truncated file's read-only mapping may end inside the region: what lies past it is not there
+        final long present = file.byteSize();
         long position = base + FileRegionDescriptor.LENGTH;
         long lastSequence = 0;
         while (position < end)
         {
+            if (position + EntryHeaderDescriptor.LENGTH > present)
+            {
+                walker.bad(position, "cut by the end of the file at " + present + "; skipped " + (end - position) + " bytes");
+                return;
+            }
             final String problem = headerProblem(file, position, end, regionSequence, lastSequence);
             if (problem != null)
             {
@@ -217,6 +223,14 @@ final class FileScan
                 walker.bad(position, problem + "; skipped " + (next - position) + " bytes");
                 position = next;
                 continue;
+            }
+            final long payloadEnd = position + EntryHeaderDescriptor.storedOffset(EntryHeaderDescriptor.keyLength(file, position),
+                EntryHeaderDescriptor.metaLength(file, position)) + EntryHeaderDescriptor.storedLength(file, position);
+            if (payloadEnd > present)
+            {
+                walker.bad(position, "cut by the end of the file at " + present + " (the entry ends at " + payloadEnd + "); skipped " +
+                    (end - position) + " bytes");
+                return;
             }
             lastSequence = EntryHeaderDescriptor.sequence(file, position);
             if (verifyPayloads && !EntryHeaderDescriptor.isRemoved(file, position))
@@ -304,7 +318,8 @@ final class FileScan
     private static long resync(
         final MemorySegment file, final long from, final long end, final long regionSequence, final long lastSequence)
     {
-        for (long position = from; position + EntryHeaderDescriptor.LENGTH <= end; position += EntryHeaderDescriptor.ALIGNMENT)
+        final long searchEnd = Math.min(end, file.byteSize());
+        for (long position = from; position + EntryHeaderDescriptor.LENGTH <= searchEnd; position += EntryHeaderDescriptor.ALIGNMENT)
         {
             if (file.get(FileHeaderDescriptor.INT, position) == EntryHeaderDescriptor.MAGIC &&
                 headerProblem(file, position, end, regionSequence, lastSequence) == null)

@@ -545,16 +545,23 @@ public final class FileStore implements AutoCloseable
                 mapped >= FileScan.regionBase(whole, header.regionSize) + FileRegionDescriptor.LENGTH;
             final int present = cut ? whole + 1 : whole;
             final MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, mapped, arena);
-            final FileScan scan = FileScan.run(file, header.regionSize, header.regionCount, present, verifyPayloads, false);
+            // sized by what the file holds, not by what its header declares (a header may declare 2^31 regions)
+            final FileScan scan = FileScan.run(file, header.regionSize, present, present, verifyPayloads, false);
 
-            final List<FileStoreReport.RegionReport> regions = new ArrayList<>(header.regionCount);
+            final List<FileStoreReport.RegionReport> regions = new ArrayList<>(present + 1);
             long liveRaw = 0;
             long liveStored = 0;
-            for (int region = 0; region < header.regionCount; region++)
+            for (int region = 0; region < present; region++)
             {
                 liveRaw += scan.regionLiveRaw[region];
                 liveStored += scan.regionLiveStored[region];
-                regions.add(regionReport(scan, region, present, header.regionSize, cut && region == whole ? mapped : -1));
+                regions.add(regionReport(scan, region, header.regionSize, cut && region == whole ? mapped : -1));
+            }
+            if (present < header.regionCount)
+            {
+                regions.add(new FileStoreReport.RegionReport(present, FileStoreReport.RegionState.MISSING, 0, 0, 0, 0, 0, 0,
+                    (present == header.regionCount - 1 ? "region " + present : "regions " + present + " to " + (header.regionCount - 1) +
+                        " (" + (header.regionCount - present) + ")") + " past the end of the file (needs " + expected + " bytes)"));
             }
             return new FileStoreReport(path, header.version, header.createdMillis, header.regionSize, header.regionCount,
                 header.fileLength, expected, verifyPayloads, inUse, regions, scan.liveLocations.size(), scan.removedEntries,
@@ -570,13 +577,8 @@ public final class FileStore implements AutoCloseable
      * @param cutAt where the file ends inside this region, or -1.
      */
     private static FileStoreReport.RegionReport regionReport(
-        final FileScan scan, final int region, final int present, final long regionSize, final long cutAt)
+        final FileScan scan, final int region, final long regionSize, final long cutAt)
     {
-        if (region >= present)
-        {
-            return new FileStoreReport.RegionReport(region, FileStoreReport.RegionState.MISSING, 0, 0, 0, 0, 0, 0,
-                "past the end of the file (needs offset " + (FileScan.regionBase(region, regionSize) + regionSize) + ")");
-        }
         final int check = scan.regionCheck[region];
         if (check == FileRegionDescriptor.UNUSED)
         {

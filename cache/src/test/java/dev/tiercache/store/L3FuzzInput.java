@@ -266,13 +266,13 @@ public final class L3FuzzInput
                  Arena arena = Arena.ofConfined())
             {
                 long replaced = -1;
-                // about five regions' worth: the ring wraps once
+                // about six regions' worth: the ring wraps once and a half
                 for (int i = 0; i < 110; i++)
                 {
                     final byte[] key = ("key-" + (i % 90)).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
                     final byte[] meta = new byte[random.nextInt(12)];
                     random.nextBytes(meta);
-                    final byte[] value = new byte[16 + random.nextInt(300)];
+                    final byte[] value = new byte[16 + random.nextInt(800)];
                     final boolean compressible = random.nextBoolean();
                     if (compressible)
                     {
