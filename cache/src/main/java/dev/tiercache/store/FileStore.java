@@ -458,7 +458,7 @@ public final class FileStore implements AutoCloseable
                         header.fileLength + " < " + config.fileLengthBytes());
                 }
             }
-            arena = Arena.ofShared();
+            arena = NativeMemoryCounters.countedMapping(config.fileLengthBytes());
             final MemorySegment file = channel.map(FileChannel.MapMode.READ_WRITE, 0, config.fileLengthBytes(), arena);
             final FileStore store = new FileStore(config, fileKey, channel, fileLock, arena, file);
             if (creating)
