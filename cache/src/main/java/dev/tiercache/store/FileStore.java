@@ -194,6 +194,13 @@ public final class FileStore implements AutoCloseable
     private long[] regionLiveRaw;
     private long[] regionLiveStored;
     private int activeRegion = -1;
+    /**
+     * Whether appends must leave the active region for the next one: set when the open scan found
+     * a bad entry in it. Appending after bad bytes would change how a later walk of the region
+     * (with the larger write limit) reads them, and a walk that steps over a new entry would
+     * reclaim it unreported.
+     */
+    private boolean activeRegionClosed;
     private long nextRegionSequence = 1;
     private long nextEntrySequence = 1;
     private long appendedEntries;
@@ -1447,6 +1454,7 @@ public final class FileStore implements AutoCloseable
         regionLiveRaw = scan.regionLiveRaw;
         regionLiveStored = scan.regionLiveStored;
         activeRegion = scan.newestRegion;
+        activeRegionClosed = activeRegion >= 0 && scan.regionBad[activeRegion] > 0;
         nextRegionSequence = Math.max(nextRegionSequence, scan.maxRegionSequence + 1);
         nextEntrySequence = Math.max(nextEntrySequence, scan.maxEntrySequence + 1);
         corruptRegionsSkipped = scan.corruptRegions;
@@ -1481,7 +1489,7 @@ public final class FileStore implements AutoCloseable
      */
     private long reserve(final long length)
     {
-        if (activeRegion >= 0 && regionWriteLimit[activeRegion] + length <= regionSize)
+        if (activeRegion >= 0 && !activeRegionClosed && regionWriteLimit[activeRegion] + length <= regionSize)
         {
             return FileScan.regionBase(activeRegion, regionSize) + regionWriteLimit[activeRegion];
         }
@@ -1507,6 +1515,7 @@ public final class FileStore implements AutoCloseable
         final long base = FileScan.regionBase(next, regionSize);
         FileRegionDescriptor.write(file, base, FileRegionDescriptor.STATE_ACTIVE, regionSequence[next], FileRegionDescriptor.LENGTH);
         activeRegion = next;
+        activeRegionClosed = false;
         return base + FileRegionDescriptor.LENGTH;
     }
 
@@ -1520,7 +1529,7 @@ public final class FileStore implements AutoCloseable
      */
     private long compressIntoLog(final MemorySegment raw, final long storedOffset, final long limit, final Codec codec)
     {
-        if (activeRegion >= 0)
+        if (activeRegion >= 0 && !activeRegionClosed)
         {
             final long tail = FileScan.regionBase(activeRegion, regionSize) + regionWriteLimit[activeRegion];
             final long room = FileScan.regionBase(activeRegion, regionSize) + regionSize - tail - storedOffset;
