@@ -2,6 +2,7 @@ package dev.tiercache;
 
 import dev.tiercache.index.EntryIndex;
 import dev.tiercache.store.FileStore;
+import dev.tiercache.store.NativeMemoryCounters;
 import dev.tiercache.store.SpaceAllocator;
 
 import java.lang.foreign.Arena;
@@ -245,7 +246,7 @@ final class ReadPath extends CacheRoom
         }
         final long length = index.rawLength(slot);
         final long staging = host.allocate(Math.max(1, length));
-        final Arena owned = staging == SpaceAllocator.FULL ? Arena.ofShared() : null;
+        final Arena owned = staging == SpaceAllocator.FULL ? NativeMemoryCounters.countedSharedArena(NativeMemoryCounters.Owner.STAGING) : null;
         final long read;
         final MemorySegment memory;
         final long base;

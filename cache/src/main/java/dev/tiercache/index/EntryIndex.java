@@ -1,5 +1,7 @@
 package dev.tiercache.index;
 
+import dev.tiercache.store.NativeMemoryCounters;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -163,7 +165,7 @@ public final class EntryIndex implements AutoCloseable
         this.capacity = capacity;
         final int tableLength = Integer.highestOneBit(capacity) << 2;
         this.tableMask = tableLength - 1;
-        this.arena = Arena.ofShared();
+        this.arena = NativeMemoryCounters.countedSharedArena(NativeMemoryCounters.Owner.INDEX);
         this.slots = arena.allocate((long)capacity * SLOT_LENGTH, SLOT_ALIGNMENT);
         this.table = arena.allocate(tableLength * CELL_LENGTH, SLOT_ALIGNMENT);
     }

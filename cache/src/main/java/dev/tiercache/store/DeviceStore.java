@@ -38,6 +38,7 @@ public final class DeviceStore extends ArenaStore
     {
         super("DeviceStore", arena.byteSize(), alignmentBytes);
         this.arena = arena;
+        NativeMemoryCounters.allocated(NativeMemoryCounters.Owner.DEVICE_STORE, arena.byteSize());
     }
 
     /**
@@ -133,5 +134,6 @@ public final class DeviceStore extends ArenaStore
     void releaseArena()
     {
         arena.close();
+        NativeMemoryCounters.freed(NativeMemoryCounters.Owner.DEVICE_STORE, arena.byteSize());
     }
 }

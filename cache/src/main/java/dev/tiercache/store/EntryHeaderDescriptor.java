@@ -110,6 +110,13 @@ public final class EntryHeaderDescriptor
     /** {@link #check} result: lengths negative, inconsistent or past the limit. */
     public static final int BAD_LENGTHS = -3;
 
+    /**
+     * The largest raw length a compressed entry may claim: one codec block
+     * ({@link Codecs#MAX_BLOCK_BYTES}). A header that verifies but claims more was not written by
+     * this library, and its length would be trusted by whoever sizes a buffer for the read.
+     */
+    public static final long MAX_COMPRESSED_RAW_LENGTH = Codecs.MAX_BLOCK_BYTES;
+
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private EntryHeaderDescriptor()
@@ -235,7 +242,7 @@ public final class EntryHeaderDescriptor
         final long rawLength = rawLength(file, offset);
         final long storedLength = storedLength(file, offset);
         if (keyLength < 0 || metaLength < 0 || rawLength < 0 || storedLength < 0 ||
-            (codecId(file, offset) == RAW_CODEC_ID && rawLength != storedLength) ||
+            (codecId(file, offset) == RAW_CODEC_ID ? rawLength != storedLength : rawLength > MAX_COMPRESSED_RAW_LENGTH) ||
             storedLength > limit - offset ||
             entryLength(keyLength, metaLength, storedLength) > limit - offset)
         {

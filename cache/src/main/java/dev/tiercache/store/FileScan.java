@@ -170,7 +170,8 @@ final class FileScan
                 @Override
                 public void bad(final long location, final String reason)
                 {
-                    if (EntryHeaderDescriptor.check(file, location, base + scan.regionWriteLimit[region]) == EntryHeaderDescriptor.VALID)
+                    if (EntryHeaderDescriptor.check(file, location, Math.min(base + scan.regionWriteLimit[region], file.byteSize())) ==
+                        EntryHeaderDescriptor.VALID)
                     {
                         // a valid header over a bad payload still used its sequence: a new entry must
                         // not reuse it, or the next walk would take it for a stale one and skip it
@@ -217,10 +218,17 @@ final class FileScan
         final Walker walker)
     {
         final long end = base + writeLimit;
+        // a truncated file's read-only mapping may end inside the region: what lies past it is not there
+        final long present = file.byteSize();
         long position = base + FileRegionDescriptor.LENGTH;
         long lastSequence = 0;
         while (position < end)
         {
+            if (position + EntryHeaderDescriptor.LENGTH > present)
+            {
+                walker.bad(position, "cut by the end of the file at " + present + "; skipped " + (end - position) + " bytes");
+                return;
+            }
             final String problem = headerProblem(file, position, end, regionSequence, lastSequence);
             if (problem != null)
             {
@@ -228,6 +236,14 @@ final class FileScan
                 walker.bad(position, problem + "; skipped " + (next - position) + " bytes");
                 position = next;
                 continue;
+            }
+            final long payloadEnd = position + EntryHeaderDescriptor.storedOffset(EntryHeaderDescriptor.keyLength(file, position),
+                EntryHeaderDescriptor.metaLength(file, position)) + EntryHeaderDescriptor.storedLength(file, position);
+            if (payloadEnd > present)
+            {
+                walker.bad(position, "cut by the end of the file at " + present + " (the entry ends at " + payloadEnd + "); skipped " +
+                    (end - position) + " bytes");
+                return;
             }
             lastSequence = EntryHeaderDescriptor.sequence(file, position);
             if (verifyPayloads && !EntryHeaderDescriptor.isRemoved(file, position))
@@ -315,7 +331,8 @@ final class FileScan
     private static long resync(
         final MemorySegment file, final long from, final long end, final long regionSequence, final long lastSequence)
     {
-        for (long position = from; position + EntryHeaderDescriptor.LENGTH <= end; position += EntryHeaderDescriptor.ALIGNMENT)
+        final long searchEnd = Math.min(end, file.byteSize());
+        for (long position = from; position + EntryHeaderDescriptor.LENGTH <= searchEnd; position += EntryHeaderDescriptor.ALIGNMENT)
         {
             if (file.get(FileHeaderDescriptor.INT, position) == EntryHeaderDescriptor.MAGIC &&
                 headerProblem(file, position, end, regionSequence, lastSequence) == null)

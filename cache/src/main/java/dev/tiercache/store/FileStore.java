@@ -194,6 +194,13 @@ public final class FileStore implements AutoCloseable
     private long[] regionLiveRaw;
     private long[] regionLiveStored;
     private int activeRegion = -1;
+    /**
+     * Whether appends must leave the active region for the next one: set when the open scan found
+     * a bad entry in it. Appending after bad bytes would change how a later walk of the region
+     * (with the larger write limit) reads them, and a walk that steps over a new entry would
+     * reclaim it unreported.
+     */
+    private boolean activeRegionClosed;
     private long nextRegionSequence = 1;
     private long nextEntrySequence = 1;
     private long appendedEntries;
@@ -458,7 +465,7 @@ public final class FileStore implements AutoCloseable
                         header.fileLength + " < " + config.fileLengthBytes());
                 }
             }
-            arena = Arena.ofShared();
+            arena = NativeMemoryCounters.countedMapping(config.fileLengthBytes());
             final MemorySegment file = channel.map(FileChannel.MapMode.READ_WRITE, 0, config.fileLengthBytes(), arena);
             final FileStore store = new FileStore(config, fileKey, channel, fileLock, arena, file);
             if (creating)
@@ -539,18 +546,29 @@ public final class FileStore implements AutoCloseable
             final boolean inUse = lockedByOther(channel);
             final long expected = FileHeaderDescriptor.fileLength(header.regionSize, header.regionCount);
             final long mapped = Math.min(header.fileLength, expected);
-            final int present = (int)Math.max(0, (mapped - FileHeaderDescriptor.REGIONS_OFFSET) / header.regionSize);
+            final int whole = (int)Math.max(0, (mapped - FileHeaderDescriptor.REGIONS_OFFSET) / header.regionSize);
+            // the region the cut went through is scanned too, up to the cut, as reopening the file would
+            final boolean cut = whole < header.regionCount &&
+                mapped >= FileScan.regionBase(whole, header.regionSize) + FileRegionDescriptor.LENGTH;
+            final int present = cut ? whole + 1 : whole;
             final MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, mapped, arena);
-            final FileScan scan = FileScan.run(file, header.regionSize, header.regionCount, present, verifyPayloads, false);
+            // sized by what the file holds, not by what its header declares (a header may declare 2^31 regions)
+            final FileScan scan = FileScan.run(file, header.regionSize, present, present, verifyPayloads, false);
 
-            final List<FileStoreReport.RegionReport> regions = new ArrayList<>(header.regionCount);
+            final List<FileStoreReport.RegionReport> regions = new ArrayList<>(present + 1);
             long liveRaw = 0;
             long liveStored = 0;
-            for (int region = 0; region < header.regionCount; region++)
+            for (int region = 0; region < present; region++)
             {
                 liveRaw += scan.regionLiveRaw[region];
                 liveStored += scan.regionLiveStored[region];
-                regions.add(regionReport(scan, region, present, header.regionSize));
+                regions.add(regionReport(scan, region, header.regionSize, cut && region == whole ? mapped : -1));
+            }
+            if (present < header.regionCount)
+            {
+                regions.add(new FileStoreReport.RegionReport(present, FileStoreReport.RegionState.MISSING, 0, 0, 0, 0, 0, 0,
+                    (present == header.regionCount - 1 ? "region " + present : "regions " + present + " to " + (header.regionCount - 1) +
+                        " (" + (header.regionCount - present) + ")") + " past the end of the file (needs " + expected + " bytes)"));
             }
             return new FileStoreReport(path, header.version, header.createdMillis, header.regionSize, header.regionCount,
                 header.fileLength, expected, verifyPayloads, inUse, regions, scan.liveLocations.size(), scan.removedEntries,
@@ -562,14 +580,12 @@ public final class FileStore implements AutoCloseable
         }
     }
 
+    /**
+     * @param cutAt where the file ends inside this region, or -1.
+     */
     private static FileStoreReport.RegionReport regionReport(
-        final FileScan scan, final int region, final int present, final long regionSize)
+        final FileScan scan, final int region, final long regionSize, final long cutAt)
     {
-        if (region >= present)
-        {
-            return new FileStoreReport.RegionReport(region, FileStoreReport.RegionState.MISSING, 0, 0, 0, 0, 0, 0,
-                "past the end of the file (needs offset " + (FileScan.regionBase(region, regionSize) + regionSize) + ")");
-        }
         final int check = scan.regionCheck[region];
         if (check == FileRegionDescriptor.UNUSED)
         {
@@ -582,8 +598,10 @@ public final class FileStore implements AutoCloseable
         }
         final FileStoreReport.RegionState state = scan.regionState[region] == FileRegionDescriptor.STATE_ACTIVE ?
             FileStoreReport.RegionState.ACTIVE : FileStoreReport.RegionState.SEALED;
+        final String problem = cutAt < 0 ? "" : "cut at file offset " + cutAt + " (needs " +
+            (FileScan.regionBase(region, regionSize) + regionSize) + "): the entries before the cut are counted, those after it lost";
         return new FileStoreReport.RegionReport(region, state, scan.regionSequence[region], scan.regionWriteLimit[region],
-            scan.regionEntries[region], scan.regionLive[region], scan.regionRemoved[region], scan.regionBad[region], "");
+            scan.regionEntries[region], scan.regionLive[region], scan.regionRemoved[region], scan.regionBad[region], problem);
     }
 
     /**
@@ -1436,6 +1454,7 @@ public final class FileStore implements AutoCloseable
         regionLiveRaw = scan.regionLiveRaw;
         regionLiveStored = scan.regionLiveStored;
         activeRegion = scan.newestRegion;
+        activeRegionClosed = activeRegion >= 0 && scan.regionBad[activeRegion] > 0;
         nextRegionSequence = Math.max(nextRegionSequence, scan.maxRegionSequence + 1);
         nextEntrySequence = Math.max(nextEntrySequence, scan.maxEntrySequence + 1);
         corruptRegionsSkipped = scan.corruptRegions;
@@ -1470,7 +1489,7 @@ public final class FileStore implements AutoCloseable
      */
     private long reserve(final long length)
     {
-        if (activeRegion >= 0 && regionWriteLimit[activeRegion] + length <= regionSize)
+        if (activeRegion >= 0 && !activeRegionClosed && regionWriteLimit[activeRegion] + length <= regionSize)
         {
             return FileScan.regionBase(activeRegion, regionSize) + regionWriteLimit[activeRegion];
         }
@@ -1496,6 +1515,7 @@ public final class FileStore implements AutoCloseable
         final long base = FileScan.regionBase(next, regionSize);
         FileRegionDescriptor.write(file, base, FileRegionDescriptor.STATE_ACTIVE, regionSequence[next], FileRegionDescriptor.LENGTH);
         activeRegion = next;
+        activeRegionClosed = false;
         return base + FileRegionDescriptor.LENGTH;
     }
 
@@ -1509,7 +1529,7 @@ public final class FileStore implements AutoCloseable
      */
     private long compressIntoLog(final MemorySegment raw, final long storedOffset, final long limit, final Codec codec)
     {
-        if (activeRegion >= 0)
+        if (activeRegion >= 0 && !activeRegionClosed)
         {
             final long tail = FileScan.regionBase(activeRegion, regionSize) + regionWriteLimit[activeRegion];
             final long room = FileScan.regionBase(activeRegion, regionSize) + regionSize - tail - storedOffset;

@@ -17,7 +17,9 @@ import java.util.Objects;
  * @param payloadsVerified      whether payload checksums were checked (verify) or only headers.
  * @param inUseByOtherProcess   whether another process held the store's lock during the scan:
  *                              entries it was writing may show as bad.
- * @param regions               one report per region, in file order.
+ * @param regions               one report per region the file holds, in file order; when the file
+ *                              is truncated, then one {@link RegionState#MISSING} report (at the
+ *                              first missing index) for all the regions past its end.
  * @param liveEntries           entries a reopen would recover.
  * @param removedEntries        entries marked removed.
  * @param supersededEntries     older entries of a key that a newer entry replaces.

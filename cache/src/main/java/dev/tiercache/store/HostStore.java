@@ -31,6 +31,7 @@ public final class HostStore extends ArenaStore
         this.pinned = pinned;
         this.arena = arena;
         this.memory = pinned != null ? pinned.segment() : arena.allocate(capacityBytes, Math.max(alignmentBytes, 64));
+        NativeMemoryCounters.allocated(NativeMemoryCounters.Owner.HOST_STORE, memory.byteSize());
     }
 
     /**
@@ -114,5 +115,6 @@ public final class HostStore extends ArenaStore
         {
             arena.close();
         }
+        NativeMemoryCounters.freed(NativeMemoryCounters.Owner.HOST_STORE, memory.byteSize());
     }
 }
