@@ -708,6 +708,22 @@ public final class TierCache implements AutoCloseable
      */
     public Tier promoteToHost(final long key, final boolean planned)
     {
+        return moveByKey(key, slot ->
+        {
+            if (slots.levelOf(slot) == Tier.FILE && (index.flags(slot) & CacheRoom.FLAG_MOVING) == 0)
+            {
+                moves.promoteFileToHostLocked(slot, planned);
+            }
+        });
+    }
+
+    /**
+     * Runs a move on a {@code long} key's slot under the lock.
+     *
+     * @return the level the entry is in afterwards, or {@code null} when it is not cached.
+     */
+    private Tier moveByKey(final long key, final java.util.function.IntConsumer move)
+    {
         lock.lock();
         try
         {
@@ -717,10 +733,7 @@ public final class TierCache implements AutoCloseable
             {
                 return null;
             }
-            if (slots.levelOf(slot) == Tier.FILE && (index.flags(slot) & CacheRoom.FLAG_MOVING) == 0)
-            {
-                moves.promoteFileToHostLocked(slot, planned);
-            }
+            move.accept(slot);
             final int now = slots.findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
             return now == EntryIndex.NOT_FOUND ? null : slots.levelOf(now);
         }
@@ -740,27 +753,14 @@ public final class TierCache implements AutoCloseable
      */
     public Tier demote(final long key)
     {
-        lock.lock();
-        try
+        return moveByKey(key, slot ->
         {
-            checkOpen();
-            final int slot = accessDrain.findLongLocked(key);
-            if (slot == EntryIndex.NOT_FOUND)
-            {
-                return null;
-            }
             if (slots.levelOf(slot) != Tier.FILE && placement.isEvictable(slot))
             {
                 counters.evictions[slots.levelOf(slot).ordinal()]++;
                 placement.demote(slot);
             }
-            final int now = slots.findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
-            return now == EntryIndex.NOT_FOUND ? null : slots.levelOf(now);
-        }
-        finally
-        {
-            lock.unlock();
-        }
+        });
     }
 
     /**

@@ -1,9 +1,5 @@
 package dev.tiercache;
 
-import dev.tiercache.cuda.sim.SimulatedCuda;
-import dev.tiercache.cuda.sim.SimulatedDeviceProfile;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,25 +30,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code close()} does nothing. The table is checked against the class, so a new public method
  * without a defined behaviour after close fails this test.
  */
+@org.junit.jupiter.api.extension.ExtendWith(SimulatedMx250.class)
 class TierCacheAfterCloseTest
 {
     @TempDir
     Path dir;
 
-    @BeforeEach
-    void setUp()
-    {
-        dev.tiercache.cuda.CudaLibrary.location();
-        SimulatedCuda.current().reset(SimulatedDeviceProfile.MX250);
-    }
 
-    @AfterEach
-    void noLeaks()
-    {
-        final String outstanding = SimulatedCuda.current().outstandingDescription();
-        SimulatedCuda.current().reset(SimulatedDeviceProfile.MX250);
-        assertEquals("", outstanding, "native resources left after close");
-    }
 
     /** The public operations on entries, by signature, each called on a closed cache. */
     private static Map<String, Consumer<TierCache>> entryOperations()

@@ -30,17 +30,8 @@ class TierCacheCrashTest
     /** Runs a scenario in a child JVM and kills it with SIGKILL once it says READY. */
     static String runAndKill(final Path workingFolder, final String... args) throws Exception
     {
-        final String java = ProcessHandle.current().info().command().orElseThrow();
-        final List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-            System.getProperty("java.class.path")));
-        final String cudart = System.getProperty("tiercache.cudart");
-        if (cudart != null)
-        {
-            command.add("-Dtiercache.cudart=" + cudart);
-        }
-        command.add(TierCacheCrashChild.class.getName());
-        command.addAll(List.of(args));
-        final Process process = new ProcessBuilder(command).directory(workingFolder.toFile()).redirectErrorStream(true).start();
+        final Process process = new ProcessBuilder(childCommand(TierCacheCrashChild.class, args)).directory(workingFolder.toFile())
+            .redirectErrorStream(true).start();
         final List<String> seen = new ArrayList<>();
         try
         {
@@ -62,7 +53,23 @@ class TierCacheCrashTest
         }
     }
 
-    private static MemorySegment read(final TierCache cache, final long key)
+    /** A child JVM on this one's class path and simulated device, running {@code main} with {@code args}. */
+    static List<String> childCommand(final Class<?> main, final String... args)
+    {
+        final String java = ProcessHandle.current().info().command().orElseThrow();
+        final List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+            System.getProperty("java.class.path")));
+        final String cudart = System.getProperty("tiercache.cudart");
+        if (cudart != null)
+        {
+            command.add("-Dtiercache.cudart=" + cudart);
+        }
+        command.add(main.getName());
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    static MemorySegment read(final TierCache cache, final long key)
     {
         try (EntryHandle handle = cache.get(key))
         {

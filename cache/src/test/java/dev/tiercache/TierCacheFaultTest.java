@@ -2,9 +2,6 @@ package dev.tiercache;
 
 import dev.tiercache.cuda.CudaError;
 import dev.tiercache.cuda.sim.SimulatedCuda;
-import dev.tiercache.cuda.sim.SimulatedDeviceProfile;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * level's books must agree with the entries present (what a failed move reserved is given back),
  * every entry still present reads its own bytes, and closing frees every native resource.
  */
+@org.junit.jupiter.api.extension.ExtendWith(SimulatedMx250.class)
 class TierCacheFaultTest
 {
     private static final long KIB = 1024;
@@ -44,21 +42,14 @@ class TierCacheFaultTest
 
     private SimulatedCuda sim;
 
-    @BeforeEach
-    void setUp()
+    /** After the extension installed and reset the simulated device. */
+    @org.junit.jupiter.api.BeforeEach
+    void device()
     {
-        dev.tiercache.cuda.CudaLibrary.location();
         sim = SimulatedCuda.current();
-        sim.reset(SimulatedDeviceProfile.MX250);
     }
 
-    @AfterEach
-    void noLeaks()
-    {
-        final String outstanding = sim.outstandingDescription();
-        sim.reset(SimulatedDeviceProfile.MX250);
-        assertEquals("", outstanding, "native resources left after close");
-    }
+
 
     private TierCache open()
     {

@@ -1,8 +1,5 @@
 package dev.tiercache;
 
-import dev.tiercache.cuda.sim.SimulatedCuda;
-import dev.tiercache.cuda.sim.SimulatedDeviceProfile;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,17 +28,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code get(key, loader)}: single flight, loaders that throw or return null, and one count per
  * lookup; and the identities the statistics keep on any workload.
  */
+@org.junit.jupiter.api.extension.ExtendWith(SimulatedMx250.class)
 class TierCacheLoaderAndStatsTest
 {
     @TempDir
     Path dir;
 
-    @BeforeEach
-    void setUp()
-    {
-        dev.tiercache.cuda.CudaLibrary.location();
-        SimulatedCuda.current().reset(SimulatedDeviceProfile.MX250);
-    }
 
     private TierCache open()
     {

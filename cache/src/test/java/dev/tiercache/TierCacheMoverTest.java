@@ -1,8 +1,5 @@
 package dev.tiercache;
 
-import dev.tiercache.cuda.sim.SimulatedCuda;
-import dev.tiercache.cuda.sim.SimulatedDeviceProfile;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,17 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The mover is a daemon that parks when there is nothing to do: an idle cache does not poll, and a
  * reader's access wakes it.
  */
+@org.junit.jupiter.api.extension.ExtendWith(SimulatedMx250.class)
 class TierCacheMoverTest
 {
     @TempDir
     Path dir;
 
-    @BeforeEach
-    void setUp()
-    {
-        dev.tiercache.cuda.CudaLibrary.location();
-        SimulatedCuda.current().reset(SimulatedDeviceProfile.MX250);
-    }
 
     private static Thread mover()
     {

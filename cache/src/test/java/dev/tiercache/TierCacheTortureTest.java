@@ -5,7 +5,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -73,7 +72,7 @@ class TierCacheTortureTest
                     final String where = "round " + round + " (seed " + roundSeed + ", compression " + compression + ", last flush " +
                         outcome.lastFlush + ", last done " + outcome.lastDone + "): ";
                     final Expectation expected = Expectation.of(ops, key, outcome.lastFlush, outcome.lastDone + 1);
-                    final MemorySegment value = read(cache, key);
+                    final MemorySegment value = TierCacheCrashTest.read(cache, key);
                     if (value == null)
                     {
                         if (expected.atFlush != 0 && !expected.removedAfter)
@@ -146,15 +145,8 @@ class TierCacheTortureTest
 
     private static Outcome runAndKill(final Path file, final long seed, final boolean compression, final long killAfterMillis) throws Exception
     {
-        final String java = ProcessHandle.current().info().command().orElseThrow();
-        final List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-            System.getProperty("java.class.path")));
-        final String cudart = System.getProperty("tiercache.cudart");
-        if (cudart != null)
-        {
-            command.add("-Dtiercache.cudart=" + cudart);
-        }
-        command.addAll(List.of(TortureChild.class.getName(), file.toString(), Long.toString(seed), Boolean.toString(compression)));
+        final List<String> command = TierCacheCrashTest.childCommand(TortureChild.class, file.toString(), Long.toString(seed),
+            Boolean.toString(compression));
         final Process process = new ProcessBuilder(command).directory(file.getParent().toFile()).redirectErrorStream(true).start();
         int lastDone = -1;
         int lastFlush = -1;
@@ -223,19 +215,5 @@ class TierCacheTortureTest
             throw new AssertionError("the child ended before it was killed: " + other);
         }
         return new Outcome(lastDone, lastFlush, wrong);
-    }
-
-    private static MemorySegment read(final TierCache cache, final long key)
-    {
-        try (EntryHandle handle = cache.get(key))
-        {
-            if (handle == null)
-            {
-                return null;
-            }
-            final MemorySegment out = Arena.ofAuto().allocate(handle.byteSize(), 64);
-            handle.copyTo(0, out);
-            return out;
-        }
     }
 }
