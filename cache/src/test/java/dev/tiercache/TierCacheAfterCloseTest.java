@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code close()} does nothing. The table is checked against the class, so a new public method
  * without a defined behaviour after close fails this test.
  */
-@org.junit.jupiter.api.extension.ExtendWith(SimulatedMx250.class)
+@org.junit.jupiter.api.extension.ExtendWith(dev.tiercache.testing.SimulatedMx250.class)
 class TierCacheAfterCloseTest
 {
     @TempDir

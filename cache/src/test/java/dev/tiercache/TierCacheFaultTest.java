@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * level's books must agree with the entries present (what a failed move reserved is given back),
  * every entry still present reads its own bytes, and closing frees every native resource.
  */
-@org.junit.jupiter.api.extension.ExtendWith(SimulatedMx250.class)
+@org.junit.jupiter.api.extension.ExtendWith(dev.tiercache.testing.SimulatedMx250.class)
 class TierCacheFaultTest
 {
     private static final long KIB = 1024;

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code get(key, loader)}: single flight, loaders that throw or return null, and one count per
  * lookup; and the identities the statistics keep on any workload.
  */
-@org.junit.jupiter.api.extension.ExtendWith(SimulatedMx250.class)
+@org.junit.jupiter.api.extension.ExtendWith(dev.tiercache.testing.SimulatedMx250.class)
 class TierCacheLoaderAndStatsTest
 {
     @TempDir

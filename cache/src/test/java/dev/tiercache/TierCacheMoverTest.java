@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The mover is a daemon that parks when there is nothing to do: an idle cache does not poll, and a
  * reader's access wakes it.
  */
-@org.junit.jupiter.api.extension.ExtendWith(SimulatedMx250.class)
+@org.junit.jupiter.api.extension.ExtendWith(dev.tiercache.testing.SimulatedMx250.class)
 class TierCacheMoverTest
 {
     @TempDir

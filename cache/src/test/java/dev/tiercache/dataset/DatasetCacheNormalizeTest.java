@@ -6,12 +6,9 @@ import dev.tiercache.Part;
 import dev.tiercache.TensorSpec;
 import dev.tiercache.Tier;
 import dev.tiercache.TierCache;
-import dev.tiercache.cuda.CudaLibrary;
 import dev.tiercache.cuda.CudaRuntime;
 import dev.tiercache.cuda.DeviceBuffer;
 import dev.tiercache.cuda.sim.SimulatedCuda;
-import dev.tiercache.cuda.sim.SimulatedDeviceProfile;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Normalised batches, on the host and on the (simulated) device through the driver API kernels,
  * from entries spread over all three levels, against a reference computed from the original bytes.
  */
+@org.junit.jupiter.api.extension.ExtendWith(dev.tiercache.testing.SimulatedMx250.class)
 class DatasetCacheNormalizeTest
 {
     private static final long SEED = Long.getLong("tiercache.seed", System.nanoTime());
@@ -46,20 +44,11 @@ class DatasetCacheNormalizeTest
 
     private SimulatedCuda sim;
 
+    /** After the extension installed and reset the simulated device. */
     @BeforeEach
-    void setUp()
+    void device()
     {
-        CudaLibrary.location();
         sim = SimulatedCuda.current();
-        sim.reset(SimulatedDeviceProfile.MX250);
-    }
-
-    @AfterEach
-    void noLeaks()
-    {
-        final String outstanding = sim.outstandingDescription();
-        sim.reset(SimulatedDeviceProfile.MX250);
-        assertEquals("", outstanding, "native resources left after close");
     }
 
     private static byte pixel(final long key, final long i)

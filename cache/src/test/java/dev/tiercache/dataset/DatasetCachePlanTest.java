@@ -5,10 +5,7 @@ import dev.tiercache.Part;
 import dev.tiercache.TensorSpec;
 import dev.tiercache.Tier;
 import dev.tiercache.TierCache;
-import dev.tiercache.cuda.CudaLibrary;
 import dev.tiercache.cuda.sim.SimulatedCuda;
-import dev.tiercache.cuda.sim.SimulatedDeviceProfile;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The reads wait for the plan thread to be idle between batches, so the counts do not depend on
  * the machine's speed (the benchmark measures the race).
  */
+@org.junit.jupiter.api.extension.ExtendWith(dev.tiercache.testing.SimulatedMx250.class)
 class DatasetCachePlanTest
 {
     private static final long KIB = 1024;
@@ -49,20 +47,11 @@ class DatasetCachePlanTest
 
     private SimulatedCuda sim;
 
+    /** After the extension installed and reset the simulated device. */
     @BeforeEach
-    void setUp()
+    void device()
     {
-        CudaLibrary.location();
         sim = SimulatedCuda.current();
-        sim.reset(SimulatedDeviceProfile.MX250);
-    }
-
-    @AfterEach
-    void noLeaks()
-    {
-        final String outstanding = sim.outstandingDescription();
-        sim.reset(SimulatedDeviceProfile.MX250);
-        assertEquals("", outstanding, "native resources left after close");
     }
 
     /** 20 % of the dataset in L1 + L2: all of it in L2 without a GPU level, split 1:1 with one. */

@@ -1,4 +1,4 @@
-package dev.tiercache;
+package dev.tiercache.testing;
 
 import dev.tiercache.cuda.CudaLibrary;
 import dev.tiercache.cuda.sim.SimulatedCuda;
@@ -14,8 +14,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * and after it a check that the device holds nothing: no allocation, stream, event or module left
  * by a cache the test closed.
  */
-final class SimulatedMx250 implements BeforeEachCallback, AfterEachCallback
+public final class SimulatedMx250 implements BeforeEachCallback, AfterEachCallback
 {
+    /** Made by JUnit, for {@code @ExtendWith(dev.tiercache.testing.SimulatedMx250.class)}. */
+    public SimulatedMx250()
+    {
+    }
+
     @Override
     public void beforeEach(final ExtensionContext context)
     {
