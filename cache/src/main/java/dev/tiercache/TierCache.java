@@ -559,7 +559,49 @@ public final class TierCache implements AutoCloseable
     {
         nonNull(loader, "loader");
         final EntryHandle cached = get(key);
-        return cached != null ? cached : load(key, loader);
+        return cached != null ? cached : load(key, new LongFlight(key, loader));
+    }
+
+    /**
+     * {@link #get(long, Loader)} for a String key: the same single flight, on the full key (two
+     * keys whose hashes collide load separately, neither waiting for the other), the same
+     * exceptions and one count per lookup.
+     *
+     * @param key    the key.
+     * @param loader makes the parts on a miss; may throw, and may return null (nothing to cache).
+     * @return a lease, or {@code null} when the loader returned null.
+     * @throws LoadException as {@link #get(long, Loader)} does.
+     * @throws IllegalStateException when the loaded entry was evicted before it could be read.
+     */
+    public EntryHandle get(final String key, final KeyLoader<String> loader)
+    {
+        nonNull(key, "key");
+        nonNull(loader, "loader");
+        final EntryHandle cached = get(key);
+        return cached != null ? cached : load(key, new ObjectFlight<>(key, loader, "key=\"" + key + "\"", () -> get(key),
+            parts -> put(key, parts)));
+    }
+
+    /**
+     * {@link #get(long, Loader)} for a byte[] key: the same single flight, on the full key (two
+     * keys whose hashes collide load separately, neither waiting for the other), the same
+     * exceptions and one count per lookup.
+     *
+     * @param key    the key; the loader is given a copy, taken when the lookup starts.
+     * @param loader makes the parts on a miss; may throw, and may return null (nothing to cache).
+     * @return a lease, or {@code null} when the loader returned null.
+     * @throws LoadException as {@link #get(long, Loader)} does.
+     * @throws IllegalStateException when the loaded entry was evicted before it could be read.
+     */
+    public EntryHandle get(final byte[] key, final KeyLoader<byte[]> loader)
+    {
+        nonNull(key, "key");
+        nonNull(loader, "loader");
+        final byte[] own = key.clone(); // the single flight's key: a caller changing its array must not change it
+        final EntryHandle cached = get(own);
+        return cached != null ? cached : load(new BytesKey(own), new ObjectFlight<>(own.clone(), loader, "key=" + own.length + " bytes " +
+            java.util.HexFormat.of().formatHex(own, 0, Math.min(own.length, 16)) + (own.length > 16 ? "..." : ""), () -> get(own),
+            parts -> put(own, parts)));
     }
 
     /**
@@ -576,16 +618,143 @@ public final class TierCache implements AutoCloseable
     {
         nonNull(loader, "loader");
         final EntryHandle handle = new EntryHandle();
-        return reads.lookupInto(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle) ? handle : load(key, loader);
+        return reads.lookupInto(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key, handle) ? handle : load(key, new LongFlight(key, loader));
     }
 
-    /** The single-flight load of a key that missed (the miss is already counted). */
-    private EntryHandle load(final long key, final Loader loader)
+    /**
+     * One key's load, whatever its kind: the single flight below is written once for all of them.
+     */
+    private interface Flight
+    {
+        /** Calls the loader: the parts, or {@code null} for nothing to cache. */
+        Part[] load() throws Exception;
+
+        /** Stores the loaded parts under the key. */
+        void store(Part[] parts);
+
+        /** Looks the key up (counted, as any get). */
+        EntryHandle read();
+
+        /** The key, for messages. */
+        String describe();
+    }
+
+    private final class LongFlight implements Flight
+    {
+        private final long key;
+        private final Loader loader;
+
+        LongFlight(final long key, final Loader loader)
+        {
+            this.key = key;
+            this.loader = loader;
+        }
+
+        @Override
+        public Part[] load() throws Exception
+        {
+            return loader.load(key);
+        }
+
+        @Override
+        public void store(final Part[] parts)
+        {
+            put(key, parts);
+        }
+
+        @Override
+        public EntryHandle read()
+        {
+            return get(key);
+        }
+
+        @Override
+        public String describe()
+        {
+            return "key=" + key;
+        }
+    }
+
+    private static final class ObjectFlight<K> implements Flight
+    {
+        private final K key;
+        private final KeyLoader<K> loader;
+        private final String described;
+        private final java.util.function.Supplier<EntryHandle> read;
+        private final java.util.function.Consumer<Part[]> store;
+
+        ObjectFlight(final K key, final KeyLoader<K> loader, final String described, final java.util.function.Supplier<EntryHandle> read,
+            final java.util.function.Consumer<Part[]> store)
+        {
+            this.key = key;
+            this.loader = loader;
+            this.described = described;
+            this.read = read;
+            this.store = store;
+        }
+
+        @Override
+        public Part[] load() throws Exception
+        {
+            return loader.load(key);
+        }
+
+        @Override
+        public void store(final Part[] parts)
+        {
+            store.accept(parts);
+        }
+
+        @Override
+        public EntryHandle read()
+        {
+            return read.get();
+        }
+
+        @Override
+        public String describe()
+        {
+            return described;
+        }
+    }
+
+    /**
+     * A byte[] key in the map of loads in flight: equal by content, and never equal to a String
+     * or a {@code long} key with the same bytes (the index keeps the key's kind too).
+     */
+    private record BytesKey(byte[] bytes)
+    {
+        @Override
+        public boolean equals(final Object other)
+        {
+            return other instanceof BytesKey that && java.util.Arrays.equals(bytes, that.bytes);
+        }
+
+        @Override
+        public int hashCode()
+        {
+            return java.util.Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public String toString()
+        {
+            return "BytesKey[" + bytes.length + " bytes]";
+        }
+    }
+
+    /**
+     * The single-flight load of a key that missed (the miss is already counted).
+     *
+     * @param flightKey the full key, as the map of loads in flight compares it: a {@link Long}, a
+     *                  {@link String} or a {@link BytesKey}, never a hash.
+     */
+    private EntryHandle load(final Object flightKey, final Flight flight)
     {
         while (true)
         {
             final CompletableFuture<Boolean> mine = new CompletableFuture<>();
-            final CompletableFuture<Boolean> running = loads.putIfAbsent(key, mine);
+            final CompletableFuture<Boolean> running = loads.putIfAbsent(flightKey, mine);
             if (running != null)
             {
                 final boolean stored;
@@ -595,13 +764,13 @@ public final class TierCache implements AutoCloseable
                 }
                 catch (final java.util.concurrent.CompletionException ex)
                 {
-                    throw rethrown(key, ex.getCause());
+                    throw rethrown(flight.describe(), ex.getCause());
                 }
                 if (!stored)
                 {
                     return null;
                 }
-                final EntryHandle loaded = readLoaded(key);
+                final EntryHandle loaded = readLoaded(flight);
                 if (loaded != null)
                 {
                     return loaded;
@@ -610,10 +779,10 @@ public final class TierCache implements AutoCloseable
             }
             try
             {
-                final Part[] parts = loader.load(key);
+                final Part[] parts = flight.load();
                 if (parts != null)
                 {
-                    put(key, parts);
+                    flight.store(parts);
                 }
                 mine.complete(parts != null);
                 if (parts == null)
@@ -624,28 +793,28 @@ public final class TierCache implements AutoCloseable
             catch (final Throwable ex)
             {
                 mine.completeExceptionally(ex);
-                throw rethrown(key, ex);
+                throw rethrown(flight.describe(), ex);
             }
             finally
             {
-                loads.remove(key, mine);
+                loads.remove(flightKey, mine);
             }
-            final EntryHandle loaded = readLoaded(key);
+            final EntryHandle loaded = readLoaded(flight);
             if (loaded == null)
             {
-                throw new IllegalStateException("key=" + key + " was evicted between its load and its read; the cache is too small for it");
+                throw new IllegalStateException(flight.describe() + " was evicted between its load and its read; the cache is too small for it");
             }
             return loaded;
         }
     }
 
-    /** Loads in flight, by key, for the single flight of {@link #get(long, Loader)}. */
-    private final java.util.concurrent.ConcurrentHashMap<Long, CompletableFuture<Boolean>> loads = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Loads in flight, by full key ({@link #load(Object, Flight)}), for the single flight of the loader gets. */
+    private final java.util.concurrent.ConcurrentHashMap<Object, CompletableFuture<Boolean>> loads = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The read that follows a load: part of the lookup that missed, so it is not counted again. */
-    private EntryHandle readLoaded(final long key)
+    private EntryHandle readLoaded(final Flight flight)
     {
-        final EntryHandle loaded = get(key);
+        final EntryHandle loaded = flight.read();
         if (loaded != null)
         {
             counters.levelHits[loaded.tier().ordinal()].decrement();
@@ -657,7 +826,7 @@ public final class TierCache implements AutoCloseable
         return loaded;
     }
 
-    private static RuntimeException rethrown(final long key, final Throwable thrown)
+    private static RuntimeException rethrown(final String key, final Throwable thrown)
     {
         if (thrown instanceof RuntimeException unchecked)
         {
@@ -667,11 +836,12 @@ public final class TierCache implements AutoCloseable
         {
             throw error;
         }
-        return new LoadException("key=" + key + ": the loader failed: " + thrown, thrown);
+        return new LoadException(key + ": the loader failed: " + thrown, thrown);
     }
 
     /**
-     * A loader of {@link #get(long, Loader)} threw a checked exception; it is the cause.
+     * A loader of {@link #get(long, Loader)}, {@link #get(String, KeyLoader)} or
+     * {@link #get(byte[], KeyLoader)} threw a checked exception; it is the cause.
      */
     public static final class LoadException extends RuntimeException
     {
@@ -1590,6 +1760,25 @@ public final class TierCache implements AutoCloseable
          *                   {@link LoadException}.
          */
         Part[] load(long key) throws Exception;
+    }
+
+    /**
+     * Makes an entry's parts on a miss of a String or byte[] key.
+     *
+     * @param <K> {@link String} or {@code byte[]}.
+     */
+    @FunctionalInterface
+    public interface KeyLoader<K>
+    {
+        /**
+         * Loads the parts of a key.
+         *
+         * @param key the key that missed.
+         * @return its parts, or null when there is nothing to cache for it.
+         * @throws Exception whatever reading the source throws; passed on as
+         *                   {@link TierCache#get(long, Loader)} passes a {@link Loader}'s.
+         */
+        Part[] load(K key) throws Exception;
     }
 
     /**

@@ -419,6 +419,10 @@ class BadInputTableTest
         {
             return (TierCache.Loader)key -> new Part[] {Part.of(TensorSpec.of(DType.U8, 4), new byte[4])};
         }
+        if (type == TierCache.KeyLoader.class)
+        {
+            return (TierCache.KeyLoader<Object>)key -> new Part[] {Part.of(TensorSpec.of(DType.U8, 4), new byte[4])};
+        }
         if (type == HardwareProfile.class)
         {
             return LAPTOP;

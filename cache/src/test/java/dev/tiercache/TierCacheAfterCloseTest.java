@@ -53,6 +53,8 @@ class TierCacheAfterCloseTest
         calls.put("get(String)", c -> c.get("a"));
         calls.put("get(byte[])", c -> c.get(new byte[] {1}));
         calls.put("get(long,Loader)", c -> c.get(1L, key -> new Part[] {part}));
+        calls.put("get(String,KeyLoader)", c -> c.get("a", key -> new Part[] {part}));
+        calls.put("get(byte[],KeyLoader)", c -> c.get(new byte[] {1}, key -> new Part[] {part}));
         calls.put("getLocalOrLoad(long,Loader)", c -> c.getLocalOrLoad(1L, key -> new Part[] {part}));
         calls.put("fetchFromRemote(long[],boolean[])", c -> c.fetchFromRemote(new long[] {1L}, null));
         calls.put("getInto(long,MemorySegment)", c -> c.getInto(1L, Arena.ofAuto().allocate(2048)));
