@@ -37,7 +37,10 @@ import java.util.concurrent.Future;
  * from the cache's statistics before every entry, up to {@link Builder#fillFraction} of each level
  * (default 0.90, the cache's default low-water mark, so the mover's trimming does not push preloaded
  * entries down either). An entry is placed in L1 by {@link TierCache#getOnDevice}, which counts one
- * access; the statistics therefore show one access per entry preloaded into L1.
+ * access; the statistics therefore show one access per entry preloaded into L1. The summary counts
+ * where the stored entries are when the preload returns (a spilling preload's later puts push its
+ * earlier entries down), looked up in the index: a snapshot that agrees with {@link TierCache#stats()}
+ * at that moment.
  *
  * <h2>Batches</h2>
  * {@link #getBatch} copies N entries back to back into one host buffer, in the order of the keys,
@@ -180,7 +183,7 @@ public final class DatasetCache implements AutoCloseable
         int loaded = 0;
         int already = 0;
         long bytes = 0;
-        final int[] placed = new int[Tier.values().length];
+        final long[] stored = new long[keys.length];
         PreloadSummary.Stop stop = PreloadSummary.Stop.COMPLETE;
         String detail = "complete";
         int index = 0;
@@ -225,13 +228,28 @@ public final class DatasetCache implements AutoCloseable
                 detail = "stopped at key " + key + ": its " + size + " bytes do not fit the room left (" + roomDescription() + ")";
                 break;
             }
-            placed[tier.ordinal()]++;
+            stored[loaded] = key;
             loaded++;
             bytes += size;
             progress.onProgress(task, index + 1, keys.length, bytes, System.nanoTime() - start);
         }
-        final PreloadSummary summary = new PreloadSummary(keys.length, loaded, already, bytes, placed[Tier.DEVICE.ordinal()],
-            placed[Tier.HOST.ordinal()], placed[Tier.FILE.ordinal()], stop, index, detail, System.nanoTime() - start);
+        // where the stored entries are now, not where each was put: later puts and the mover push earlier ones down
+        final int[] resident = new int[Tier.values().length];
+        int evicted = 0;
+        for (int i = 0; i < loaded; i++)
+        {
+            final Tier now = cache.tierOf(stored[i]);
+            if (now == null)
+            {
+                evicted++;
+            }
+            else
+            {
+                resident[now.ordinal()]++;
+            }
+        }
+        final PreloadSummary summary = new PreloadSummary(keys.length, loaded, already, bytes, resident[Tier.DEVICE.ordinal()],
+            resident[Tier.HOST.ordinal()], resident[Tier.FILE.ordinal()], evicted, stop, index, detail, System.nanoTime() - start);
         progress.onDone(task, index, keys.length, bytes, summary.elapsedNanos(), summary.toString());
         return summary;
     }

@@ -173,6 +173,70 @@ class DatasetCacheTest
         }
     }
 
+    /**
+     * A spilling preload's later puts push its earlier entries down: the summary counts where they
+     * are at its end, as the index and the statistics say, not where each was put.
+     */
+    @Test
+    void preload_summary_countsWhereTheEntriesAreAtItsEnd()
+    {
+        // no timed duty of the mover during the test: nothing moves the entries after the preload but the test
+        try (TierCache cache = small().cleanupIntervalNanos(TimeUnit.HOURS.toNanos(1)).build();
+             DatasetCache dataset = DatasetCache.builder(cache).build())
+        {
+            final long[] keys = keys(64);
+            final PreloadSummary summary = dataset.preload(keys, DatasetCacheTest::image, Long.MAX_VALUE, true);
+            final int[] resident = residence(cache, keys);
+            final String where = summary + " / " + cache.stats();
+            assertEquals(64, summary.loaded(), where);
+            assertTrue(summary.fileEntries() > 0, "L1 and L2 hold 32 of the 64 entries: the rest were pushed to L3; " + where);
+            assertEquals(resident[Tier.DEVICE.ordinal()], summary.deviceEntries(), where);
+            assertEquals(resident[Tier.HOST.ordinal()], summary.hostEntries(), where);
+            assertEquals(resident[Tier.FILE.ordinal()], summary.fileEntries(), where);
+            assertEquals(0, summary.evictedEntries(), where);
+            for (final Tier tier : Tier.values())
+            {
+                assertEquals(resident[tier.ordinal()], cache.stats().level(tier).entries(), tier + ": the statistics agree; " + where);
+            }
+            assertTrue(summary.toString().contains("now in L1 " + summary.deviceEntries() + ", L2 " + summary.hostEntries() + ", L3 " +
+                summary.fileEntries()), summary.toString());
+        }
+    }
+
+    @Test
+    void preload_summary_countsTheEntriesItsOwnPutsPushedOut()
+    {
+        try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(4 * MIB).maxEntries(1024).persistOnClose(false)
+                .cleanupIntervalNanos(TimeUnit.HOURS.toNanos(1)).build();
+             DatasetCache dataset = DatasetCache.builder(cache).build())
+        {
+            final long[] keys = keys(32);
+            final PreloadSummary summary = dataset.preload(keys, DatasetCacheTest::image, Long.MAX_VALUE, true);
+            final int[] resident = residence(cache, keys);
+            final String where = summary + " / " + cache.stats();
+            assertEquals(32, summary.loaded(), where);
+            assertEquals(resident[Tier.HOST.ordinal()], summary.hostEntries(), where);
+            assertEquals(32 - cache.size(), summary.evictedEntries(), where);
+            assertTrue(summary.evictedEntries() > 0, "4 MiB of L2 and no L3 keep at most 16 of 32 entries of 256 KiB; " + where);
+            assertEquals(summary.loaded(), summary.deviceEntries() + summary.hostEntries() + summary.fileEntries() + summary.evictedEntries(), where);
+        }
+    }
+
+    /** How many of {@code keys} each level holds, by {@link TierCache#tierOf}. */
+    private static int[] residence(final TierCache cache, final long[] keys)
+    {
+        final int[] resident = new int[Tier.values().length];
+        for (final long key : keys)
+        {
+            final Tier tier = cache.tierOf(key);
+            if (tier != null)
+            {
+                resident[tier.ordinal()]++;
+            }
+        }
+        return resident;
+    }
+
     @Test
     void getBatch_gathersEntriesFromEveryLevel_inTheOrderOfTheKeys()
     {
