@@ -110,6 +110,33 @@ public final class SettingsUnits
     }
 
     /**
+     * Formats a duration exactly, in the largest unit that divides it.
+     *
+     * @param duration any duration, negative ones included.
+     * @return e.g. {@code "600 s"}, {@code "5 ms"}, {@code "-1 ns"}, {@code "2 h"}, {@code "0 s"}.
+     */
+    public static String formatDuration(final Duration duration)
+    {
+        java.util.Objects.requireNonNull(duration, "duration is null");
+        final BigDecimal nanos = BigDecimal.valueOf(duration.getSeconds()).movePointRight(9).add(BigDecimal.valueOf(duration.getNano()));
+        final long[] unitNanos = {86_400_000_000_000L, 3_600_000_000_000L, 60_000_000_000L, 1_000_000_000L, 1_000_000L, 1_000L, 1L};
+        final String[] units = {"d", "h", "min", "s", "ms", "us", "ns"};
+        if (nanos.signum() == 0)
+        {
+            return "0 s";
+        }
+        for (int i = 0; i < units.length; i++)
+        {
+            final BigDecimal[] division = nanos.divideAndRemainder(BigDecimal.valueOf(unitNanos[i]));
+            if (division[1].signum() == 0)
+            {
+                return division[0].toPlainString() + " " + units[i];
+            }
+        }
+        throw new AssertionError("a duration is a whole number of nanoseconds");
+    }
+
+    /**
      * Formats a size for people, in the largest binary unit it reaches, with at most two decimals.
      *
      * @param bytes non-negative.

@@ -1787,7 +1787,11 @@ public final class TierCache implements AutoCloseable
      * builder over the {@link #environment environment} over the {@link #settingsFile file}),
      * fills the rest from the {@link #profile profile} and the defaults of
      * {@link TierCacheConfig}, and validates everything, naming the bad key, its value, what is
-     * allowed and where it came from. Sizes are bytes, durations nanoseconds.
+     * allowed and where it came from. Sizes are bytes, durations {@link Duration}s: a duration a
+     * setting cannot mean (negative; zero where zero does not turn it off; above zero and below
+     * 1 ms, which at these time scales is a mistaken unit) is refused there with a
+     * {@link SettingsException}, an {@link IllegalArgumentException} naming the key, the value and
+     * the setter ({@code builder ttl}).
      */
     public static final class Builder
     {
@@ -2077,17 +2081,18 @@ public final class TierCache implements AutoCloseable
         /**
          * Idle time after which the mover demotes an entry one level.
          *
-         * @param nanos at least 0; 0 never; default 600 s.
+         * @param idle {@link Duration#ZERO} never; else at least 1 ms (less is taken for a mistaken
+         *             unit and refused); default 600 s.
          * @return this.
          */
-        public Builder demoteAfterIdleNanos(final long nanos)
+        public Builder demoteAfterIdle(final Duration idle)
         {
-            return put(SettingsKey.IDLE_DEMOTION, Duration.ofNanos(nanos), "demoteAfterIdleNanos", nanos);
+            return put(SettingsKey.IDLE_DEMOTION, named(idle, "idle"), "demoteAfterIdle");
         }
 
-        private Builder put(final SettingsKey key, final Duration value, final String method, final long nanos)
+        private Builder put(final SettingsKey key, final Duration value, final String method)
         {
-            explicit.put(key, new Setting(value, nanos + " ns", "builder " + method));
+            explicit.put(key, new Setting(value, SettingsUnits.formatDuration(value), "builder " + method));
             return this;
         }
 
@@ -2107,12 +2112,13 @@ public final class TierCache implements AutoCloseable
         /**
          * Time to live after a put.
          *
-         * @param nanos at least 0; 0 for none (the default).
+         * @param ttl {@link Duration#ZERO} for none (the default); else at least 1 ms (less is taken
+         *            for a mistaken unit and refused).
          * @return this.
          */
-        public Builder ttlNanos(final long nanos)
+        public Builder ttl(final Duration ttl)
         {
-            return put(SettingsKey.TTL, Duration.ofNanos(nanos), "ttlNanos", nanos);
+            return put(SettingsKey.TTL, named(ttl, "ttl"), "ttl");
         }
 
         /**
@@ -2146,12 +2152,12 @@ public final class TierCache implements AutoCloseable
         /**
          * How often the mover checks idle, expired and over-full levels.
          *
-         * @param nanos at least 1 ms; default 1 s.
+         * @param interval at least 1 ms; default 1 s.
          * @return this.
          */
-        public Builder cleanupIntervalNanos(final long nanos)
+        public Builder cleanupInterval(final Duration interval)
         {
-            return put(SettingsKey.CLEANUP_INTERVAL, Duration.ofNanos(nanos), "cleanupIntervalNanos", nanos);
+            return put(SettingsKey.CLEANUP_INTERVAL, named(interval, "interval"), "cleanupInterval");
         }
 
         /**
@@ -2183,12 +2189,13 @@ public final class TierCache implements AutoCloseable
         /**
          * Time to live of the values written to L4.
          *
-         * @param nanos 0 for none (the default), else at least 1 ms.
+         * @param ttl {@link Duration#ZERO} for none (the default), else at least 1 ms (the server
+         *            counts milliseconds).
          * @return this.
          */
-        public Builder remoteTtlNanos(final long nanos)
+        public Builder remoteTtl(final Duration ttl)
         {
-            return put(SettingsKey.REMOTE_TTL, Duration.ofNanos(nanos), "remoteTtlNanos", nanos);
+            return put(SettingsKey.REMOTE_TTL, named(ttl, "ttl"), "remoteTtl");
         }
 
         /**
@@ -2207,12 +2214,12 @@ public final class TierCache implements AutoCloseable
          * Bound of every call to L4 (connect, reads, pool borrow); past it L4 turns off until the
          * server answers again.
          *
-         * @param nanos at least 1 ms; default 250 ms.
+         * @param timeout at least 1 ms; default 250 ms.
          * @return this.
          */
-        public Builder remoteTimeoutNanos(final long nanos)
+        public Builder remoteTimeout(final Duration timeout)
         {
-            return put(SettingsKey.REMOTE_TIMEOUT, Duration.ofNanos(nanos), "remoteTimeoutNanos", nanos);
+            return put(SettingsKey.REMOTE_TIMEOUT, named(timeout, "timeout"), "remoteTimeout");
         }
 
         /**
@@ -2249,9 +2256,9 @@ public final class TierCache implements AutoCloseable
             this.remoteStore = null;
             put(SettingsKey.REMOTE_URI, settings.uri(), "remote");
             put(SettingsKey.REMOTE_NAMESPACE, settings.namespace(), "remote");
-            put(SettingsKey.REMOTE_TTL, settings.ttl(), "remote", settings.ttl().toNanos());
+            put(SettingsKey.REMOTE_TTL, settings.ttl(), "remote");
             put(SettingsKey.REMOTE_QUEUE_SIZE, settings.queueBytes(), "remote");
-            put(SettingsKey.REMOTE_TIMEOUT, settings.timeout(), "remote", settings.timeout().toNanos());
+            put(SettingsKey.REMOTE_TIMEOUT, settings.timeout(), "remote");
             put(SettingsKey.REMOTE_WRITE_ON_PUT, settings.writeOnPut(), "remote");
             return put(SettingsKey.REMOTE_WRITE_ON_EVICTION, settings.writeOnEviction(), "remote");
         }

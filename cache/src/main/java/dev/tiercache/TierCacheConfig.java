@@ -483,11 +483,7 @@ public final class TierCacheConfig
                 throw new SettingsException(SettingsKey.REMOTE_NAMESPACE.key, null, "must be set with " + SettingsKey.REMOTE_URI.key +
                     ": the dataset's name and version, so two datasets never share entries", sources.get(SettingsKey.REMOTE_URI));
             }
-            final Duration ttl = (Duration)values.get(SettingsKey.REMOTE_TTL);
-            if (!ttl.isZero() && ttl.toMillis() == 0)
-            {
-                throw contradiction(SettingsKey.REMOTE_TTL, values, sources, merged, "must be 0 (none) or at least 1 ms: the server counts milliseconds");
-            }
+            final Duration ttl = (Duration)values.get(SettingsKey.REMOTE_TTL); // 0 or at least 1 ms, as the server counts them: checked by its kind
             try
             {
                 new RemoteSettings((String)values.get(SettingsKey.REMOTE_URI), (String)values.get(SettingsKey.REMOTE_NAMESPACE), ttl,
@@ -999,10 +995,10 @@ public final class TierCacheConfig
         return PromotionRule.builder()
             .l1PromotionAccessCount(promoteToDeviceAfter)
             .l2PromotionAccessCount(promoteToHostAfter)
-            .demoteAfterIdleNanos(demoteAfterIdleNanos == 0 ? Long.MAX_VALUE : demoteAfterIdleNanos)
+            .demoteAfterIdle(Duration.ofNanos(demoteAfterIdleNanos == 0 ? Long.MAX_VALUE : demoteAfterIdleNanos))
             .highWaterMarkPercent((int)Math.round(highWaterMark * 100))
             .evictionTargetPercent((int)Math.round(evictToFraction * 100))
-            .ttlNanos(ttlNanos)
+            .ttl(Duration.ofNanos(ttlNanos))
             .maxEntryBytes(IndexSlotDescriptor.LEVEL_L1, deviceMaxEntryBytes)
             .maxEntryBytes(IndexSlotDescriptor.LEVEL_L2, hostMaxEntryBytes)
             .maxEntryBytes(IndexSlotDescriptor.LEVEL_L3, fileMaxEntryBytes)
@@ -1063,7 +1059,8 @@ public final class TierCacheConfig
         {
             case SIZE, POSITIVE_SIZE, ENTRY_SIZE -> "\"" + exactBytes((Long)value) + "\"";
             case DURATION, POSITIVE_DURATION ->
-                "\"" + new BigDecimal(((Duration)value).toNanos()).movePointLeft(9).stripTrailingZeros().toPlainString() + "s\"";
+                "\"" + BigDecimal.valueOf(((Duration)value).getSeconds()).add(BigDecimal.valueOf(((Duration)value).getNano(), 9))
+                    .stripTrailingZeros().toPlainString() + "s\"";
             case TEXT, NAMESPACE, POLICY, FILE_POLICY, PATH -> quote(value.toString());
             case SECRET_URI -> quote(RemoteSettings.redact(value.toString()));
             default -> value.toString();

@@ -19,6 +19,7 @@ import java.lang.reflect.Modifier;
 import java.lang.reflect.Parameter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -250,13 +251,17 @@ class BadInputTableTest
             new SetterRow("promoteToDeviceAfter(0)", b -> b.promoteToDeviceAfter(0), "cache.device.promotion_threshold", "0", "in [1, "),
             new SetterRow("cacheHitThreshold(-1)", b -> b.cacheHitThreshold(-1), "cache.device.promotion_threshold", "-1", "in [1, "),
             new SetterRow("promoteToHostAfter(0)", b -> b.promoteToHostAfter(0), "cache.memory.promotion_threshold", "0", "in [1, "),
-            new SetterRow("demoteAfterIdleNanos(-1)", b -> b.demoteAfterIdleNanos(-1), "cache.idle_demotion", "-1 ns", "at least 0"),
+            new SetterRow("demoteAfterIdle(-1 ns)", b -> b.demoteAfterIdle(Duration.ofNanos(-1)), "cache.idle_demotion", "-1 ns", "0 (off) or at least 1 ms"),
+            new SetterRow("demoteAfterIdle(500 us)", b -> b.demoteAfterIdle(Duration.ofNanos(500_000)), "cache.idle_demotion", "500 us",
+                "less is taken for a mistaken unit"),
             new SetterRow("evictionThresholds(NaN, 0.5)", b -> b.evictionThresholds(Double.NaN, 0.5), "cache.eviction_threshold", "NaN", "in (0, 1]"),
             new SetterRow("evictionThresholds(1.5, 0.9)", b -> b.evictionThresholds(1.5, 0.9), "cache.eviction_threshold", "1.5", "in (0, 1]"),
             new SetterRow("evictionThresholds(0.5, 0.9)", b -> b.evictionThresholds(0.5, 0.9), "cache.eviction_target", "0.9",
                 "at most cache.eviction_threshold = 0.5"),
             new SetterRow("evictionThresholds(0.9, 0)", b -> b.evictionThresholds(0.9, 0), "cache.eviction_target", "0.0", "in (0, 1]"),
-            new SetterRow("ttlNanos(-1)", b -> b.ttlNanos(-1), "cache.ttl", "-1 ns", "at least 0"),
+            new SetterRow("ttl(-5 ms)", b -> b.ttl(Duration.ofMillis(-5)), "cache.ttl", "-5 ms", "0 (off) or at least 1 ms"),
+            new SetterRow("ttl(5000 ns)", b -> b.ttl(Duration.ofNanos(5000)), "cache.ttl", "5 us", "less is taken for a mistaken unit"),
+            new SetterRow("ttl(999999 ns)", b -> b.ttl(Duration.ofNanos(999_999)), "cache.ttl", "999999 ns", "at least 1 ms"),
             new SetterRow("maxEntryBytes(HOST, -1)", b -> b.maxEntryBytes(Tier.HOST, -1), "cache.memory.max_entry_size", "-1", "at least 0 bytes"),
             new SetterRow("maxEntryBytes(HOST, 0)", b -> b.hostBytes(MIB).maxEntryBytes(Tier.HOST, 0), "cache.memory.max_entry_size", "0",
                 "0 only for a level that is off"),
@@ -266,8 +271,8 @@ class BadInputTableTest
             new SetterRow("maxEntries(-5)", b -> b.maxEntries(-5), "cache.memory.max_items", "-5", "in [1, "),
             new SetterRow("maxEntries(Integer.MAX_VALUE)", b -> b.maxEntries(Integer.MAX_VALUE), "cache.memory.max_items", "2147483647",
                 "the index's capacity"),
-            new SetterRow("cleanupIntervalNanos(0)", b -> b.cleanupIntervalNanos(0), "cache.memory.cleanup_interval", "0 ns", "at least 1 ms"),
-            new SetterRow("cleanupIntervalNanos(999999)", b -> b.cleanupIntervalNanos(999_999), "cache.memory.cleanup_interval", "999999 ns",
+            new SetterRow("cleanupInterval(0)", b -> b.cleanupInterval(Duration.ZERO), "cache.memory.cleanup_interval", "0 s", "at least 1 ms"),
+            new SetterRow("cleanupInterval(999999 ns)", b -> b.cleanupInterval(Duration.ofNanos(999_999)), "cache.memory.cleanup_interval", "999999 ns",
                 "at least 1 ms"),
             new SetterRow("name(\" \")", b -> b.name(" "), "cache.name", " ", "not blank"),
             new SetterRow("remoteUri(no scheme)", b -> b.remoteUri("cache:6379").remoteNamespace("n"), "cache.remote.uri", "cache:6379",
@@ -276,12 +281,13 @@ class BadInputTableTest
                 "cache.remote.uri", "redis://:***@[cache:6379", "not a URI"),
             new SetterRow("remoteNamespace(\"a/b\")", b -> b.remoteUri("redis://cache:6379").remoteNamespace("a/b"), "cache.remote.namespace",
                 "a/b", "letters, digits"),
-            new SetterRow("remoteTtlNanos(-1)", b -> b.remoteUri("redis://cache:6379").remoteNamespace("n").remoteTtlNanos(-1), "cache.remote.ttl",
-                "-1 ns", "at least 0"),
-            new SetterRow("remoteTtlNanos(1 us)", b -> b.remoteUri("redis://cache:6379").remoteNamespace("n").remoteTtlNanos(1000),
-                "cache.remote.ttl", "1000 ns", "at least 1 ms"),
+            new SetterRow("remoteTtl(-1 ns)", b -> b.remoteUri("redis://cache:6379").remoteNamespace("n").remoteTtl(Duration.ofNanos(-1)), "cache.remote.ttl",
+                "-1 ns", "0 (off) or at least 1 ms"),
+            new SetterRow("remoteTtl(1 us)", b -> b.remoteUri("redis://cache:6379").remoteNamespace("n").remoteTtl(Duration.ofNanos(1000)),
+                "cache.remote.ttl", "1 us", "at least 1 ms"),
             new SetterRow("remoteQueueBytes(-1)", b -> b.remoteQueueBytes(-1), "cache.remote.queue_size", "-1", "at least 0 bytes"),
-            new SetterRow("remoteTimeoutNanos(0)", b -> b.remoteTimeoutNanos(0), "cache.remote.timeout", "0 ns", "at least 1 ms"));
+            new SetterRow("remoteTimeout(0)", b -> b.remoteTimeout(Duration.ZERO), "cache.remote.timeout", "0 s", "at least 1 ms"),
+            new SetterRow("remoteTimeout(-1 s)", b -> b.remoteTimeout(Duration.ofSeconds(-1)), "cache.remote.timeout", "-1 s", "at least 1 ms"));
         return rows.stream().map(row -> DynamicTest.dynamicTest(row.call(), () ->
         {
             final TierCache.Builder builder = TierCache.builder().useGpu(false);

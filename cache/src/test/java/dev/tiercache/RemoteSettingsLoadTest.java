@@ -59,12 +59,12 @@ class RemoteSettingsLoadTest
     void builderSetters_setL4_andRemoteSetsAllSeven()
     {
         final TierCacheConfig set = TierCache.builder().remoteUri("redis://:pw@h:6379").remoteNamespace("ds.v1")
-            .remoteTtlNanos(Duration.ofMinutes(5).toNanos()).remoteQueueBytes(1 << 20).remoteTimeoutNanos(Duration.ofMillis(40).toNanos())
+            .remoteTtl(Duration.ofMinutes(5)).remoteQueueBytes(1 << 20).remoteTimeout(Duration.ofMillis(40))
             .remoteWriteOnPut(false).remoteWriteOnEviction(true).config();
         final RemoteSettings expected = new RemoteSettings("redis://:pw@h:6379", "ds.v1", Duration.ofMinutes(5), 1 << 20,
             Duration.ofMillis(40), false, true);
         assertEquals(expected, set.remote());
-        assertEquals("builder remoteTimeoutNanos", set.sourceOf("cache.remote.timeout"));
+        assertEquals("builder remoteTimeout", set.sourceOf("cache.remote.timeout"));
         assertEquals(expected, TierCache.builder().remote(expected).config().remote());
         assertEquals("builder remote", TierCache.builder().remote(expected).config().sourceOf("cache.remote.uri"));
         assertEquals(RemoteSettings.of("redis://h:1", "n"), TierCache.builder().remoteUri("redis://h:1").remoteNamespace("n").config().remote(),
@@ -101,8 +101,8 @@ class RemoteSettingsLoadTest
         assertTrue(notAUri.getMessage().startsWith("cache.remote.uri = redis://:***@ca che:6379: "), notAUri.getMessage());
         assertFalse(notAUri.getMessage().contains("hunter2"), notAUri.getMessage());
         final SettingsException subMilli = assertThrows(SettingsException.class,
-            () -> TierCache.builder().remoteUri("redis://h:1").remoteNamespace("n").remoteTtlNanos(500_000).config());
-        assertTrue(subMilli.getMessage().startsWith("cache.remote.ttl = 500000 ns: must be 0 (none) or at least 1 ms"), subMilli.getMessage());
+            () -> TierCache.builder().remoteUri("redis://h:1").remoteNamespace("n").remoteTtl(Duration.ofNanos(500_000)).config());
+        assertTrue(subMilli.getMessage().startsWith("cache.remote.ttl = 500 us: must be 0 (off) or at least 1 ms"), subMilli.getMessage());
         assertFalse(bad.getMessage().contains("hunter2"), bad.getMessage());
         final SettingsException unknown = assertThrows(SettingsException.class,
             () -> TierCache.builder().settingsFile(writeToml("[cache.remote]\nuri = \"redis://h:1\"\nnamespace = \"n\"\nqueue = 5\n")).config());

@@ -57,4 +57,22 @@ class SettingsUnitsTest
     {
         assertEquals(text, SettingsUnits.formatBytes(bytes));
     }
+
+    @ParameterizedTest
+    @CsvSource({"PT0S, 0 s", "PT600S, 10 min", "PT0.005S, 5 ms", "PT-0.000000001S, -1 ns", "PT2H, 2 h", "PT48H, 2 d", "PT0.000005S, 5 us",
+        "PT0.000999999S, 999999 ns", "PT1.5S, 1500 ms", "PT-90S, -90 s"})
+    void formatDuration_largestExactUnit(final String iso, final String text)
+    {
+        assertEquals(text, SettingsUnits.formatDuration(Duration.parse(iso)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "1ms", "1.5s", "10m", "2h", "3d", "0.25s"})
+    void formatDuration_isReadBackAsTheSameDuration(final String text)
+    {
+        final Duration duration = SettingsUnits.parseDuration(text);
+        final String formatted = SettingsUnits.formatDuration(duration).replace(" ", "").replace("us", "000ns");
+        assertEquals(duration, formatted.endsWith("ns") ? Duration.ofNanos(Long.parseLong(formatted.replace("ns", ""))) :
+            SettingsUnits.parseDuration(formatted));
+    }
 }

@@ -98,7 +98,7 @@ class TierCacheConcurrencyTest
             .fileRegionBytes(512 * KIB)
             .maxEntries(1024)
             .promoteToDeviceAfter(2)
-            .cleanupIntervalNanos(1_000_000)
+            .cleanupInterval(java.time.Duration.ofMillis(1))
             .build())
         {
             runThreads("stress-", seed, failures, (t, random, versionBase) ->
@@ -202,7 +202,7 @@ class TierCacheConcurrencyTest
             .maxEntries(256)
             .promoteToDeviceAfter(1)
             .promoteToHostAfter(1)
-            .cleanupIntervalNanos(1_000_000)
+            .cleanupInterval(java.time.Duration.ofMillis(1))
             .build())
         {
             runThreads("lease-", seed, failures, (t, random, versionBase) ->

@@ -369,10 +369,28 @@ class TierCacheConfigTest
         assertEquals("cache.memory_size = -1: must be more than 0 bytes (builder hostBytes)", negative.getMessage());
         assertThrows(SettingsException.class, () -> TierCache.builder().maxEntries(0).config());
         assertThrows(SettingsException.class, () -> TierCache.builder().set("cache.disk.policy", "lru").config());
-        final SettingsException ttl = assertThrows(SettingsException.class, () -> TierCache.builder().ttlNanos(-1).config());
-        assertEquals("cache.ttl = -1 ns: must be at least 0; 0 turns it off (builder ttlNanos)", ttl.getMessage());
+        final SettingsException ttl = assertThrows(SettingsException.class, () -> TierCache.builder().ttl(java.time.Duration.ofNanos(-1)).config());
+        assertEquals("cache.ttl = -1 ns: must be 0 (off) or at least 1 ms (less is taken for a mistaken unit) (builder ttl)", ttl.getMessage());
         final SettingsException unknown = assertThrows(SettingsException.class, () -> TierCache.builder().set("cache.memory.max_item", "5"));
         assertTrue(unknown.getMessage().contains("did you mean cache.memory.max_items?"), unknown.getMessage());
+    }
+
+    @Test
+    void aSubMillisecondTtlOrIdleTime_isRefusedFromEveryRoute_asAMistakenUnit() throws IOException
+    {
+        final Path file = dir.resolve("sub-ms.toml");
+        Files.writeString(file, "[cache]\nttl = \"0.0005s\"\n");
+        final SettingsException inFile = assertThrows(SettingsException.class, () -> TierCache.builder().settingsFile(file).config());
+        assertTrue(inFile.getMessage().startsWith("cache.ttl = \"0.0005s\": ") && inFile.getMessage().contains("at least 1 ms"), inFile.getMessage());
+        final SettingsException inEnvironment = assertThrows(SettingsException.class,
+            () -> TierCache.builder().environment(Map.of("CACHE_IDLE_DEMOTION", "0.0001s")).config());
+        assertTrue(inEnvironment.getMessage().contains("at least 1 ms"), inEnvironment.getMessage());
+        final SettingsException inBuilder = assertThrows(SettingsException.class,
+            () -> TierCache.builder().ttl(java.time.Duration.ofNanos(5000)).config());
+        assertEquals("cache.ttl = 5 us: must be 0 (off) or at least 1 ms (less is taken for a mistaken unit) (builder ttl)", inBuilder.getMessage());
+        assertEquals(java.time.Duration.ofMillis(1), TierCache.builder().ttl(java.time.Duration.ofMillis(1)).config().ttl());
+        assertEquals(java.time.Duration.ZERO, TierCache.builder().ttl(java.time.Duration.ZERO).config().ttl());
+        assertThrows(NullPointerException.class, () -> TierCache.builder().ttl(null));
     }
 
     @Test

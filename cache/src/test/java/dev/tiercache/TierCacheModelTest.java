@@ -174,9 +174,9 @@ class TierCacheModelTest
                 .compression(compression)
                 .hostPolicy(hostPolicy)
                 .devicePolicy(devicePolicy)
-                .demoteAfterIdleNanos(demoteAfterIdleNanos)
+                .demoteAfterIdle(java.time.Duration.ofNanos(demoteAfterIdleNanos))
                 .evictionThresholds(highWaterMark, evictTo)
-                .cleanupIntervalNanos(2_000_000)
+                .cleanupInterval(java.time.Duration.ofMillis(2))
                 .build();
         }
 

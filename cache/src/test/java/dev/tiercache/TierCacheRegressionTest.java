@@ -491,7 +491,7 @@ class TierCacheRegressionTest
         sim.reset(slowLink());
         sim.emulateLink(true);
         try (TierCache cache = TierCache.builder().deviceBytes(4 * MIB).hostBytes(8 * MIB).devicePolicy("lru").hostPolicy("lru")
-            .promoteToDeviceAfter(1).demoteAfterIdleNanos(300_000_000L).cleanupIntervalNanos(5_000_000L).maxEntries(256).build())
+            .promoteToDeviceAfter(1).demoteAfterIdle(java.time.Duration.ofMillis(300)).cleanupInterval(java.time.Duration.ofMillis(5)).maxEntries(256).build())
         {
             cache.put(1L, value(1, 1, RACED_BYTES));
             raceGetOnDeviceWithTheMover(cache, 1L, RACED_BYTES);
@@ -716,8 +716,8 @@ class TierCacheRegressionTest
     @Test
     void contains_afterTtlExpired_isFalse_forLongAndStringKeys()
     {
-        try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(4 * MIB).ttlNanos(20_000_000L)
-            .cleanupIntervalNanos(3_600_000_000_000L).maxEntries(256).build())
+        try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(4 * MIB).ttl(java.time.Duration.ofMillis(20))
+            .cleanupInterval(java.time.Duration.ofHours(1)).maxEntries(256).build())
         {
             cache.put(1L, value(1, 1, 4 * KIB));
             cache.put("one", Part.blob(value(1, 2, 4 * KIB)));

@@ -385,7 +385,7 @@ class TierCacheTest
     @Test
     void ttl_expiresEntries()
     {
-        try (TierCache cache = small().ttlNanos(200_000_000).build())
+        try (TierCache cache = small().ttl(java.time.Duration.ofMillis(200)).build())
         {
             final long before = System.nanoTime();
             cache.put(1L, random(100, 1));
@@ -404,7 +404,7 @@ class TierCacheTest
     @Test
     void idleEntries_areDemotedByTheMover()
     {
-        try (TierCache cache = small().demoteAfterIdleNanos(5_000_000).cleanupIntervalNanos(2_000_000).build())
+        try (TierCache cache = small().demoteAfterIdle(java.time.Duration.ofMillis(5)).cleanupInterval(java.time.Duration.ofMillis(2)).build())
         {
             final MemorySegment value = random(10 * KIB, 12);
             cache.put(1L, value);

@@ -53,7 +53,7 @@ class TierCacheTraceTest
             .hostPolicy("lru")
             .maxEntries(capacity + 1)
             .evictionThresholds(1.0, 1.0)
-            .demoteAfterIdleNanos(0)
+            .demoteAfterIdle(java.time.Duration.ZERO)
             .build();
              BufferedReader reader = new BufferedReader(new InputStreamReader(new GZIPInputStream(Files.newInputStream(file)),
                  StandardCharsets.US_ASCII)))

@@ -124,7 +124,7 @@ public class ScalingBenchmark
                 .useGpu(false)
                 .maxEntries(2 * values.entries + 64)
                 .hostBytes(2 * Workload.WORKING_SET_BYTES)
-                .demoteAfterIdleNanos(TimeUnit.HOURS.toNanos(1))
+                .demoteAfterIdle(java.time.Duration.ofHours(1))
                 .persistOnClose(false)
                 .build();
             for (int key = 0; key < values.entries; key++)
@@ -234,7 +234,7 @@ public class ScalingBenchmark
                 .file(dir.resolve("cache.bin"), 4 * Workload.WORKING_SET_BYTES)
                 .fileRegionBytes(16L << 20)
                 .compression(false)
-                .demoteAfterIdleNanos(TimeUnit.HOURS.toNanos(1))
+                .demoteAfterIdle(java.time.Duration.ofHours(1))
                 .persistOnClose(false)
                 .build();
             arena = Arena.ofShared();

@@ -113,7 +113,7 @@ public class TierCacheBenchmark
         final TierCache.Builder builder = TierCache.builder()
             .name("bench-" + level + "-" + size)
             .maxEntries(2 * entries + 64)
-            .demoteAfterIdleNanos(TimeUnit.HOURS.toNanos(1))
+            .demoteAfterIdle(java.time.Duration.ofHours(1))
             .persistOnClose(false)
             .hostBytes(twice);
         switch (level)

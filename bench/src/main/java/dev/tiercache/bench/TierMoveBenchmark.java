@@ -72,7 +72,7 @@ public class TierMoveBenchmark
         final TierCache.Builder builder = TierCache.builder()
             .name("bench-move-" + path + "-" + size)
             .maxEntries(2 * entries + 64)
-            .demoteAfterIdleNanos(TimeUnit.HOURS.toNanos(1))
+            .demoteAfterIdle(java.time.Duration.ofHours(1))
             .persistOnClose(false)
             .devicePolicy("lru")
             .hostPolicy("lru");

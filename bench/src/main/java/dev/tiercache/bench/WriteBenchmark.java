@@ -71,7 +71,7 @@ public class WriteBenchmark
                 .file(dir.resolve("cache.bin"), 512L << 20)
                 .fileRegionBytes(16L << 20)
                 .compression(true)
-                .demoteAfterIdleNanos(TimeUnit.HOURS.toNanos(1))
+                .demoteAfterIdle(java.time.Duration.ofHours(1))
                 .persistOnClose(false)
                 .build();
             try (Arena scratch = Arena.ofConfined())

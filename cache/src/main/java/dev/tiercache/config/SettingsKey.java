@@ -72,7 +72,7 @@ public enum SettingsKey
         NON_NEGATIVE_INT("an integer", "in [0, " + Integer.MAX_VALUE + "]"),
         FRACTION("a fraction like 0.9 or \"90%\"", "in (0, 1]"),
         HEADROOM("a fraction like 0.25 or \"25%\"", "in [0, 1)"),
-        DURATION(SettingsUnits.DURATION_FORMS, "at least 0; 0 turns it off"),
+        DURATION(SettingsUnits.DURATION_FORMS, "0 (off) or at least 1 ms (less is taken for a mistaken unit)"),
         POSITIVE_DURATION(SettingsUnits.DURATION_FORMS, "at least 1 ms"),
         BOOLEAN("true or false", "true or false"),
         POLICY("one of " + EvictionPolicies.names(), "one of " + EvictionPolicies.names()),
@@ -119,7 +119,11 @@ public enum SettingsKey
     private static final java.util.regex.Pattern NAMESPACE_FORM = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1," + NAMESPACE_MAX_LENGTH + "}");
     private static final java.util.regex.Pattern URI_FORM = java.util.regex.Pattern.compile("[a-z][a-z0-9+.-]*://\\S+");
 
-    /** The shortest interval the mover sweeps at. */
+    /**
+     * The shortest interval the mover sweeps at, and the shortest idle time or time to live: a
+     * cache entry that lives less than a millisecond is a unit mistake (nanoseconds given for
+     * milliseconds), not a configuration.
+     */
     public static final Duration MIN_POSITIVE_DURATION = Duration.ofMillis(1);
 
     /** The main name, as written in TOML, e.g. {@code cache.memory_size}. */
@@ -296,7 +300,7 @@ public enum SettingsKey
                 (this != MAX_ITEMS || l <= IndexSlotDescriptor.MAX_CAPACITY);
             case FRACTION -> value instanceof Double d && d > 0 && d <= 1;
             case HEADROOM -> value instanceof Double d && d >= 0 && d < 1;
-            case DURATION -> value instanceof Duration d && !d.isNegative();
+            case DURATION -> value instanceof Duration d && (d.isZero() || d.compareTo(MIN_POSITIVE_DURATION) >= 0);
             case POSITIVE_DURATION -> value instanceof Duration d && d.compareTo(MIN_POSITIVE_DURATION) >= 0;
             case BOOLEAN -> value instanceof Boolean;
             case POLICY -> value instanceof String s && EvictionPolicies.names().contains(s);

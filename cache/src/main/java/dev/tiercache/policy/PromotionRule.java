@@ -1,8 +1,12 @@
 package dev.tiercache.policy;
 
+import dev.tiercache.SettingsUnits;
 import dev.tiercache.TierCacheConfig;
 import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
+
+import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Where entries land and when they move between levels: an immutable set of thresholds and the
@@ -34,6 +38,9 @@ public final class PromotionRule
     /** {@link #landingLevel} result: the entry fits no level. */
     public static final int NO_LEVEL = -1;
 
+    /** The shortest idle time and time to live: less is a unit mistake, not a configuration. */
+    private static final Duration MIN_DURATION = Duration.ofMillis(1);
+
     private final int l1PromotionAccessCount;
     private final int l2PromotionAccessCount;
     private final long demoteAfterIdleNanos;
@@ -46,11 +53,16 @@ public final class PromotionRule
     {
         this.l1PromotionAccessCount = builder.l1PromotionAccessCount;
         this.l2PromotionAccessCount = builder.l2PromotionAccessCount;
-        this.demoteAfterIdleNanos = builder.demoteAfterIdleNanos;
+        this.demoteAfterIdleNanos = saturatedNanos(builder.demoteAfterIdle);
         this.highWaterMarkPercent = builder.highWaterMarkPercent;
         this.evictionTargetPercent = builder.evictionTargetPercent;
-        this.ttlNanos = builder.ttlNanos;
+        this.ttlNanos = saturatedNanos(builder.ttl);
         this.maxEntryBytes = new long[] {builder.l1MaxEntryBytes, builder.l2MaxEntryBytes, builder.l3MaxEntryBytes};
+    }
+
+    private static long saturatedNanos(final Duration duration)
+    {
+        return duration.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : duration.toNanos();
     }
 
     /**
@@ -299,10 +311,10 @@ public final class PromotionRule
     {
         private int l1PromotionAccessCount = TierCacheConfig.PROMOTE_TO_DEVICE_AFTER_DEFAULT;
         private int l2PromotionAccessCount = TierCacheConfig.PROMOTE_TO_HOST_AFTER_DEFAULT;
-        private long demoteAfterIdleNanos = TierCacheConfig.IDLE_DEMOTION_NANOS_DEFAULT;
+        private Duration demoteAfterIdle = Duration.ofNanos(TierCacheConfig.IDLE_DEMOTION_NANOS_DEFAULT);
         private int highWaterMarkPercent = (int)Math.round(TierCacheConfig.EVICTION_THRESHOLD_DEFAULT * 100);
         private int evictionTargetPercent = (int)Math.round(TierCacheConfig.EVICTION_TARGET_DEFAULT * 100);
-        private long ttlNanos = TierCacheConfig.TTL_NANOS_DEFAULT;
+        private Duration ttl = Duration.ofNanos(TierCacheConfig.TTL_NANOS_DEFAULT);
         private long l1MaxEntryBytes = TierCacheConfig.DEVICE_MAX_ENTRY_BYTES_DEFAULT;
         private long l2MaxEntryBytes = TierCacheConfig.HOST_MAX_ENTRY_BYTES_DEFAULT;
         private long l3MaxEntryBytes = TierCacheConfig.FILE_MAX_ENTRY_BYTES_DEFAULT;
@@ -338,12 +350,13 @@ public final class PromotionRule
         /**
          * Sets the idle time before demotion.
          *
-         * @param nanos nanoseconds, {@code > 0}.
+         * @param idle at least 1 ms (less is taken for a mistaken unit); a longer one than
+         *             {@code Long.MAX_VALUE} nanoseconds counts as that.
          * @return this builder.
          */
-        public Builder demoteAfterIdleNanos(final long nanos)
+        public Builder demoteAfterIdle(final Duration idle)
         {
-            this.demoteAfterIdleNanos = nanos;
+            this.demoteAfterIdle = Objects.requireNonNull(idle, "idle is null");
             return this;
         }
 
@@ -374,12 +387,14 @@ public final class PromotionRule
         /**
          * Sets the time to live.
          *
-         * @param nanos nanoseconds, {@code 0} for none.
+         * @param ttl {@link Duration#ZERO} for none; else at least 1 ms (less is taken for a
+         *            mistaken unit); a longer one than {@code Long.MAX_VALUE} nanoseconds counts as
+         *            that.
          * @return this builder.
          */
-        public Builder ttlNanos(final long nanos)
+        public Builder ttl(final Duration ttl)
         {
-            this.ttlNanos = nanos;
+            this.ttl = Objects.requireNonNull(ttl, "ttl is null");
             return this;
         }
 
@@ -412,12 +427,14 @@ public final class PromotionRule
         {
             require(l1PromotionAccessCount >= 1, "l1PromotionAccessCount=" + l1PromotionAccessCount + " < 1");
             require(l2PromotionAccessCount >= 1, "l2PromotionAccessCount=" + l2PromotionAccessCount + " < 1");
-            require(demoteAfterIdleNanos > 0, "demoteAfterIdleNanos=" + demoteAfterIdleNanos + " <= 0");
+            require(demoteAfterIdle.compareTo(MIN_DURATION) >= 0, "demoteAfterIdle=" + SettingsUnits.formatDuration(demoteAfterIdle) +
+                ": must be at least 1 ms (less is taken for a mistaken unit)");
             require(highWaterMarkPercent >= 1 && highWaterMarkPercent <= 100,
                 "highWaterMarkPercent=" + highWaterMarkPercent + " not in [1, 100]");
             require(evictionTargetPercent >= 0 && evictionTargetPercent <= highWaterMarkPercent,
                 "evictionTargetPercent=" + evictionTargetPercent + " not in [0, highWaterMarkPercent=" + highWaterMarkPercent + "]");
-            require(ttlNanos >= 0, "ttlNanos=" + ttlNanos + " < 0");
+            require(ttl.isZero() || ttl.compareTo(MIN_DURATION) >= 0, "ttl=" + SettingsUnits.formatDuration(ttl) +
+                ": must be 0 (none) or at least 1 ms (less is taken for a mistaken unit)");
             require(l1MaxEntryBytes >= 0, "maxEntryBytes(L1)=" + l1MaxEntryBytes + " < 0");
             require(l2MaxEntryBytes >= 0, "maxEntryBytes(L2)=" + l2MaxEntryBytes + " < 0");
             require(l3MaxEntryBytes >= 0, "maxEntryBytes(L3)=" + l3MaxEntryBytes + " < 0");

@@ -181,7 +181,7 @@ class DatasetCacheTest
     void preload_summary_countsWhereTheEntriesAreAtItsEnd()
     {
         // no timed duty of the mover during the test: nothing moves the entries after the preload but the test
-        try (TierCache cache = small().cleanupIntervalNanos(TimeUnit.HOURS.toNanos(1)).build();
+        try (TierCache cache = small().cleanupInterval(java.time.Duration.ofHours(1)).build();
              DatasetCache dataset = DatasetCache.builder(cache).build())
         {
             final long[] keys = keys(64);
@@ -207,7 +207,7 @@ class DatasetCacheTest
     void preload_summary_countsTheEntriesItsOwnPutsPushedOut()
     {
         try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(4 * MIB).maxEntries(1024).persistOnClose(false)
-                .cleanupIntervalNanos(TimeUnit.HOURS.toNanos(1)).build();
+                .cleanupInterval(java.time.Duration.ofHours(1)).build();
              DatasetCache dataset = DatasetCache.builder(cache).build())
         {
             final long[] keys = keys(32);

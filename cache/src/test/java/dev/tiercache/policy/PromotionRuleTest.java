@@ -4,6 +4,7 @@ import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -55,17 +56,18 @@ class PromotionRuleTest
     @Test
     void idleAndExpiry_useTheSlotTimes()
     {
-        final PromotionRule rule = PromotionRule.builder().ttlNanos(1000).demoteAfterIdleNanos(500).build();
+        final long ms = 1_000_000;
+        final PromotionRule rule = PromotionRule.builder().ttl(Duration.ofMillis(10)).demoteAfterIdle(Duration.ofMillis(5)).build();
         try (EntryIndex index = new EntryIndex(4))
         {
             final int slot = index.insert(1);
-            index.lastAccessNanos(slot, 10_000);
-            assertFalse(rule.isIdle(index, slot, 10_499));
-            assertTrue(rule.isIdle(index, slot, 10_500));
+            index.lastAccessNanos(slot, 100 * ms);
+            assertFalse(rule.isIdle(index, slot, 105 * ms - 1));
+            assertTrue(rule.isIdle(index, slot, 105 * ms));
             assertFalse(rule.isExpired(index, slot, Long.MAX_VALUE));
-            index.expiresAtNanos(slot, rule.expiresAtNanos(10_000));
-            assertFalse(rule.isExpired(index, slot, 10_999));
-            assertTrue(rule.isExpired(index, slot, 11_000));
+            index.expiresAtNanos(slot, rule.expiresAtNanos(100 * ms));
+            assertFalse(rule.isExpired(index, slot, 110 * ms - 1));
+            assertTrue(rule.isExpired(index, slot, 110 * ms));
             assertEquals(0, PromotionRule.defaults().expiresAtNanos(5));
         }
     }
@@ -87,5 +89,24 @@ class PromotionRuleTest
             () -> PromotionRule.builder().evictionTargetPercent(96).build());
         assertTrue(ex.getMessage().contains("evictionTargetPercent=96"), ex.getMessage());
         assertThrows(IllegalArgumentException.class, () -> PromotionRule.builder().l1PromotionAccessCount(0).build());
+    }
+
+    @Test
+    void durations_thatNoSettingCanMean_areRefused_namingTheSetterAndTheValue()
+    {
+        assertEquals("ttl=-1 s: must be 0 (none) or at least 1 ms (less is taken for a mistaken unit)", assertThrows(IllegalArgumentException.class,
+            () -> PromotionRule.builder().ttl(Duration.ofSeconds(-1)).build()).getMessage());
+        assertEquals("ttl=5 us: must be 0 (none) or at least 1 ms (less is taken for a mistaken unit)", assertThrows(IllegalArgumentException.class,
+            () -> PromotionRule.builder().ttl(Duration.ofNanos(5000)).build()).getMessage());
+        assertEquals("demoteAfterIdle=0 s: must be at least 1 ms (less is taken for a mistaken unit)", assertThrows(IllegalArgumentException.class,
+            () -> PromotionRule.builder().demoteAfterIdle(Duration.ZERO).build()).getMessage());
+        assertEquals("demoteAfterIdle=999999 ns: must be at least 1 ms (less is taken for a mistaken unit)",
+            assertThrows(IllegalArgumentException.class, () -> PromotionRule.builder().demoteAfterIdle(Duration.ofNanos(999_999)).build()).getMessage());
+        assertThrows(NullPointerException.class, () -> PromotionRule.builder().ttl(null));
+        // longer than a long of nanoseconds: as long as that, not an overflow
+        final PromotionRule forever = PromotionRule.builder().ttl(Duration.ofDays(365L * 1000)).demoteAfterIdle(Duration.ofDays(365L * 1000)).build();
+        assertEquals(Long.MAX_VALUE, forever.ttlNanos());
+        assertEquals(Long.MAX_VALUE, forever.demoteAfterIdleNanos());
+        assertEquals(1_000_000, PromotionRule.builder().ttl(Duration.ofMillis(1)).build().ttlNanos());
     }
 }

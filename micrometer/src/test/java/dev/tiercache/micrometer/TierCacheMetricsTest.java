@@ -34,7 +34,6 @@ class TierCacheMetricsTest
 {
     private static final long KIB = 1024;
     private static final long MIB = 1024 * KIB;
-    private static final long ONE_HOUR_NANOS = 3_600_000_000_000L;
 
     @TempDir
     Path dir;
@@ -43,7 +42,7 @@ class TierCacheMetricsTest
     {
         return TierCache.builder().name("metrics-" + System.nanoTime()).deviceBytes(4 * MIB).hostBytes(1 * MIB)
             .file(dir.resolve("l3.tc"), 16 * MIB).fileRegionBytes(1 * MIB).maxEntries(1024)
-            .cleanupIntervalNanos(ONE_HOUR_NANOS).demoteAfterIdleNanos(ONE_HOUR_NANOS)
+            .cleanupInterval(java.time.Duration.ofHours(1)).demoteAfterIdle(java.time.Duration.ofHours(1))
             .promoteToHostAfter(1_000).promoteToDeviceAfter(1_000).build();
     }
 
