@@ -52,9 +52,10 @@ import java.util.concurrent.Future;
  *
  * <h2>Prefetch</h2>
  * {@link #prefetch} hands the next batch's keys to one background thread, which raises each entry
- * to the target level: with {@link TierCache#getOnDevice} for L1 (synchronous on that thread, so the
- * training thread's next {@code get} is an L1 hit), and with {@link TierCache#promoteToHost} for L2
- * (an L3 entry is read into L2 at once, if L2's admission takes it). Neither counts as an access.
+ * to the target level: by default L2, with {@link TierCache#promoteToHost} (an L3 entry is read
+ * into L2 at once, if L2's admission takes it; what L1 holds is left alone); L1 only when asked
+ * ({@code prefetch(keys, Tier.DEVICE)}), with {@link TierCache#getOnDevice} (synchronous on that
+ * thread, so the training thread's next {@code get} is an L1 hit). Neither counts as an access.
  *
  * <h2>The epoch plan</h2>
  * A training loop knows each epoch's order before it starts. Given it ({@link #epoch(long[])}), a
@@ -872,22 +873,27 @@ public final class DatasetCache implements AutoCloseable
     // ------------------------------------------------------------------------------------------
 
     /**
-     * Raises the entries of the next batch to the highest level there is (L1 when the cache has a
-     * GPU level, else L2), on the background thread.
+     * Raises the entries of the next batch from L3 into L2, on the background thread: what L1
+     * holds stays there, and nothing is pushed into L1 (that takes
+     * {@code prefetch(keys, Tier.DEVICE)}), so a prefetch never evicts L1's residents for entries
+     * that a host-side reader would only copy back.
      *
      * @param upcomingKeys the keys to raise; copied.
      * @return completes when they are raised.
      */
     public Future<PrefetchResult> prefetch(final long[] upcomingKeys)
     {
-        return prefetch(upcomingKeys, cache.hasDevice() ? Tier.DEVICE : Tier.HOST);
+        return prefetch(upcomingKeys, Tier.HOST);
     }
 
     /**
-     * Raises entries to a level on the background thread, in order.
+     * Raises entries to a level on the background thread, in order. An entry already at the target
+     * or above stays where it is.
      *
      * @param upcomingKeys the keys; copied.
-     * @param target       {@link Tier#DEVICE} or {@link Tier#HOST}.
+     * @param target       {@link Tier#HOST} (an L3 entry is read into L2), or {@link Tier#DEVICE}
+     *                     (the entry is copied into L1, which may push L1's least wanted residents
+     *                     down to L2) for a reader that consumes it on the GPU.
      * @return completes when they are raised.
      * @throws IllegalArgumentException for {@link Tier#FILE}, or {@link Tier#DEVICE} without a GPU level.
      */

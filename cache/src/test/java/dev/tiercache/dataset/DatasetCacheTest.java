@@ -329,7 +329,7 @@ class DatasetCacheTest
     }
 
     @Test
-    void prefetch_makesTheNextGetAnL1Hit() throws ExecutionException, InterruptedException, TimeoutException
+    void prefetch_toDevice_makesTheNextGetAnL1Hit() throws ExecutionException, InterruptedException, TimeoutException
     {
         try (TierCache cache = small().build();
              DatasetCache dataset = DatasetCache.builder(cache).build())
@@ -339,7 +339,7 @@ class DatasetCacheTest
             {
                 assertEquals(Tier.HOST, cache.put(key, image(key)));
             }
-            final PrefetchResult result = dataset.prefetch(new long[] {100, 101, 102, 7}).get(10, TimeUnit.SECONDS);
+            final PrefetchResult result = dataset.prefetch(new long[] {100, 101, 102, 7}, Tier.DEVICE).get(10, TimeUnit.SECONDS);
             assertEquals(new PrefetchResult(Tier.DEVICE, 4, 3, 1, 0), result);
             for (final long key : next)
             {
@@ -382,6 +382,50 @@ class DatasetCacheTest
             }
             assertThrows(IllegalArgumentException.class, () -> dataset.prefetch(new long[] {1}, Tier.DEVICE));
         }
+    }
+
+    @Test
+    void prefetch_byDefault_raisesFileEntriesIntoL2_andLeavesL1AsItWas() throws ExecutionException, InterruptedException, TimeoutException
+    {
+        final Path file = dir.resolve("warm.tc");
+        try (TierCache cache = small().file(file, 32 * MIB).persistOnClose(true).build())
+        {
+            for (long key = 0; key < 12; key++)
+            {
+                cache.put(key, image(key));
+            }
+        }
+        try (TierCache cache = small().file(file, 32 * MIB).build();
+             DatasetCache dataset = DatasetCache.builder(cache).build())
+        {
+            assertEquals(12, cache.stats().level(Tier.FILE).entries(), "reopened: everything is in L3");
+            for (long key = 0; key < 4; key++)
+            {
+                cache.getOnDevice(key).close();
+            }
+            final long[] all = keys(12);
+            final List<Long> inL1 = keysIn(cache, all, Tier.DEVICE);
+            assertEquals(List.of(0L, 1L, 2L, 3L), inL1);
+
+            final PrefetchResult result = dataset.prefetch(new long[] {6, 7, 8, 9, 0, 1, 40}).get(10, TimeUnit.SECONDS);
+            assertEquals(inL1, keysIn(cache, all, Tier.DEVICE), "L1's residents are the same");
+            assertEquals(List.of(6L, 7L, 8L, 9L), keysIn(cache, all, Tier.HOST), "the L3 entries asked for are in L2");
+            assertEquals(List.of(4L, 5L, 10L, 11L), keysIn(cache, all, Tier.FILE), "the others stay in L3");
+            assertEquals(new PrefetchResult(Tier.HOST, 7, 6, 1, 0), result, "at L2 or above: the four raised and the two in L1");
+        }
+    }
+
+    private static List<Long> keysIn(final TierCache cache, final long[] keys, final Tier tier)
+    {
+        final List<Long> in = new ArrayList<>();
+        for (final long key : keys)
+        {
+            if (cache.tierOf(key) == tier)
+            {
+                in.add(key);
+            }
+        }
+        return in;
     }
 
     @Test
