@@ -31,16 +31,25 @@ import java.util.concurrent.TimeUnit;
  * but must not lose much; its wins (datasets larger than the heap, batches on the GPU, a warm
  * restart, processes sharing a cache) are measured elsewhere.
  *
+ * <p>Sized for a short run with tight errors on a quiet machine: a fixed working set (64 MiB of
+ * samples whatever their size, inside L2 and the heap, so no run reads the file), the order of
+ * reads fixed by a seed, the heap at its full size from the start, and two forks of three 1 s
+ * warm-up and five 1 s measured iterations: about two minutes for the six rows. A run under load
+ * from other processes is not usable whatever its settings: its error bars are larger than the
+ * differences.
+ *
  * <pre>
- * java --enable-native-access=ALL-UNNAMED -jar bench/target/benchmarks.jar HeapBaselineBenchmark
+ * ./mvnw -B -q -pl bench -am package -DskipTests -Dbench.smoke.skip=true
+ * java --enable-native-access=ALL-UNNAMED -jar bench/target/benchmarks.jar HeapBaselineBenchmark \
+ *   -rf json -rff bench/results/2026-12-03-amd-epyc-2c-heap-baseline.json
  * </pre>
  * Report each {@code tiercache*} score over {@code heapArray} of the same sample size.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g"})
-@Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 3, time = 2)
+@Fork(value = 2, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xms2g", "-Xmx2g"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
 @State(Scope.Benchmark)
 public class HeapBaselineBenchmark
 {

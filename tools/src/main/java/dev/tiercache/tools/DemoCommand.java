@@ -49,7 +49,11 @@ import java.util.concurrent.Future;
  *   <li>the <b>cached</b> loop through {@link DatasetCache}: the uint8 tensors, decoded once, live in
  *       L1/L2/L3 and are normalised on read; with a GPU level each batch is gathered and normalised
  *       on the device ({@link DatasetCache#getBatchOnDevice(long[], DeviceBuffer, DeviceBuffer,
- *       Normalization, TierCache.Loader)}) and never copied back to the host.</li>
+ *       Normalization, TierCache.Loader)}) and never copied back to the host;</li>
+ *   <li>the <b>heap array</b>, the simplest peer: the same decoded uint8 tensors in a
+ *       {@code byte[][]} on the Java heap, normalised from there into each batch (skipped with
+ *       {@code --no-heap}, or when the decoded dataset is more than half the heap: the case a
+ *       cache is for).</li>
  * </ul>
  * Both produce the same numbers: every host batch's checksum, and the first device batch of each
  * epoch (copied back for the check only), are compared. It prints per-epoch times, samples/s, the
@@ -115,6 +119,9 @@ public final class DemoCommand implements Callable<Integer>
 
     @Option(names = "--no-gpu", description = "Turn L1 off: the cache uses host memory and the file only.")
     boolean noGpu;
+
+    @Option(names = "--no-heap", description = "Skip the third loop, a byte[][] of the decoded tensors on the Java heap.")
+    boolean noHeap;
 
     @Option(names = "--data", paramLabel = "DIR",
         description = "Folder for the made images and the L3 file (default: tiercache-demo in the system temp folder).")
@@ -257,6 +264,12 @@ public final class DemoCommand implements Callable<Integer>
             final TierCache.Builder config = TierCache.builder().name("demo").useGpu(!noGpu).deviceBytes(l1Bytes).hostBytes(l2Bytes)
                 .file(l3File, l3Bytes).fileRegionBytes(regionBytes).maxEntries(Math.max(64, 2 * n)).persistOnClose(keepL3);
             final long outputBytes = normalization.outputBytes(imageBytes * batchSize);
+            final long heapLimit = Runtime.getRuntime().maxMemory() / 2;
+            final String heapSkipped = noHeap ? "skipped (--no-heap)" : datasetBytes > heapLimit ? String.format(Locale.ROOT,
+                "skipped: the decoded dataset (%s) is more than half the Java heap (%s); there a heap array is not an option",
+                InspectCommand.bytes(datasetBytes), InspectCommand.bytes(2 * heapLimit)) : null;
+            // the simplest peer: each image, decoded once (by the preload's loader), kept on the heap
+            final byte[][] heap = heapSkipped == null ? new byte[n][] : null;
             try (TierCache cache = config.build();
                  DatasetCache cached = DatasetCache.builder(cache).progress(new ProgressBar(out, System.console() != null)).build())
             {
@@ -289,6 +302,10 @@ public final class DemoCommand implements Callable<Integer>
                     final Worker w = worker.get();
                     final MemorySegment target = w.bytes.asSlice(0, imageBytes);
                     dataset.decode((int)key, side, target, w.times);
+                    if (heap != null)
+                    {
+                        heap[(int)key] = target.toArray(ValueLayout.JAVA_BYTE);
+                    }
                     return new Part[] {new Part(TensorSpec.of(DType.U8, DemoImages.CHANNELS, side, side), target)};
                 };
                 final long preloadStart = System.nanoTime();
@@ -308,6 +325,7 @@ public final class DemoCommand implements Callable<Integer>
                 final SplittableRandom orders = new SplittableRandom(seed ^ 0x5DEECE66DL);
                 final long[] baselineNanos = new long[epochs];
                 final long[] cachedNanos = new long[epochs];
+                final long[] heapNanos = new long[epochs];
                 final BatchStats before = cached.batchStats();
                 for (int epoch = 0; epoch < epochs; epoch++)
                 {
@@ -324,6 +342,18 @@ public final class DemoCommand implements Callable<Integer>
                         normalization.applyOnHost(w.bytes, w.output, size * imageBytes, (long)side * side);
                         w.times.normalizeNanos += System.nanoTime() - started;
                         return checksum(w.output, normalization.outputBytes(size * imageBytes), fp16);
+                    });
+                    final Epoch onHeap = heap == null ? null : epoch(pool, order, batchSize, from ->
+                    {
+                        final Worker w = worker.get();
+                        final int size = Math.min(batchSize, order.length - from);
+                        final long imageOutput = normalization.outputBytes(imageBytes);
+                        for (int i = 0; i < size; i++)
+                        {
+                            normalization.applyOnHost(MemorySegment.ofArray(heap[(int)order[from + i]]), w.output.asSlice(i * imageOutput, imageOutput),
+                                imageBytes, (long)side * side);
+                        }
+                        return checksum(w.output, size * imageOutput, fp16);
                     });
                     final Epoch viaCache = epoch(pool, order, batchSize, from ->
                     {
@@ -350,11 +380,19 @@ public final class DemoCommand implements Callable<Integer>
                             throw new IllegalStateException("epoch " + (epoch + 1) + ", batch " + b + ": checksum through the cache " +
                                 viaCache.checksums[b] + " != decoded from the files " + base.checksums[b]);
                         }
+                        if (onHeap != null && Double.compare(onHeap.checksums[b], base.checksums[b]) != 0)
+                        {
+                            throw new IllegalStateException("epoch " + (epoch + 1) + ", batch " + b + ": checksum from the heap array " +
+                                onHeap.checksums[b] + " != decoded from the files " + base.checksums[b]);
+                        }
                     }
                     baselineNanos[epoch] = base.nanos;
                     cachedNanos[epoch] = viaCache.nanos;
-                    out.printf(Locale.ROOT, "epoch %d: decode baseline %.3f s (%.0f samples/s), cached %.3f s (%.0f samples/s): %.1fx; %s%n",
-                        epoch + 1, base.nanos / 1e9, n / (base.nanos / 1e9), viaCache.nanos / 1e9, n / (viaCache.nanos / 1e9),
+                    heapNanos[epoch] = onHeap == null ? 0 : onHeap.nanos;
+                    out.printf(Locale.ROOT, "epoch %d: decode baseline %.3f s (%.0f samples/s), %scached %.3f s (%.0f samples/s): %.1fx; %s%n",
+                        epoch + 1, base.nanos / 1e9, n / (base.nanos / 1e9), onHeap == null ? "" : String.format(Locale.ROOT,
+                            "heap byte[][] %.3f s (%.0f samples/s), ", onHeap.nanos / 1e9, n / (onHeap.nanos / 1e9)),
+                        viaCache.nanos / 1e9, n / (viaCache.nanos / 1e9),
                         (double)base.nanos / viaCache.nanos, onDevice ? "batches normalised on the device; first batch checked" :
                             "every batch's checksum matches");
                     out.flush();
@@ -376,6 +414,18 @@ public final class DemoCommand implements Callable<Integer>
                 out.printf(Locale.ROOT, "speed-up: %.1fx over the decode baseline (%d epochs: %.3f s vs %.3f s; %.0f vs %.0f samples/s), %s%n",
                     (double)baseTotal / cachedTotal, epochs, cachedTotal / 1e9, baseTotal / 1e9, (double)n * epochs / (cachedTotal / 1e9),
                     (double)n * epochs / (baseTotal / 1e9), onDevice ? "L1 on the GPU" : "L1 off");
+                if (heap == null)
+                {
+                    out.println("heap array: " + heapSkipped);
+                }
+                else
+                {
+                    final long heapTotal = Arrays.stream(heapNanos).sum();
+                    out.printf(Locale.ROOT, "heap array: a byte[][] of the decoded tensors took %.3f s (%.0f samples/s); the cache ran at %.2fx its"
+                        + " samples/s, %s%n", heapTotal / 1e9, (double)n * epochs / (heapTotal / 1e9), (double)heapTotal / cachedTotal,
+                        onDevice ? "with the batches normalised on the device (the heap array's on the host)" :
+                            "both normalised on the host; the cache's entries in L1/L2/L3 against the heap's in RAM");
+                }
                 if (onDevice && cuda.isSimulated())
                 {
                     out.println("note: the GPU is simulated: its memory is host memory and the kernel runs in Java on the CPU, so the cached"

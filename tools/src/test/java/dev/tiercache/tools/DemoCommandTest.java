@@ -50,7 +50,10 @@ class DemoCommandTest
         assertTrue(text.contains("24 images (PNG and JPEG) written to "), text);
         assertTrue(text.contains("decoded to uint8 3x32x32 (3.0 KiB each, 72.0 KiB in all)"), text);
         assertTrue(text.contains("workload: 2 epochs, batches of 4, 2 loader threads, normalised to float32"), text);
-        assertTrue(text.contains("epoch 2: decode baseline "), text);
+        assertTrue(text.matches("(?s).*\\nepoch 2: decode baseline [\\d.]+ s \\(\\d+ samples/s\\), heap byte\\[]\\[] [\\d.]+ s \\(\\d+ samples/s\\), "
+            + "cached .*"), text);
+        assertTrue(text.matches("(?s).*\\nheap array: a byte\\[]\\[] of the decoded tensors took [\\d.]+ s \\(\\d+ samples/s\\); "
+            + "the cache ran at \\d+\\.\\d\\dx its samples/s, with the batches normalised on the device.*"), text);
         assertTrue(text.contains("batches normalised on the device; first batch checked"), text);
         assertTrue(text.contains("L1 (device) - Usage: "), text);
         assertTrue(text.contains("L3 (file) - Usage: "), text);
@@ -69,13 +72,15 @@ class DemoCommandTest
 
         out.getBuffer().setLength(0);
         assertEquals(0, execute("demo", "--count", "24", "--epochs", "1", "--side", "32", "--batch", "5", "--no-gpu", "--fp16",
-            "--threads", "1", "--data", data.toString()), err.toString() + out);
+            "--threads", "1", "--data", data.toString(), "--no-heap"), err.toString() + out);
         final String noGpu = out.toString();
         assertTrue(noGpu.contains("24 images in " + data.resolve("images-42-24") + " (reused)"), noGpu);
         assertTrue(noGpu.contains("GPU: off (--no-gpu)"), noGpu);
         assertTrue(noGpu.contains("every batch's checksum matches"), noGpu);
         assertTrue(noGpu.contains("normalised to fp16"), noGpu);
         assertFalse(noGpu.contains("note: the GPU is simulated"), noGpu);
+        assertTrue(noGpu.contains("\nheap array: skipped (--no-heap)\n"), noGpu);
+        assertFalse(noGpu.contains("heap byte[][]"), noGpu);
         try (Stream<Path> files = Files.list(data))
         {
             assertFalse(files.anyMatch(p -> p.getFileName().toString().endsWith(".tc")), "the default L3 file is removed");
