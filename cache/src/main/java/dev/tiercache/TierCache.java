@@ -43,7 +43,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * an L2 entry reaches {@link Builder#promoteToDeviceAfter} accesses the mover copies it to L1, off
  * the caller's thread. A full level evicts by its policy: L1 victims move to L2, L2 victims to L3,
  * and L3 reclaims its oldest region whole, dropping what it held. The mover also demotes entries
- * idle for {@link Builder#demoteAfterIdleNanos}, drops expired ones (optional TTL) and trims a
+ * idle for {@link Builder#demoteAfterIdle}, drops expired ones (optional TTL) and trims a
  * level that passes its high-water mark down to its low-water mark.
  *
  * <p>A promotion takes free space only below the target's high-water mark; past it the entry must
