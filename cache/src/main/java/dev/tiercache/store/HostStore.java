@@ -30,7 +30,9 @@ public final class HostStore extends ArenaStore
         super("HostStore", capacityBytes, alignmentBytes);
         this.pinned = pinned;
         this.arena = arena;
-        this.memory = pinned != null ? pinned.segment() : arena.allocate(capacityBytes, Math.max(alignmentBytes, 64));
+        // pageable memory is mapped, not allocated: the kernel backs it as it is first touched, so a
+        // large arena costs resident memory only for what has been used (and is not zeroed up front)
+        this.memory = pinned != null ? pinned.segment() : dev.tiercache.libc.Libc.mapAnonymous(capacityBytes, arena);
         NativeMemoryCounters.allocated(NativeMemoryCounters.Owner.HOST_STORE, memory.byteSize());
     }
 
