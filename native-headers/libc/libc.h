@@ -35,6 +35,13 @@ typedef long off_t;
 #define MADV_COLD 20
 #define MADV_PAGEOUT 21
 
+/* sys/mman.h: mmap protection and flags (asm-generic values; the same on x86-64 and aarch64) */
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_PRIVATE 2
+#define MAP_ANONYMOUS 32
+#define MAP_NORESERVE 16384
+
 /* unistd.h, bits/confname.h: sysconf names */
 #define _SC_PAGESIZE 30
 #define _SC_NPROCESSORS_ONLN 84
@@ -42,6 +49,7 @@ typedef long off_t;
 
 /* errno values the stores name in messages and tests (asm-generic/errno-base.h, errno.h) */
 #define ENOENT 2
+#define ENOMEM 12
 #define EBADF 9
 #define EACCES 13
 #define EINVAL 22
@@ -77,6 +85,12 @@ extern int close(int fd);
 extern int posix_fallocate(int fd, off_t offset, off_t len);
 /* sets errno */
 extern int madvise(void *addr, size_t length, int advice);
+
+/* sets errno; returns MAP_FAILED, (void *) -1, on failure */
+extern void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
+
+/* sets errno */
+extern int munmap(void *addr, size_t length);
 /* sets errno */
 extern int statvfs(const char *path, struct statvfs *buf);
 /* sets errno for an unknown name; returns -1 without setting it for an indeterminate limit */

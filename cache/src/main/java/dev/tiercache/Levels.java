@@ -111,7 +111,7 @@ final class Levels
 
             final HostStore host = HostStore.create(runtime, config.hostBytes, 64);
             opened.add(host);
-            final HostStore metaStore = HostStore.create(null, config.metaBytes(), 8);
+            final HostStore metaStore = HostStore.createRecordArena(config.metaBytes(), 8);
             opened.add(metaStore);
             final Transfers transfers = new Transfers(device != null ? runtime : null);
             opened.add(transfers);

@@ -1428,7 +1428,7 @@ public final class TierCache implements AutoCloseable
 
     /**
      * What the cache's bookkeeping holds in native memory, for the footprint report: {index slots
-     * and key table, meta arena reserved, meta arena used}.
+     * and key table in use, meta arena reserved, meta arena used, index address space reserved}.
      *
      * @return bytes.
      */
@@ -1437,7 +1437,7 @@ public final class TierCache implements AutoCloseable
         lock.lock();
         try
         {
-            return new long[] {index.nativeBytes(), levels.metaStore.capacity(), levels.metaStore.usedBytes()};
+            return new long[] {index.nativeBytes(), levels.metaStore.capacity(), levels.metaStore.usedBytes(), index.reservedBytes()};
         }
         finally
         {

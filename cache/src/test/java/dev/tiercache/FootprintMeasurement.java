@@ -1,16 +1,24 @@
 package dev.tiercache;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
- * The fixed cost per entry: fills a cache with a million 8-byte entries under {@code long} keys,
- * one part each, and reports what the bookkeeping holds (index slots and key table, meta records,
- * heap for the policies) per potential and per held entry. A measurement, not a test:
+ * The fixed cost per entry: builds a cache for {@code maxEntries} entries, fills it with 8-byte
+ * entries under {@code long} keys, one part each, and reports what the bookkeeping holds (index
+ * slots and key table, meta records, heap for the policies) per potential and per held entry, and
+ * the process's resident memory (from {@code /proc/self/statm}) at each step, so that what a
+ * large {@code maxEntries} reserves up front shows as resident bytes, not only as counters. A
+ * measurement, not a test:
  * <pre>
  * ./mvnw -B -q test-compile -pl cache -am
- * java --enable-native-access=ALL-UNNAMED -Dtiercache.cudart=none -cp "cache/target/classes:cache/target/test-classes:$(cat cache/target/classpath.txt)" dev.tiercache.FootprintMeasurement
+ * java --enable-native-access=ALL-UNNAMED -Dtiercache.cudart=none -Xmx4g -cp "cache/target/classes:cache/target/test-classes:bindings/target/classes:&lt;agrona jar&gt;:&lt;lz4-java jar&gt;" \
+ *   dev.tiercache.FootprintMeasurement [maxEntries] [entries to put]
  * </pre>
  */
 public final class FootprintMeasurement
@@ -19,32 +27,51 @@ public final class FootprintMeasurement
     {
     }
 
-    public static void main(final String[] args)
+    public static void main(final String[] args) throws IOException
     {
-        final int entries = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        final int maxEntries = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        final int entries = args.length > 1 ? Integer.parseInt(args[1]) : maxEntries;
         final long heapBefore = heapUsed();
-        try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(128L << 20).maxEntries(entries).build();
+        final long rssBefore = residentBytes();
+        try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(128L << 20).maxEntries(maxEntries).build();
              Arena arena = Arena.ofConfined())
         {
+            final long rssBuilt = residentBytes();
             final long[] empty = cache.bookkeepingBytes();
             final long heapEmpty = heapUsed() - heapBefore;
             final MemorySegment value = arena.allocate(8);
             for (int key = 0; key < entries; key++)
             {
-                value.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0, key);
+                value.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, key);
                 cache.put(key, value);
             }
             final long[] full = cache.bookkeepingBytes();
             final long heapFull = heapUsed() - heapBefore;
-            System.out.printf("entries held: %d (of maxEntries %d)%n", cache.size(), entries);
-            System.out.printf("index (slots + key table): %d bytes = %.1f B per potential entry%n", full[0], (double) full[0] / entries);
+            final long rssFull = residentBytes();
+            final int held = cache.size();
+            System.out.printf("entries held: %d (of maxEntries %d)%n", held, maxEntries);
+            System.out.printf("index (slots + key table) in use: %d bytes = %.1f B per held entry; address space reserved %d bytes = %.1f B per potential entry%n",
+                full[0], (double) full[0] / held, full.length > 3 ? full[3] : full[0], (double) (full.length > 3 ? full[3] : full[0]) / maxEntries);
             System.out.printf("meta arena reserved: %d bytes = %.1f B per potential entry; used %d bytes = %.1f B per held entry%n",
-                full[1], (double) full[1] / entries, full[2], (double) full[2] / cache.size());
+                full[1], (double) full[1] / maxEntries, full[2], (double) full[2] / held);
             System.out.printf("heap (policies, buffers): %.1f B per potential entry when empty, %.1f B per held entry when full%n",
-                (double) heapEmpty / entries, (double) heapFull / cache.size());
-            System.out.printf("fixed cost per held entry (index + meta used + heap): %.1f B; reserved up front: %.1f B per potential entry%n",
-                (double) (full[0] + full[2] + heapFull) / cache.size(), (double) (empty[0] + empty[1] + heapEmpty) / entries);
+                (double) heapEmpty / maxEntries, (double) heapFull / held);
+            System.out.printf("fixed cost per held entry (index + meta used + heap): %.1f B%n",
+                (double) (full[0] + full[2] + heapFull) / held);
+            System.out.printf("resident memory: build() added %.1f MiB (%.1f B per potential entry; index in use then %d bytes); filling added %.1f MiB more%n",
+                (rssBuilt - rssBefore) / 1048576.0, (double) (rssBuilt - rssBefore) / maxEntries, empty[0], (rssFull - rssBuilt) / 1048576.0);
         }
+    }
+
+    private static long residentBytes() throws IOException
+    {
+        final Path statm = Path.of("/proc/self/statm");
+        if (!Files.isReadable(statm))
+        {
+            return 0;
+        }
+        final String[] fields = Files.readString(statm).trim().split(" ");
+        return Long.parseLong(fields[1]) * dev.tiercache.libc.Libc.pageSize();
     }
 
     private static long heapUsed()

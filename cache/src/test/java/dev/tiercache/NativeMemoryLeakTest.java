@@ -39,7 +39,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * library's own counts of live native bytes ({@link NativeMemoryCounters}) are back where they
  * started and the simulated GPU holds no allocation, pinned buffer, stream or event. A second JVM
  * runs the same loop under Native Memory Tracking, and {@code jcmd VM.native_memory summary.diff}
- * against a baseline taken after a warm-up must show no growth of the memory FFM allocates.
+ * against a baseline taken after a warm-up must show no growth of the memory FFM allocates, nor
+ * of the process's mapped address space (the index and the meta arena are anonymous mappings,
+ * which NMT does not track).
  */
 class NativeMemoryLeakTest
 {
@@ -48,6 +50,8 @@ class NativeMemoryLeakTest
     private static final int CYCLES = Integer.getInteger("tiercache.leakCycles", 20);
     /** Growth of NMT's "Other" (where FFM arenas allocate) that 40 cycles may show: one cycle holds above 2 MiB. */
     private static final long ALLOWED_GROWTH_KIB = 1024;
+    /** Growth of the mapped address space that 40 cycles may show (thread stacks, code): each cycle maps above 1 MiB. */
+    private static final long ALLOWED_MAPPED_GROWTH_KIB = 16 * 1024;
 
     @TempDir
     Path dir;
@@ -98,6 +102,7 @@ class NativeMemoryLeakTest
              Writer in = new OutputStreamWriter(child.getOutputStream(), StandardCharsets.UTF_8))
         {
             awaitLine(out, "WARM");
+            final long mappedBefore = mappedKib(child.pid());
             final String baseline = run(jcmd.toString(), Long.toString(child.pid()), "VM.native_memory", "baseline");
             assertTrue(baseline.contains("Baseline taken") || baseline.contains("Baseline succeeded"), baseline);
             in.write("go\n");
@@ -108,6 +113,12 @@ class NativeMemoryLeakTest
             final long otherGrowth = committedGrowthKib(diff, "Other");
             assertTrue(otherGrowth < ALLOWED_GROWTH_KIB, "NMT Other grew by " + otherGrowth + " KB over " + Child.MEASURED_CYCLES +
                 " open/close cycles:\n" + diff);
+            // the index and the meta arena are anonymous mappings, which NMT does not see: the
+            // process's mapped address space must not grow either (each cycle maps over 1 MiB)
+            final long mappedDone = mappedKib(child.pid());
+            System.out.println("mapped address space over " + Child.MEASURED_CYCLES + " cycles: " + mappedBefore + " KB -> " + mappedDone + " KB");
+            assertTrue(mappedDone - mappedBefore < ALLOWED_MAPPED_GROWTH_KIB, "the child's mapped address space grew by " +
+                (mappedDone - mappedBefore) + " KB over " + Child.MEASURED_CYCLES + " open/close cycles");
             // the probe sees a cache's memory: one left open shows up
             in.write("hold\n");
             in.flush();
@@ -116,9 +127,10 @@ class NativeMemoryLeakTest
             in.write("exit\n");
             in.flush();
             final long heldGrowth = committedGrowthKib(held, "Other");
-            System.out.println("NMT Other with one cache open: +" + heldGrowth + " KB");
-            assertTrue(heldGrowth >= 2 * ALLOWED_GROWTH_KIB, "one open cache holds more than 2 MiB, yet NMT Other grew by " +
-                heldGrowth + " KB:\n" + held);
+            final long heldMapped = mappedKib(child.pid()) - mappedDone;
+            System.out.println("with one cache open: NMT Other +" + heldGrowth + " KB, mapped address space +" + heldMapped + " KB");
+            assertTrue(heldGrowth + heldMapped >= 2 * ALLOWED_MAPPED_GROWTH_KIB, "one open cache holds its index and meta arena, " +
+                "yet NMT Other grew by " + heldGrowth + " KB and the mapped address space by " + heldMapped + " KB:\n" + held);
         }
         finally
         {
@@ -225,6 +237,21 @@ class NativeMemoryLeakTest
         return counts;
     }
 
+    /** The process's mapped address space ({@code VmSize} in {@code /proc/PID/status}), in KB. */
+    private static long mappedKib(final long pid) throws IOException
+    {
+        final Path status = Path.of("/proc", Long.toString(pid), "status");
+        assumeTrue(Files.isReadable(status), "no " + status + ": mapped address space check skipped");
+        for (final String line : Files.readAllLines(status))
+        {
+            if (line.startsWith("VmSize:"))
+            {
+                return Long.parseLong(line.substring("VmSize:".length()).trim().split("\\s+")[0]);
+            }
+        }
+        throw new AssertionError("no VmSize in " + status);
+    }
+
     /** The committed growth of one NMT category in a {@code summary.diff} in KB, 0 when it did not change. */
     static long committedGrowthKib(final String diff, final String category)
     {
@@ -301,7 +328,7 @@ class NativeMemoryLeakTest
                 System.exit(2);
             }
             try (TierCache open = TierCache.builder().deviceBytes(2 * MIB).hostBytes(512 * KIB).file(dir.resolve("held.tc"), 8 * MIB)
-                .fileRegionBytes(256 * KIB).build())
+                .fileRegionBytes(256 * KIB).maxEntries(1 << 18).build())
             {
                 System.out.println("HOLDING " + open.size());
                 System.out.flush();

@@ -190,6 +190,62 @@ public final class Libc
     }
 
     /**
+     * Reserves {@code bytes} of zeroed, private, anonymous memory ({@code mmap} with
+     * {@code MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE}): the kernel backs a page with memory
+     * only when it is first touched, so a large reservation costs address space, not resident
+     * memory, until it is used. The mapping is unmapped when {@code arena} closes.
+     *
+     * <p>Every byte reads zero until written, like {@link Arena#allocate(long)}'s memory, without
+     * the cost of writing those zeroes up front.
+     *
+     * @param bytes at least 1; rounded up to whole pages.
+     * @param arena the arena whose closing unmaps it; a shared or global arena for memory read by
+     *              several threads.
+     * @return a segment of exactly {@code bytes}, page-aligned.
+     * @throws IllegalArgumentException when {@code bytes < 1}.
+     * @throws OutOfMemoryError when the kernel refuses the mapping (e.g. {@code ENOMEM}: no
+     *                          address space left, or a strict overcommit policy that counts it).
+     */
+    public static MemorySegment mapAnonymous(final long bytes, final Arena arena)
+    {
+        if (bytes < 1)
+        {
+            throw new IllegalArgumentException("bytes=" + bytes + " must be >= 1");
+        }
+        final long length = (bytes + PAGE_SIZE - 1) & -PAGE_SIZE;
+        final MemorySegment address;
+        final int errno;
+        try (Arena call = Arena.ofConfined())
+        {
+            final MemorySegment state = call.allocate(libc_h.capturedStateLayout());
+            address = libc_h.mmap(state, MemorySegment.NULL, length, libc_h.PROT_READ() | libc_h.PROT_WRITE(),
+                libc_h.MAP_PRIVATE() | libc_h.MAP_ANONYMOUS() | libc_h.MAP_NORESERVE(), -1, 0);
+            errno = libc_h.errno(state);
+        }
+        if (address.address() == -1L)
+        {
+            throw new OutOfMemoryError("mmap of " + length + " anonymous bytes failed: errno=" + errno + " (" + strerror(errno) + ")");
+        }
+        final long start = address.address();
+        return MemorySegment.ofAddress(start).reinterpret(bytes, arena, ignored -> unmap(start, length));
+    }
+
+    private static void unmap(final long start, final long length)
+    {
+        try (Arena call = Arena.ofConfined())
+        {
+            final MemorySegment state = call.allocate(libc_h.capturedStateLayout());
+            if (libc_h.munmap(state, MemorySegment.ofAddress(start), length) != 0)
+            {
+                // only a wrong address or length fails, which would be a bug here; nothing to give back
+                final int errno = libc_h.errno(state);
+                System.getLogger(Libc.class.getName()).log(System.Logger.Level.ERROR,
+                    "munmap(0x" + Long.toHexString(start) + ", " + length + ") failed: errno=" + errno + " (" + strerror(errno) + ")");
+            }
+        }
+    }
+
+    /**
      * The C library's message for an error number.
      *
      * @param errno an error number, e.g. {@code ENOSPC}.

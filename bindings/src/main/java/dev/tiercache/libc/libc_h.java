@@ -15,7 +15,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
 /**
  * The libc subset of {@code native-headers/libc/libc.h}, in jextract's shape with one deliberate
  * difference: the functions that report failure through {@code errno} ({@code open},
- * {@code close}, {@code madvise}, {@code statvfs}, {@code sysconf}) are linked with
+ * {@code close}, {@code madvise}, {@code mmap}, {@code munmap}, {@code statvfs}, {@code sysconf}) are linked with
  * {@link Linker.Option#captureCallState(String...) Linker.Option.captureCallState("errno")} and take
  * the capture segment as their first argument. jextract emits no capture state, and reading
  * {@code errno} through a second downcall afterwards is unreliable: the JVM may run code on the
@@ -321,6 +321,130 @@ public class libc_h {
         }
     }
 
+    private static class mmap {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            libc_h.C_POINTER,
+            libc_h.C_POINTER,
+            libc_h.C_LONG,
+            libc_h.C_INT,
+            libc_h.C_INT,
+            libc_h.C_INT,
+            libc_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = libc_h.findOrThrow("mmap");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC, Linker.Option.captureCallState("errno"));
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+     * }
+     */
+    public static FunctionDescriptor mmap$descriptor() {
+        return mmap.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+     * }
+     */
+    public static MethodHandle mmap$handle() {
+        return mmap.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+     * }
+     */
+    public static MemorySegment mmap$address() {
+        return mmap.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+     * }
+     * The first argument receives the captured {@code errno}. The result is {@code MAP_FAILED}, address {@code -1}, on failure.
+     */
+    public static MemorySegment mmap(MemorySegment capturedState, MemorySegment addr, long length, int prot, int flags, int fd, long offset) {
+        var mh$ = mmap.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mmap", capturedState, addr, length, prot, flags, fd, offset);
+            }
+            return (MemorySegment)mh$.invokeExact(capturedState, addr, length, prot, flags, fd, offset);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class munmap {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            libc_h.C_INT,
+            libc_h.C_POINTER,
+            libc_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = libc_h.findOrThrow("munmap");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC, Linker.Option.captureCallState("errno"));
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int munmap(void *addr, size_t length)
+     * }
+     */
+    public static FunctionDescriptor munmap$descriptor() {
+        return munmap.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int munmap(void *addr, size_t length)
+     * }
+     */
+    public static MethodHandle munmap$handle() {
+        return munmap.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int munmap(void *addr, size_t length)
+     * }
+     */
+    public static MemorySegment munmap$address() {
+        return munmap.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int munmap(void *addr, size_t length)
+     * }
+     * The first argument receives the captured {@code errno}.
+     */
+    public static int munmap(MemorySegment capturedState, MemorySegment addr, long length) {
+        var mh$ = munmap.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("munmap", capturedState, addr, length);
+            }
+            return (int)mh$.invokeExact(capturedState, addr, length);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class statvfs {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             libc_h.C_INT,
@@ -596,6 +720,51 @@ public class libc_h {
     public static int MADV_PAGEOUT() {
         return MADV_PAGEOUT;
     }
+    private static final int PROT_READ = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define PROT_READ 1
+     * }
+     */
+    public static int PROT_READ() {
+        return PROT_READ;
+    }
+    private static final int PROT_WRITE = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define PROT_WRITE 2
+     * }
+     */
+    public static int PROT_WRITE() {
+        return PROT_WRITE;
+    }
+    private static final int MAP_PRIVATE = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define MAP_PRIVATE 2
+     * }
+     */
+    public static int MAP_PRIVATE() {
+        return MAP_PRIVATE;
+    }
+    private static final int MAP_ANONYMOUS = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * #define MAP_ANONYMOUS 32
+     * }
+     */
+    public static int MAP_ANONYMOUS() {
+        return MAP_ANONYMOUS;
+    }
+    private static final int MAP_NORESERVE = (int)16384L;
+    /**
+     * {@snippet lang=c :
+     * #define MAP_NORESERVE 16384
+     * }
+     */
+    public static int MAP_NORESERVE() {
+        return MAP_NORESERVE;
+    }
     private static final int _SC_PAGESIZE = (int)30L;
     /**
      * {@snippet lang=c :
@@ -631,6 +800,15 @@ public class libc_h {
      */
     public static int ENOENT() {
         return ENOENT;
+    }
+    private static final int ENOMEM = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * #define ENOMEM 12
+     * }
+     */
+    public static int ENOMEM() {
+        return ENOMEM;
     }
     private static final int EBADF = (int)9L;
     /**

@@ -30,7 +30,6 @@ import static dev.tiercache.index.IndexSlotDescriptor.PART_COUNT_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.PIN_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.PREV_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.RAW_LENGTH_OFFSET;
-import static dev.tiercache.index.IndexSlotDescriptor.SLOT_ALIGNMENT;
 import static dev.tiercache.index.IndexSlotDescriptor.SLOT_LENGTH;
 import static dev.tiercache.index.IndexSlotDescriptor.STATE_FREE;
 import static dev.tiercache.index.IndexSlotDescriptor.STATE_LIVE;
@@ -56,9 +55,16 @@ import static dev.tiercache.index.IndexSlotDescriptor.STORED_LENGTH_OFFSET;
  * key hash and {@code slot + 1} ({@code 0} marks an empty cell), so probing and the backward-shift
  * compaction on removal never touch the slots; a hit reads one cell (usually one cache line) and
  * then the slot it was looking for. Removal shifts later cells of the cluster back instead of
- * leaving tombstones, so lookups never degrade with churn. The table never resizes: its size
- * follows from the capacity chosen at construction. Cost: 128 bytes of slot plus 32 to 64 bytes of
- * table per entry.
+ * leaving tombstones, so lookups never degrade with churn. The table starts at 1024 cells and
+ * doubles whenever the live slots would pass half of it, up to four cells per slot of capacity;
+ * a grow is a structural change that lock-free readers detect like any other (see
+ * "Lookups"). Cost: 128 bytes of slot plus 32 to 64 bytes of table per entry held.
+ *
+ * <h2>Memory that grows with the entries</h2>
+ * The slot array and each key table are anonymous mappings that the kernel backs with memory only
+ * where they are touched. Slots are handed out lowest first (the free list before untouched
+ * slots), so a large capacity costs address space up front and resident memory only for the slots
+ * used so far; {@link #nativeBytes()} is what is in use, {@link #reservedBytes()} what is mapped.
  *
  * <h2>Lists</h2>
  * Each slot has {@code prev}/{@code next} links and a {@code listId}; a slot is on at most one
@@ -136,12 +142,16 @@ public final class EntryIndex implements AutoCloseable
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final long CELL_LENGTH = 2 * Long.BYTES;
     private static final long CELL_SLOT_OFFSET = Long.BYTES;
+    private static final int INITIAL_TABLE_LENGTH = 1024;
 
     private final Arena arena;
     private final MemorySegment slots;
-    private final MemorySegment table;
     private final int capacity;
-    private final int tableMask;
+    private final int maxTableLength;
+    // written by the writer only; volatile so a lock-free reader sees a grown table whole
+    private volatile MemorySegment table;
+    private int tableMask;
+    private long retiredTableBytes;
 
     private final AtomicLong tableVersion = new AtomicLong();
     private int size;
@@ -161,23 +171,65 @@ public final class EntryIndex implements AutoCloseable
      */
     public EntryIndex(final int capacity)
     {
-        IndexSlotDescriptor.checkCapacity(capacity);
-        this.capacity = capacity;
-        final int tableLength = Integer.highestOneBit(capacity) << 2;
-        this.tableMask = tableLength - 1;
-        this.arena = NativeMemoryCounters.countedSharedArena(NativeMemoryCounters.Owner.INDEX);
-        this.slots = arena.allocate((long)capacity * SLOT_LENGTH, SLOT_ALIGNMENT);
-        this.table = arena.allocate(tableLength * CELL_LENGTH, SLOT_ALIGNMENT);
+        this(capacity, INITIAL_TABLE_LENGTH);
     }
 
     /**
-     * Native bytes this index holds: its slots and its key table, allocated once.
+     * Makes an index whose key table starts at {@code initialTableLength} cells (tests use a tiny
+     * table, so that a few keys make it grow).
      *
-     * @return bytes.
+     * @param capacity           the number of slots.
+     * @param initialTableLength a power of two, at least 2.
+     */
+    EntryIndex(final int capacity, final int initialTableLength)
+    {
+        IndexSlotDescriptor.checkCapacity(capacity);
+        if (initialTableLength < 2 || Integer.bitCount(initialTableLength) != 1)
+        {
+            throw new IllegalArgumentException("initialTableLength=" + initialTableLength + " is not a power of two >= 2");
+        }
+        this.capacity = capacity;
+        this.maxTableLength = Integer.highestOneBit(capacity) << 2;
+        final int tableLength = Math.min(maxTableLength, initialTableLength);
+        this.tableMask = tableLength - 1;
+        this.arena = NativeMemoryCounters.countedSharedArena(NativeMemoryCounters.Owner.INDEX);
+        this.slots = NativeMemoryCounters.mapAnonymous(arena, (long)capacity * SLOT_LENGTH);
+        this.table = NativeMemoryCounters.mapAnonymous(arena, tableLength * CELL_LENGTH);
+    }
+
+    /**
+     * Native bytes this index uses: the slots handed out so far (the slot array is reserved as
+     * address space and backed by the kernel as slots are first touched, lowest first) and the
+     * key table, which doubles as the entries grow.
+     *
+     * @return bytes in use.
      */
     public long nativeBytes()
     {
-        return slots.byteSize() + table.byteSize();
+        return (long)neverUsed * SLOT_LENGTH + table.byteSize();
+    }
+
+    /**
+     * Address space this index has reserved: the whole slot array, the key table at its present
+     * size and the tables it outgrew (unmapped at {@link #close()}; their pages are given back to
+     * the kernel when they are outgrown).
+     *
+     * @return bytes reserved.
+     */
+    public long reservedBytes()
+    {
+        return slots.byteSize() + table.byteSize() + retiredTableBytes;
+    }
+
+    /**
+     * Cells of the key table now: a power of two, at least twice the live slots, doubling as they
+     * grow up to four cells per slot of capacity.
+     *
+     * @return cells.
+     */
+    public int tableLength()
+    {
+        return tableMask + 1;
     }
 
     /**
@@ -240,22 +292,25 @@ public final class EntryIndex implements AutoCloseable
         {
             return RETRY;
         }
-        int cell = (int)mix(keyHash) & tableMask;
-        for (int probes = 0; probes <= tableMask; probes++)
+        // one read of the table: a grow swaps it between two version steps (see grow)
+        final MemorySegment cells = table;
+        final int mask = (int)(cells.byteSize() / CELL_LENGTH) - 1;
+        int cell = (int)mix(keyHash) & mask;
+        for (int probes = 0; probes <= mask; probes++)
         {
             final long at = cell * CELL_LENGTH;
             // acquire: pairs with relink's release store, so a reader that sees the new slot sees it filled
-            final long slotPlusOne = (long)CELL_SLOT.getAcquire(table, at + CELL_SLOT_OFFSET);
+            final long slotPlusOne = (long)CELL_SLOT.getAcquire(cells, at + CELL_SLOT_OFFSET);
             if (slotPlusOne == 0)
             {
                 break;
             }
-            if (table.get(LONG, at) == keyHash)
+            if (cells.get(LONG, at) == keyHash)
             {
                 final long slot = slotPlusOne - 1;
                 return slot < capacity ? (int)slot : RETRY;
             }
-            cell = (cell + 1) & tableMask;
+            cell = (cell + 1) & mask;
         }
         // the probe's loads must complete before the version is read again
         VarHandle.loadLoadFence();
@@ -361,6 +416,10 @@ public final class EntryIndex implements AutoCloseable
     {
         checkState(slot, STATE_RESERVED);
         final long keyHash = keyHash(slot);
+        if (size + 1 > (tableMask + 1) >>> 1 && tableMask + 1 < maxTableLength)
+        {
+            grow();
+        }
         int cell = (int)mix(keyHash) & tableMask;
         while (true)
         {
@@ -1044,6 +1103,11 @@ public final class EntryIndex implements AutoCloseable
         }
     }
 
+    long tableVersion()
+    {
+        return tableVersion.get();
+    }
+
     int listSize(final byte listId)
     {
         return listSize[listId];
@@ -1221,6 +1285,44 @@ public final class EntryIndex implements AutoCloseable
             }
         }
         table.set(LONG, hole * CELL_LENGTH + CELL_SLOT_OFFSET, 0L);
+    }
+
+    /**
+     * Doubles the key table. The new table is filled while readers still probe the old one (it does
+     * not change meanwhile: there is one writer), then swapped in between two version steps, so a
+     * reader's miss that overlapped the swap is retried and a hit it reports is checked under its
+     * pin as always. The old table's pages go back to the kernel at once; its address range stays
+     * mapped until {@link #close()}, so a reader still probing it reads zeroes (empty cells: a miss
+     * that the version check turns into a retry), never unmapped memory.
+     */
+    private void grow()
+    {
+        final MemorySegment old = table;
+        final int oldLength = tableMask + 1;
+        final int length = oldLength << 1;
+        final int mask = length - 1;
+        final MemorySegment grown = NativeMemoryCounters.mapAnonymous(arena, length * CELL_LENGTH);
+        for (int from = 0; from < oldLength; from++)
+        {
+            final long slotPlusOne = old.get(LONG, from * CELL_LENGTH + CELL_SLOT_OFFSET);
+            if (slotPlusOne != 0)
+            {
+                final long key = old.get(LONG, from * CELL_LENGTH);
+                int cell = (int)mix(key) & mask;
+                while (grown.get(LONG, cell * CELL_LENGTH + CELL_SLOT_OFFSET) != 0)
+                {
+                    cell = (cell + 1) & mask;
+                }
+                grown.set(LONG, cell * CELL_LENGTH, key);
+                grown.set(LONG, cell * CELL_LENGTH + CELL_SLOT_OFFSET, slotPlusOne);
+            }
+        }
+        tableVersion.getAndIncrement();
+        tableMask = mask;
+        table = grown;
+        tableVersion.getAndIncrement();
+        retiredTableBytes += old.byteSize();
+        dev.tiercache.libc.Libc.madviseDontNeed(old);
     }
 
     private static long offset(final int slot)

@@ -2,21 +2,27 @@ package dev.tiercache.store;
 
 /**
  * What the device and host stores share: one arena allocated once, sub-allocated by a
- * {@link SpaceAllocator} under this object's monitor, and freed once on close.
+ * {@link SpaceAllocator} (or, for the meta arena's small records, a {@link SlabAllocator}) under
+ * this object's monitor, and freed once on close.
  *
  * <p>Concurrency: {@link #allocate}, {@link #free} and the figures are guarded by the monitor; the
  * bytes of a block are read and written without it by whoever holds the block.
  */
 public abstract class ArenaStore implements AutoCloseable
 {
-    private final SpaceAllocator allocator;
+    private final BlockAllocator allocator;
     private final String name;
     private boolean closed;
 
     ArenaStore(final String name, final long capacityBytes, final long alignmentBytes)
     {
+        this(name, new SpaceAllocator(capacityBytes, alignmentBytes));
+    }
+
+    ArenaStore(final String name, final BlockAllocator allocator)
+    {
         this.name = name;
-        this.allocator = new SpaceAllocator(capacityBytes, alignmentBytes);
+        this.allocator = allocator;
     }
 
     /**

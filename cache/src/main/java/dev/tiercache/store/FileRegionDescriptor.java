@@ -32,7 +32,11 @@ import static dev.tiercache.store.FileHeaderDescriptor.LONG;
  *  +---------------------------------------------------------------+
  * </pre>
  *
- * A region whose 64 header bytes are all zero has never been used. Every region use gets a new
+ * The header is written whole ({@link #write}) when a region starts a generation, and updated
+ * in place ({@link #update}) as entries are appended and when the region is sealed, in an order
+ * that a kill cannot turn into the loss of the region.
+ *
+ * <p>A region whose 64 header bytes are all zero has never been used. Every region use gets a new
  * sequence, which each of its entries repeats: bytes left behind by an older generation of the
  * same region never pass for live entries.
  */
@@ -91,6 +95,75 @@ public final class FileRegionDescriptor
         file.set(LONG, base + SEQUENCE_OFFSET, sequence);
         file.set(LONG, base + WRITE_LIMIT_OFFSET, writeLimit);
         file.set(INT, base + CHECKSUM_OFFSET, Crc32c.of(file, base, CHECKSUM_OFFSET));
+    }
+
+    /**
+     * Changes the state or the write limit of a region whose header is in place (same generation):
+     * an append moving the write limit on, or the seal. Unlike {@link #write}, it leaves the magic,
+     * the sequence and the reserved bytes alone and stores only what changes, each field in one
+     * aligned store, the checksum last. A process killed in the middle leaves the old header whole
+     * or the new one, or a header that differs from the old one in exactly one field and still
+     * carries the old checksum: {@link #isTornUpdate} recognises that one at recovery, so a kill
+     * while a header is updated never costs the region's entries.
+     *
+     * @param file       the mapped file.
+     * @param base       file offset of the region.
+     * @param state      {@link #STATE_ACTIVE} or {@link #STATE_SEALED}.
+     * @param writeLimit offset in the region where the next entry goes.
+     */
+    public static void update(final MemorySegment file, final long base, final int state, final long writeLimit)
+    {
+        if (state(file, base) != state)
+        {
+            file.set(INT, base + STATE_OFFSET, state);
+        }
+        if (writeLimit(file, base) != writeLimit)
+        {
+            file.set(LONG, base + WRITE_LIMIT_OFFSET, writeLimit);
+        }
+        file.set(INT, base + CHECKSUM_OFFSET, Crc32c.of(file, base, CHECKSUM_OFFSET));
+    }
+
+    /**
+     * Whether a header that fails its checksum is one {@link #update} left half done: the magic is
+     * right, every field is in range, and the stored checksum is the one of the header before the
+     * update, which differed in one field only: a state of {@link #STATE_ACTIVE} for a seal, or a
+     * write limit of {@code previousLimit} (where the last entry starts) for an append. A random
+     * corruption passes this only by a checksum collision.
+     *
+     * @param file          the mapped file.
+     * @param base          file offset of the region.
+     * @param regionSize    bytes per region.
+     * @param previousLimit where the region's last entry starts, or {@code -1} when it has none.
+     * @return true when the header is a torn update whose fields can be trusted.
+     */
+    public static boolean isTornUpdate(final MemorySegment file, final long base, final long regionSize, final long previousLimit)
+    {
+        final int state = state(file, base);
+        final long writeLimit = writeLimit(file, base);
+        if (file.get(INT, base + MAGIC_OFFSET) != MAGIC || (state != STATE_ACTIVE && state != STATE_SEALED) || sequence(file, base) <= 0 ||
+            writeLimit < LENGTH || writeLimit > regionSize || (writeLimit & 7) != 0)
+        {
+            return false;
+        }
+        final int stored = file.get(INT, base + CHECKSUM_OFFSET);
+        final MemorySegment copy = MemorySegment.ofArray(new byte[LENGTH]);
+        MemorySegment.copy(file, base, copy, 0, LENGTH);
+        if (state == STATE_SEALED)
+        {
+            copy.set(INT, STATE_OFFSET, STATE_ACTIVE);
+            if (Crc32c.of(copy, 0, CHECKSUM_OFFSET) == stored)
+            {
+                return true;
+            }
+            copy.set(INT, STATE_OFFSET, state);
+        }
+        if (previousLimit >= LENGTH && previousLimit < writeLimit)
+        {
+            copy.set(LONG, WRITE_LIMIT_OFFSET, previousLimit);
+            return Crc32c.of(copy, 0, CHECKSUM_OFFSET) == stored;
+        }
+        return false;
     }
 
     /**

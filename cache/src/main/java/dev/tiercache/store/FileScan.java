@@ -51,6 +51,8 @@ final class FileScan
     final long[] regionSequence;
     final long[] regionWriteLimit;
     final int[] regionCheck;
+    /** Regions whose header a kill left half updated, trusted by {@link FileRegionDescriptor#isTornUpdate}. */
+    final boolean[] tornHeader;
     final int[] regionState;
     final int[] regionEntries;
     final int[] regionLive;
@@ -73,6 +75,7 @@ final class FileScan
         regionSequence = new long[regionCount];
         regionWriteLimit = new long[regionCount];
         regionCheck = new int[regionCount];
+        tornHeader = new boolean[regionCount];
         regionState = new int[regionCount];
         regionEntries = new int[regionCount];
         regionLive = new int[regionCount];
@@ -110,6 +113,15 @@ final class FileScan
             scan.regionCheck[region] = check;
             if (check == FileRegionDescriptor.VALID)
             {
+                scan.regionSequence[region] = FileRegionDescriptor.sequence(file, base);
+                scan.regionWriteLimit[region] = FileRegionDescriptor.writeLimit(file, base);
+                scan.regionState[region] = FileRegionDescriptor.state(file, base);
+                inUse.add(region);
+            }
+            else if (check == FileRegionDescriptor.BAD_CHECKSUM && tornUpdate(file, base, regionSize))
+            {
+                scan.regionCheck[region] = FileRegionDescriptor.VALID;
+                scan.tornHeader[region] = true;
                 scan.regionSequence[region] = FileRegionDescriptor.sequence(file, base);
                 scan.regionWriteLimit[region] = FileRegionDescriptor.writeLimit(file, base);
                 scan.regionState[region] = FileRegionDescriptor.state(file, base);
@@ -266,6 +278,37 @@ final class FileScan
             }
             position += entryLength(file, position);
         }
+    }
+
+    /**
+     * Whether a region header that fails its checksum was left half updated by a kill
+     * ({@link FileRegionDescriptor#isTornUpdate}); the walk that finds where its last entry starts
+     * trusts the header's sequence and write limit only as far as the entries' own checks agree.
+     */
+    private static boolean tornUpdate(final MemorySegment file, final long base, final long regionSize)
+    {
+        final long writeLimit = FileRegionDescriptor.writeLimit(file, base);
+        long previousLimit = -1;
+        if (writeLimit > FileRegionDescriptor.LENGTH && writeLimit <= regionSize && base + writeLimit <= file.byteSize())
+        {
+            final long[] lastStart = {-1};
+            walk(file, base, FileRegionDescriptor.sequence(file, base), writeLimit, false, new Walker()
+            {
+                @Override
+                public void entry(final long location)
+                {
+                    lastStart[0] = location - base;
+                }
+
+                @Override
+                public void bad(final long location, final String reason)
+                {
+                    lastStart[0] = -1;
+                }
+            });
+            previousLimit = lastStart[0];
+        }
+        return FileRegionDescriptor.isTornUpdate(file, base, regionSize, previousLimit);
     }
 
     static long regionBase(final int region, final long regionSize)

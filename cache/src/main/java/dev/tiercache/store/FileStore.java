@@ -209,6 +209,7 @@ public final class FileStore implements AutoCloseable
     private long reclaimedEntries;
     private long corruptEntriesSkipped;
     private long corruptRegionsSkipped;
+    private int tornHeadersRepaired;
     private List<RecoveredEntry> recoveredAtOpen;
     private boolean closed;
     private long truncatedLengthAtOpen = -1;
@@ -685,8 +686,7 @@ public final class FileStore implements AutoCloseable
                 nextEntrySequence++, keyHash, regionSequence[region], payloadChecksum);
             final long base = FileScan.regionBase(region, regionSize);
             regionWriteLimit[region] = location - base + entryLength;
-            FileRegionDescriptor.write(
-                file, base, FileRegionDescriptor.STATE_ACTIVE, regionSequence[region], regionWriteLimit[region]);
+            FileRegionDescriptor.update(file, base, FileRegionDescriptor.STATE_ACTIVE, regionWriteLimit[region]);
 
             regionLive[region]++;
             regionLiveRaw[region] += rawLength;
@@ -850,8 +850,7 @@ public final class FileStore implements AutoCloseable
                 entry.storedLength(), nextEntrySequence++, entry.keyHash(), regionSequence[region], entry.payloadChecksum());
             final long base = FileScan.regionBase(region, regionSize);
             regionWriteLimit[region] = location - base + entryLength;
-            FileRegionDescriptor.write(
-                file, base, FileRegionDescriptor.STATE_ACTIVE, regionSequence[region], regionWriteLimit[region]);
+            FileRegionDescriptor.update(file, base, FileRegionDescriptor.STATE_ACTIVE, regionWriteLimit[region]);
             regionLive[region]++;
             regionLiveRaw[region] += entry.rawLength();
             regionLiveStored[region] += entry.storedLength();
@@ -1432,6 +1431,17 @@ public final class FileStore implements AutoCloseable
         return "FileStore{path=" + path + ", regionSizeBytes=" + regionSize + ", regionCount=" + regionCount + "}";
     }
 
+    /**
+     * Region headers found half updated (a kill in the middle of an append or a seal) and written
+     * whole again since this store opened.
+     *
+     * @return headers repaired.
+     */
+    int tornHeadersRepaired()
+    {
+        return tornHeadersRepaired;
+    }
+
     private void recoverAtOpen()
     {
         lock.writeLock().lock();
@@ -1459,6 +1469,21 @@ public final class FileStore implements AutoCloseable
         nextEntrySequence = Math.max(nextEntrySequence, scan.maxEntrySequence + 1);
         corruptRegionsSkipped = scan.corruptRegions;
         corruptEntriesSkipped = scan.badEntries.size() - scan.corruptRegions;
+        for (int region = 0; region < regionCount; region++)
+        {
+            if (scan.tornHeader[region])
+            {
+                // a kill interrupted an update of this header: its fields were proven, write it whole again
+                FileRegionDescriptor.write(file, FileScan.regionBase(region, regionSize), scan.regionState[region],
+                    scan.regionSequence[region], scan.regionWriteLimit[region]);
+                tornHeadersRepaired++;
+            }
+        }
+        if (tornHeadersRepaired > 0)
+        {
+            LOGGER.log(System.Logger.Level.INFO, "{0}: repaired {1} region headers left half updated by an interrupted write",
+                path, tornHeadersRepaired);
+        }
         if (!scan.badEntries.isEmpty())
         {
             LOGGER.log(System.Logger.Level.WARNING, "{0}: skipped {1} corrupt entries and {2} corrupt regions; first: {3}",
@@ -1504,8 +1529,8 @@ public final class FileStore implements AutoCloseable
         }
         if (activeRegion >= 0 && activeRegion != next)
         {
-            FileRegionDescriptor.write(file, FileScan.regionBase(activeRegion, regionSize), FileRegionDescriptor.STATE_SEALED,
-                regionSequence[activeRegion], regionWriteLimit[activeRegion]);
+            FileRegionDescriptor.update(file, FileScan.regionBase(activeRegion, regionSize), FileRegionDescriptor.STATE_SEALED,
+                regionWriteLimit[activeRegion]);
         }
         regionSequence[next] = nextRegionSequence++;
         regionWriteLimit[next] = FileRegionDescriptor.LENGTH;

@@ -25,12 +25,14 @@ public final class HostStore extends ArenaStore
     private final PinnedBuffer pinned;
     private final Arena arena;
 
-    private HostStore(final long capacityBytes, final long alignmentBytes, final PinnedBuffer pinned, final Arena arena)
+    private HostStore(final BlockAllocator allocator, final long capacityBytes, final PinnedBuffer pinned, final Arena arena)
     {
-        super("HostStore", capacityBytes, alignmentBytes);
+        super("HostStore", allocator);
         this.pinned = pinned;
         this.arena = arena;
-        this.memory = pinned != null ? pinned.segment() : arena.allocate(capacityBytes, Math.max(alignmentBytes, 64));
+        // pageable memory is mapped, not allocated: the kernel backs it as it is first touched, so a
+        // large arena costs resident memory only for what has been used (and is not zeroed up front)
+        this.memory = pinned != null ? pinned.segment() : dev.tiercache.libc.Libc.mapAnonymous(capacityBytes, arena);
         NativeMemoryCounters.allocated(NativeMemoryCounters.Owner.HOST_STORE, memory.byteSize());
     }
 
@@ -53,7 +55,7 @@ public final class HostStore extends ArenaStore
             try
             {
                 final PinnedBuffer pinned = runtime.allocatePinned(capacityBytes, 0);
-                return new HostStore(capacityBytes, alignmentBytes, pinned, null);
+                return new HostStore(new SpaceAllocator(capacityBytes, alignmentBytes), capacityBytes, pinned, null);
             }
             catch (final CudaException ex)
             {
@@ -62,7 +64,25 @@ public final class HostStore extends ArenaStore
                     "cannot pin " + capacityBytes + " bytes of host memory (" + ex.getMessage() + "); L2 uses pageable memory");
             }
         }
-        return new HostStore(capacityBytes, alignmentBytes, null, Arena.ofShared());
+        return new HostStore(new SpaceAllocator(capacityBytes, alignmentBytes), capacityBytes, null, Arena.ofShared());
+    }
+
+    /**
+     * Creates a pageable store for many small records (the meta arena): blocks up to
+     * {@link SlabAllocator#SMALL_MAX} bytes come from slabs with a bit of heap bookkeeping each
+     * instead of a row.
+     *
+     * @param capacityBytes  arena size, at least 1.
+     * @param alignmentBytes alignment of every block, a power of two up to {@link SlabAllocator#SMALL_MAX}.
+     * @return the store; its owner must close it.
+     */
+    public static HostStore createRecordArena(final long capacityBytes, final long alignmentBytes)
+    {
+        if (capacityBytes <= 0)
+        {
+            throw new IllegalArgumentException("capacityBytes=" + capacityBytes + " must be > 0");
+        }
+        return new HostStore(new SlabAllocator(capacityBytes, alignmentBytes), capacityBytes, null, Arena.ofShared());
     }
 
     /**

@@ -106,6 +106,27 @@ public final class NativeMemoryCounters
     }
 
     /**
+     * Reserves zeroed anonymous memory that the kernel backs only as it is touched
+     * ({@link dev.tiercache.libc.Libc#mapAnonymous}), counted (as address space reserved) for the
+     * owner of {@code arena} until it closes, which unmaps it.
+     *
+     * @param arena from {@link #countedSharedArena}.
+     * @param bytes at least 1.
+     * @return the mapping, page-aligned and exactly {@code bytes} long.
+     * @throws IllegalArgumentException when {@code arena} is not a counted arena.
+     */
+    public static MemorySegment mapAnonymous(final Arena arena, final long bytes)
+    {
+        if (!(arena instanceof CountedArena counted))
+        {
+            throw new IllegalArgumentException("arena=" + arena + " is not from countedSharedArena");
+        }
+        final MemorySegment mapping = dev.tiercache.libc.Libc.mapAnonymous(bytes, counted);
+        counted.count(bytes);
+        return mapping;
+    }
+
+    /**
      * A shared arena for a file mapping of {@code bytes}, counted as {@link Owner#FILE_MAPPING}
      * from now until it is closed.
      *

@@ -64,7 +64,7 @@ import java.util.Arrays;
  * live block's (a double free, a stray offset) throws {@link IllegalArgumentException} and leaves
  * the allocator exactly as it was.
  */
-public final class SpaceAllocator
+public final class SpaceAllocator implements BlockAllocator
 {
     /** {@link #allocate} result: no free block can hold the request. */
     public static final long FULL = -1;
