@@ -138,6 +138,9 @@ final class EpochPlan implements Runnable
     private final AtomicLong raiseNanos = new AtomicLong();
     private final AtomicLong advised = new AtomicLong();
     private final AtomicLong repaired = new AtomicLong();
+    private final AtomicLong raiseCpuNanos = new AtomicLong();
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+    private final boolean cpuTimed = THREADS.isCurrentThreadCpuTimeSupported();
     // @GuardedBy("this"): the window's bytes, for the statistics
     private long reportedWindowBytes;
 
@@ -389,7 +392,7 @@ final class EpochPlan implements Runnable
             window = reportedWindowBytes;
         }
         return new PlanStats(position, raisedToHost.get(), raisedToDevice.get(), demoted.get(), notRaised.get(), missing.get(),
-            outOfOrder.get(), roomWaits.get(), rescans.get(), raiseNanos.get(), failures.get(), window, advised.get(), repaired.get());
+            outOfOrder.get(), roomWaits.get(), rescans.get(), raiseNanos.get(), failures.get(), window, advised.get(), repaired.get(), raiseCpuNanos.get());
     }
 
     void stop()
@@ -526,8 +529,10 @@ final class EpochPlan implements Runnable
                 return true;
             }
             final long started = System.nanoTime();
+            final long cpuStarted = cpuNanos();
             final boolean raised = raise(nextKey, nextPosition);
             raiseNanos.addAndGet(System.nanoTime() - started);
+            raiseCpuNanos.addAndGet(cpuNanos() - cpuStarted);
             if (!raised)
             {
                 roomWaits.incrementAndGet();
@@ -679,6 +684,12 @@ final class EpochPlan implements Runnable
             }
             epochs.pollFirst();
         }
+    }
+
+    /** The plan thread's CPU time, 0 where the JVM cannot tell it. */
+    private long cpuNanos()
+    {
+        return cpuTimed ? THREADS.getCurrentThreadCpuTime() : 0;
     }
 
     /** Files every key of a newly queued epoch that sits in L1 or L2 under its next use. */
