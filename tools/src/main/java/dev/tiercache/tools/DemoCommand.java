@@ -52,9 +52,12 @@ import java.util.zip.CRC32C;
  *       on the device ({@link DatasetCache#getBatchOnDevice(long[], DeviceBuffer, DeviceBuffer,
  *       Normalization, TierCache.Loader)}) and never copied back to the host.</li>
  * </ul>
- * Both produce the same numbers: every host batch's checksum, and the first device batch of each
- * epoch (copied back for the check only), are compared. It prints per-epoch times, samples/s, the
- * speed-up, the per-level statistics and where the time went.
+ * Both produce the same numbers: the CRC32C of every host batch, and of the first device batch of
+ * each epoch (copied back for the check only), are compared; the baseline checks the same batches
+ * as the cached loop, so the check weighs the same in both (its time is printed). It prints
+ * per-epoch times, samples/s, the speed-up (over all epochs and once warm), the per-level
+ * statistics and where the time went. The baseline leaves its batch in host memory: on a machine
+ * with a GPU it would still have to copy it there, which the cached loop with L1 does not.
  *
  * <h2>Choosing the GPU</h2>
  * CUDA discovery runs once per process and cannot be redone, so the choice is made before the
@@ -328,6 +331,11 @@ public final class DemoCommand implements Callable<Integer>
                         normalization.applyOnHost(w.bytes, w.output, size * imageBytes, (long)side * side);
                         final long normalized = System.nanoTime();
                         w.times.normalizeNanos += normalized - started;
+                        if (onDevice && from != 0)
+                        {
+                            // only the batches the cached loop checks (it copies back the first of each epoch)
+                            return UNCHECKED;
+                        }
                         final long sum = fingerprint(w.output, normalization.outputBytes(size * imageBytes));
                         w.times.baselineCheckNanos += System.nanoTime() - normalized;
                         return sum;
@@ -361,7 +369,7 @@ public final class DemoCommand implements Callable<Integer>
                     });
                     for (int b = 0; b < base.checksums.length; b++)
                     {
-                        if (viaCache.checksums[b] != UNCHECKED && viaCache.checksums[b] != base.checksums[b])
+                        if (viaCache.checksums[b] != UNCHECKED && base.checksums[b] != UNCHECKED && viaCache.checksums[b] != base.checksums[b])
                         {
                             throw new IllegalStateException("epoch " + (epoch + 1) + ", batch " + b + ": checksum through the cache " +
                                 Long.toHexString(viaCache.checksums[b]) + " != decoded from the files " + Long.toHexString(base.checksums[b]));
@@ -387,7 +395,7 @@ public final class DemoCommand implements Callable<Integer>
                 out.printf(Locale.ROOT, "  decode baseline: read files %.3f s, decode %.3f s, resize+crop+CHW %.3f s, normalise %.3f s%n",
                     spent.readNanos / 1e9, spent.decodeNanos / 1e9, spent.resizeNanos / 1e9, spent.normalizeNanos / 1e9);
                 out.printf(Locale.ROOT, "  cached: %s%n", read);
-                out.printf(Locale.ROOT, "  the demo's own check of the batches (in the epoch times; not a loader's work): baseline %.3f s, cached %.3f s%n",
+                out.printf(Locale.ROOT, "  the demo's own check of the same batches in both loops (in the epoch times; not a loader's work): baseline %.3f s, cached %.3f s%n",
                     spent.baselineCheckNanos / 1e9, spent.cachedCheckNanos / 1e9);
                 final long baseTotal = Arrays.stream(baselineNanos).sum();
                 final long cachedTotal = Arrays.stream(cachedNanos).sum();
