@@ -51,4 +51,17 @@ step "benchmarks: L2->L1 promotion and L3->L2 (TierMoveBenchmark), against raw c
 timeout 150 $java -Djmh.ignoreLock=true -jar "$kit/lib/benchmarks.jar" TierMoveBenchmark -f 1 -wi 2 -i 3 -w 1 -r 1 -p size=65536,4194304 \
   -jvmArgsAppend "--enable-native-access=ALL-UNNAMED $sim" -rf json -rff "$out/tier-move.json" 2>&1 | tail -12 | tee -a "$report"
 
+step "benchmarks: getOnDevice hit vs a raw device pointer, device normalisation vs the host loop (1-64 MiB)"
+if [ -n "$sim" ]; then
+  # the build machine's check: one small size, in this JVM (the simulated device is selected already)
+  timeout 120 $java $sim -Djmh.ignoreLock=true -jar "$kit/lib/benchmarks.jar" DeviceHitBenchmark DeviceNormalizeBenchmark -f 0 -wi 0 -i 1 \
+    -r 200ms -p size=65536 -rf json -rff "$out/device.json" 2>&1 | grep -E '^(Benchmark|Device)' | tee -a "$report"
+else
+  timeout 180 $java -Djmh.ignoreLock=true -jar "$kit/lib/benchmarks.jar" DeviceHitBenchmark DeviceNormalizeBenchmark -f 1 -wi 1 -i 3 \
+    -w 500ms -r 500ms -p size=1048576,8388608,67108864 -jvmArgsAppend "--enable-native-access=ALL-UNNAMED" \
+    -rf json -rff "$out/device.json" 2>&1 | grep -E '^(Benchmark|Device)' | tee -a "$report"
+fi
+# GB/s and the fraction of the device's memory bandwidth (memory clock x bus width from cudaDeviceGetAttribute)
+timeout 60 $java $sim -cp "$kit/lib/benchmarks.jar" dev.tiercache.bench.report.GpuReport "$out/device.json" 2>&1 | tee -a "$report"
+
 echo "report: $report"

@@ -9,8 +9,10 @@
 #                                 device (the kernel path included), as the GPU run will run it
 #   tar xzf tiercache-gpu-kit.tgz && kit/run-on-gpu.sh [OUT]
 #                                 there: the cuda-tagged tests, the kernel against the host result,
-#                                 the demo on the real GPU and the GPU benchmarks; a report in OUT
-#                                 (default ./gpu-report); about 5 minutes
+#                                 the demo on the real GPU and the GPU benchmarks (L2->L1 promotion,
+#                                 the getOnDevice hit against a raw pointer, device normalisation
+#                                 against the host loop, in GB/s and % of the memory bandwidth); a
+#                                 report in OUT (default ./gpu-report); about 6 minutes
 #
 # `bundle` needs the JUnit console jar from Maven Central once (./mvnw dependency:copy).
 set -eu
@@ -58,5 +60,5 @@ case "${1:-}" in
     tar -C "$target/check" -xzf "$target/tiercache-gpu-kit.tgz"
     TIERCACHE_KIT_SIMULATE=1 "$target/check/kit/run-on-gpu.sh" "$target/check/report"
     ;;
-  *) sed -n '2,17p' "$0"; exit 2 ;;
+  *) sed -n '2,19p' "$0"; exit 2 ;;
 esac

@@ -955,6 +955,63 @@ public final class TierCache implements AutoCloseable
     }
 
     /**
+     * Bytes one level holds now, as {@link #stats()} reports them ({@link LevelStats#usedBytes()}),
+     * without building the whole snapshot: for a caller that checks a level's room before every
+     * move it makes (an epoch plan).
+     *
+     * @param tier the level.
+     * @return bytes used; 0 for a level that is off.
+     */
+    public long usedBytes(final Tier tier)
+    {
+        nonNull(tier, "tier");
+        if (tier == Tier.FILE)
+        {
+            return stats().level(Tier.FILE).usedBytes();
+        }
+        lock.lock();
+        try
+        {
+            return core.closed ? 0 : slots.used(tier);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Asks the kernel to start reading an L3 entry's pages from the disk now, for a caller that
+     * knows the entry will be read soon (an epoch plan reading ahead of its window): the promotion
+     * or read that follows then copies from memory. A no-op for an entry that is not in L3.
+     *
+     * @param key the key.
+     * @return true when the advice was given.
+     */
+    public boolean adviseWillNeed(final long key)
+    {
+        final long location;
+        lock.lock();
+        try
+        {
+            checkOpen();
+            final int slot = slots.findKey(key, EntryMetaDescriptor.KEY_KIND_LONG, null, key);
+            if (slot == EntryIndex.NOT_FOUND || slots.levelOf(slot) != Tier.FILE || levels.file == null)
+            {
+                return false;
+            }
+            location = index.location(slot);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+        // given with the cache's lock released: the store checks the record under its own lock, so a
+        // record removed or reclaimed since the look-up is refused (and advice is only a hint)
+        return levels.file.adviseWillNeed(location) == 0;
+    }
+
+    /**
      * An entry's size (its parts back to back, as {@link EntryHandle#byteSize()}), without
      * counting an access.
      *

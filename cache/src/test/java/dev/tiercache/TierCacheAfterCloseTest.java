@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * What every public method of a closed cache does: an operation on entries throws an
  * {@link IllegalStateException} naming the cache; {@code size()} is 0, {@code hasDevice()} false,
  * {@code name()} the name, {@code config()} the configuration it was opened with, {@code stats()} the run's counters with nothing held,
- * {@code hasRemote()} and {@code remoteStats()} what they were, {@code flushRemote} whether nothing is left to send, and a second
+ * {@code hasRemote()} and {@code remoteStats()} what they were, {@code flushRemote} whether nothing is left to send, {@code usedBytes} 0, and a second
  * {@code close()} does nothing. The table is checked against the class, so a new public method
  * without a defined behaviour after close fails this test.
  */
@@ -64,6 +64,7 @@ class TierCacheAfterCloseTest
         calls.put("demote(long)", c -> c.demote(1L));
         calls.put("tierOf(long)", c -> c.tierOf(1L));
         calls.put("byteSize(long)", c -> c.byteSize(1L));
+        calls.put("adviseWillNeed(long)", c -> c.adviseWillNeed(1L));
         calls.put("contains(long)", c -> c.contains(1L));
         calls.put("contains(String)", c -> c.contains("a"));
         calls.put("contains(byte[])", c -> c.contains(new byte[] {1}));
@@ -77,7 +78,7 @@ class TierCacheAfterCloseTest
 
     /** The public methods with a defined answer after close. */
     private static final String[] ANSWERS = {"size()", "hasDevice()", "name()", "stats()", "config()", "close()",
-        "hasRemote()", "remoteStats()", "flushRemote(Duration)"};
+        "hasRemote()", "remoteStats()", "flushRemote(Duration)", "usedBytes(Tier)"};
 
     private static String signature(final Method method)
     {
@@ -136,6 +137,7 @@ class TierCacheAfterCloseTest
         {
             assertEquals(0, last.level(tier).entries(), tier.label());
             assertEquals(0, last.level(tier).usedBytes(), tier.label());
+            assertEquals(0, cache.usedBytes(tier), tier.label());
         }
         assertEquals(last, cache.stats());
         assertDoesNotThrow(cache::close);

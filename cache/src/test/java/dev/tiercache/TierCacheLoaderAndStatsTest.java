@@ -49,6 +49,44 @@ class TierCacheLoaderAndStatsTest
             .fileRegionBytes(1 << 20).maxEntries(2048).build();
     }
 
+    /**
+     * {@code usedBytes} answers what the snapshot says, level by level, as entries come and go;
+     * {@code adviseWillNeed} is given for an entry in L3 only.
+     */
+    @Test
+    void usedBytes_isTheSnapshotsFigure_andAdviseWillNeed_takesOnlyL3Entries()
+    {
+        try (TierCache cache = open())
+        {
+            for (final Tier tier : Tier.values())
+            {
+                assertEquals(cache.stats().level(tier).usedBytes(), cache.usedBytes(tier), tier.label());
+            }
+            for (int key = 0; key < 120; key++)
+            {
+                cache.put(key, value(key, 1, 16 << 10));
+                if (key % 17 == 0)
+                {
+                    cache.remove(key / 2);
+                }
+                for (final Tier tier : Tier.values())
+                {
+                    assertEquals(cache.stats().level(tier).usedBytes(), cache.usedBytes(tier), tier.label() + " after key " + key);
+                }
+            }
+            int inFile = 0;
+            for (int key = 0; key < 120; key++)
+            {
+                final Tier tier = cache.tierOf(key);
+                assertEquals(tier == Tier.FILE, cache.adviseWillNeed(key), "key " + key + " in " + tier);
+                inFile += tier == Tier.FILE ? 1 : 0;
+            }
+            assertTrue(inFile > 0, "some entries must be in L3, or this shows nothing");
+            assertFalse(cache.adviseWillNeed(10_000), "a missing key");
+            assertThrows(NullPointerException.class, () -> cache.usedBytes(null));
+        }
+    }
+
     /** The key kinds of TierCache's API, each with its loader get. */
     enum KeyKind
     {

@@ -124,6 +124,18 @@ public final class Libc
     }
 
     /**
+     * {@code madvise(MADV_WILLNEED)} over the whole pages inside {@code range}: for a file mapping,
+     * the kernel starts reading those pages into the page cache and returns at once.
+     *
+     * @param range native memory.
+     * @return {@code 0}, or the {@code errno} of the call.
+     */
+    public static int madviseWillNeed(final MemorySegment range)
+    {
+        return madvise(range, libc_h.MADV_WILLNEED());
+    }
+
+    /**
      * {@code madvise(MADV_PAGEOUT)} over the whole pages inside {@code range}: clean pages of a file
      * mapping that no other process maps leave the page cache; dirty ones stay until written back.
      *

@@ -64,15 +64,31 @@ class DeviceNormalizerTest
     void launch_matchesTheHostReference_bitForBit_overRandomShapes()
     {
         System.out.println("DeviceNormalizerTest seed=" + SEED + " (rerun with -Dtiercache.seed=" + SEED + ")");
-        final SplittableRandom random = new SplittableRandom(SEED);
+        matchesOverRandomShapes(new SplittableRandom(SEED), CASES, 4, 700);
+    }
+
+    /**
+     * Planes of up to 150 000 elements (a 224 x 224 image's is 50 176), longer than the simulator's
+     * chunk of work, with lengths that are not multiples of it: every chunk boundary inside a plane
+     * and every plane boundary inside a chunk's reach gives the reference's bits.
+     */
+    @Test
+    void launch_matchesTheHostReference_bitForBit_forImageSizedPlanes()
+    {
+        System.out.println("DeviceNormalizerTest (image-sized planes) seed=" + SEED + " (rerun with -Dtiercache.seed=" + SEED + ")");
+        matchesOverRandomShapes(new SplittableRandom(SEED ^ 0x9E3779B97F4A7C15L), 24, 2, 150_000);
+    }
+
+    private void matchesOverRandomShapes(final SplittableRandom random, final int cases, final int maxImages, final int maxPlane)
+    {
         try (DeviceNormalizer kernels = DeviceNormalizer.load(runtime, 0);
              CudaStream stream = runtime.createStream(true);
              Arena arena = Arena.ofConfined())
         {
             Shape smallestFailure = null;
-            for (int i = 0; i < CASES; i++)
+            for (int i = 0; i < cases; i++)
             {
-                final Shape shape = new Shape(1 + random.nextInt(4), 1 + random.nextInt(4), 1 + random.nextInt(700), random.nextBoolean());
+                final Shape shape = new Shape(1 + random.nextInt(maxImages), 1 + random.nextInt(4), 1 + random.nextInt(maxPlane), random.nextBoolean());
                 final float[] scale = new float[shape.channels];
                 final float[] offset = new float[shape.channels];
                 for (int c = 0; c < shape.channels; c++)

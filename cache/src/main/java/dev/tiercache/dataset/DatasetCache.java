@@ -834,7 +834,7 @@ public final class DatasetCache implements AutoCloseable
     public PlanStats planStats()
     {
         final EpochPlan current = plan;
-        return current == null ? new PlanStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) : current.stats();
+        return current == null ? new PlanStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) : current.stats();
     }
 
     private synchronized EpochPlan plan()

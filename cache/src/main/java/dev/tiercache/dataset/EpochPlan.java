@@ -24,7 +24,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * window. The plan thread walks it in order and raises each entry to the top level (L1 with a GPU
  * level, else L2), falling back to L2 when L1 will not take it. It reads entry sizes with
  * {@link TierCache#byteSize} and levels with {@link TierCache#tierOf}: neither counts an access, so
- * the policies keep seeing the consumer's reads only.
+ * the policies keep seeing the consumer's reads only. The window's bound is exact: it takes the
+ * next position only while the bytes of its entries, that one's included, stay within
+ * {@code lookAheadBytes} (a first entry larger than that is taken alone).
+ *
+ * <h2>Read-ahead</h2>
+ * Past the window's end, the entries of up to another {@code lookAheadBytes} that sit in L3 are
+ * advised to the kernel ({@link TierCache#adviseWillNeed}): their pages are read from the disk in
+ * the background, so raising them later copies from memory instead of waiting on the disk page by
+ * page. The read-ahead holds no cache memory (the pages are the page cache's) and is not part of
+ * the window's bound.
  *
  * <h2>Eviction: Belady on the plan</h2>
  * Each level's room is its capacity times the fill fraction, less what it uses. When an entry
@@ -62,11 +71,17 @@ final class EpochPlan implements Runnable
     private static final int NEEDED_SOONER = 1;
     /** {@link #makeRoom}: the level is full of entries the plan does not know. */
     private static final int UNKNOWN = 2;
+    /** Positions the read-ahead looks at per round, at most. */
+    private static final int READ_AHEAD_PER_ROUND = 8;
+    /** Window entries checked at each position read, nearest first. */
+    private static final int HEAD_CHECKED = 4;
 
     private final TierCache cache;
     private final long lookAheadBytes;
     private final double fillFraction;
     private final boolean useDevice;
+    /** Per level (L1, L2): its capacity times the fill fraction, or 0 when it is off (fixed while the cache is open). */
+    private final long[] limit = new long[2];
     private final Thread thread;
 
     // @GuardedBy("this")
@@ -88,7 +103,18 @@ final class EpochPlan implements Runnable
     private long blockedAt = -1;
 
     // the plan thread's own state
+    /** The read-ahead's end: positions before it were advised (or found out of L3). */
+    private long advisedTo;
+    /** The read-ahead's positions from the window's end on, with their sizes. */
+    private final ArrayDeque<long[]> readAhead = new ArrayDeque<>();
+    private long readAheadBytes;
     private long reranked;
+    /** The cache evicted from L2 while the plan raised an entry: the window is checked again. */
+    private boolean evictedBehind;
+    private long repairedAt = -1;
+    // @GuardedBy("this"): the position whose next entries were last checked
+    private long checkedAt = -1;
+    private int repairRounds;
     private long windowBytes;
     private long raisesSinceRescan = Long.MAX_VALUE / 2;
     private long noFutureSequence;
@@ -110,6 +136,13 @@ final class EpochPlan implements Runnable
     private final AtomicLong roomWaits = new AtomicLong();
     private final AtomicLong rescans = new AtomicLong();
     private final AtomicLong raiseNanos = new AtomicLong();
+    private final AtomicLong advised = new AtomicLong();
+    private final AtomicLong repaired = new AtomicLong();
+    private final AtomicLong raiseCpuNanos = new AtomicLong();
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+    private final boolean cpuTimed = THREADS.isCurrentThreadCpuTimeSupported();
+    // @GuardedBy("this"): the window's bytes, for the statistics
+    private long reportedWindowBytes;
 
     EpochPlan(final TierCache cache, final long lookAheadBytes, final double fillFraction)
     {
@@ -117,6 +150,12 @@ final class EpochPlan implements Runnable
         this.lookAheadBytes = lookAheadBytes;
         this.fillFraction = fillFraction;
         this.useDevice = cache.hasDevice();
+        final CacheStats stats = cache.stats();
+        for (final Tier tier : new Tier[] {Tier.DEVICE, Tier.HOST})
+        {
+            final LevelStats level = stats.level(tier);
+            limit[levelIndex(tier)] = level.enabled() ? (long)(level.capacityBytes() * fillFraction) : 0;
+        }
         this.thread = new Thread(this, "tiercache-plan-" + cache.name());
         thread.setDaemon(true);
         thread.start();
@@ -299,8 +338,12 @@ final class EpochPlan implements Runnable
             // as a loader that drops its last partial batch does): the keys between count as read
             cursor = position + 1;
         }
-        idle = false;
-        notifyAll();
+        // one wake-up when the plan thread waits; a busy one sees the position at its next round
+        if (idle)
+        {
+            idle = false;
+            notifyAll();
+        }
     }
 
     /**
@@ -343,8 +386,13 @@ final class EpochPlan implements Runnable
         {
             position = cursor;
         }
+        final long window;
+        synchronized (this)
+        {
+            window = reportedWindowBytes;
+        }
         return new PlanStats(position, raisedToHost.get(), raisedToDevice.get(), demoted.get(), notRaised.get(), missing.get(),
-            outOfOrder.get(), roomWaits.get(), rescans.get(), raiseNanos.get(), failures.get());
+            outOfOrder.get(), roomWaits.get(), rescans.get(), raiseNanos.get(), failures.get(), window, advised.get(), repaired.get(), raiseCpuNanos.get());
     }
 
     void stop()
@@ -416,9 +464,10 @@ final class EpochPlan implements Runnable
         final long nextKey;
         final long nextPosition;
         final Epoch windowEpoch;
+        final long[] ahead;
         synchronized (this)
         {
-            while (!stopped && unscanned.isEmpty() && reranked == cursor && !canFill())
+            while (!stopped && unscanned.isEmpty() && reranked == cursor && checkedAt == cursor && !(evictedBehind && repairRounds < 2) && !canFill())
             {
                 idle = true;
                 notifyAll();
@@ -442,6 +491,7 @@ final class EpochPlan implements Runnable
             windowEpoch = canFill() ? epochAt(filled) : null;
             nextPosition = filled;
             nextKey = windowEpoch == null ? 0 : windowEpoch.keys[(int)(filled - windowEpoch.base)];
+            ahead = readAheadKeys();
         }
         if (toScan != null)
         {
@@ -449,11 +499,40 @@ final class EpochPlan implements Runnable
             return true;
         }
         rerank(position);
+        if (position != repairedAt)
+        {
+            repairedAt = position;
+            repairRounds = 0;
+        }
+        final boolean wholeWindow = evictedBehind && repairRounds++ < 2;
+        evictedBehind = false;
+        if (wholeWindow)
+        {
+            // the whole window, at most twice per position read (a fragmented L2 could go on evicting)
+            repairWindow(Integer.MAX_VALUE);
+        }
+        else if (checkedAt != position)
+        {
+            // the entries read next, once per position: the cache's own moves may have put one back in L3
+            repairWindow(HEAD_CHECKED);
+        }
+        synchronized (this)
+        {
+            checkedAt = position;
+        }
+        readAhead(ahead);
         if (windowEpoch != null)
         {
+            if (!fitsTheWindow(sizeOf(nextKey)))
+            {
+                // its size was not known when the round began: the next round waits for the reads to make room
+                return true;
+            }
             final long started = System.nanoTime();
+            final long cpuStarted = cpuNanos();
             final boolean raised = raise(nextKey, nextPosition);
             raiseNanos.addAndGet(System.nanoTime() - started);
+            raiseCpuNanos.addAndGet(cpuNanos() - cpuStarted);
             if (!raised)
             {
                 roomWaits.incrementAndGet();
@@ -492,11 +571,96 @@ final class EpochPlan implements Runnable
         {
             return false;
         }
-        if (filled - epoch.base < epoch.length)
+        if (filled - epoch.base >= epoch.length && !epoch.pull())
         {
-            return true;
+            return false;
         }
-        return epoch.pull();
+        // the next entry must fit the window's bytes too (a size not known yet is looked up outside the monitor)
+        final long size = sizes.get(epoch.keys[(int)(filled - epoch.base)]);
+        return size < 0 || fitsTheWindow(size);
+    }
+
+    /** Whether an entry of {@code size} bytes joins the window within its bound (a first entry always does). */
+    // @GuardedBy("this") for windowBytes, or the plan thread between rounds
+    private boolean fitsTheWindow(final long size)
+    {
+        synchronized (this)
+        {
+            return window.isEmpty() || windowBytes + size <= lookAheadBytes;
+        }
+    }
+
+    /**
+     * The keys of the next read-ahead positions past the window's end, up to
+     * {@value #READ_AHEAD_PER_ROUND} while the read-ahead holds under {@code lookAheadBytes}
+     * (positions of an iterator are not pulled for it).
+     */
+    // @GuardedBy("this")
+    private long[] readAheadKeys()
+    {
+        while (!readAhead.isEmpty() && readAhead.peekFirst()[0] < filled)
+        {
+            readAheadBytes -= readAhead.pollFirst()[1];
+        }
+        if (advisedTo < filled)
+        {
+            advisedTo = filled;
+        }
+        if (readAheadBytes >= lookAheadBytes)
+        {
+            return null;
+        }
+        long[] keys = null;
+        int n = 0;
+        for (long at = advisedTo; n < READ_AHEAD_PER_ROUND; at++, n++)
+        {
+            final Epoch epoch = epochAt(at);
+            if (epoch == null || at - epoch.base >= epoch.length)
+            {
+                break;
+            }
+            if (keys == null)
+            {
+                keys = new long[READ_AHEAD_PER_ROUND + 1];
+                keys[0] = advisedTo;
+            }
+            keys[n + 1] = epoch.keys[(int)(at - epoch.base)];
+        }
+        return keys == null ? null : java.util.Arrays.copyOf(keys, n + 1);
+    }
+
+    /**
+     * Advises the kernel of the L3 entries of {@code ahead} (its first element is the position of
+     * the second), as long as the read-ahead stays under {@code lookAheadBytes}.
+     */
+    private void readAhead(final long[] ahead)
+    {
+        if (ahead == null)
+        {
+            return;
+        }
+        for (int i = 1; i < ahead.length; i++)
+        {
+            final long key = ahead[i];
+            final long size = sizeOf(key);
+            synchronized (this)
+            {
+                final long position = ahead[0] + i - 1;
+                if (position != advisedTo || readAheadBytes >= lookAheadBytes)
+                {
+                    // the window or the consumer moved past it meanwhile, or the read-ahead is full
+                    return;
+                }
+                readAhead.addLast(new long[] {position, size});
+                readAheadBytes += size;
+                advisedTo = position + 1;
+            }
+            // the plan's filing says where it saw the key: entries in L1 or L2 are not read from the disk
+            if (!rankOf[DEVICE].containsKey(key) && !rankOf[HOST].containsKey(key) && cache.adviseWillNeed(key))
+            {
+                advised.incrementAndGet();
+            }
+        }
     }
 
     /** Forgets the window positions the consumer has passed. */
@@ -506,6 +670,7 @@ final class EpochPlan implements Runnable
         {
             windowBytes -= window.pollFirst()[1];
         }
+        reportedWindowBytes = windowBytes;
     }
 
     private void dropReadEpochs()
@@ -519,6 +684,12 @@ final class EpochPlan implements Runnable
             }
             epochs.pollFirst();
         }
+    }
+
+    /** The plan thread's CPU time, 0 where the JVM cannot tell it. */
+    private long cpuNanos()
+    {
+        return cpuTimed ? THREADS.getCurrentThreadCpuTime() : 0;
     }
 
     /** Files every key of a newly queued epoch that sits in L1 or L2 under its next use. */
@@ -695,10 +866,17 @@ final class EpochPlan implements Runnable
             // with room made, or L2 full of entries the plan does not know (their policy picks the
             // victim); for an entry the plan saw in L2 this only checks that it is still there
             final Tier before = tier;
+            final long usedBefore = before == Tier.FILE ? cache.usedBytes(Tier.HOST) : 0;
             tier = cache.promoteToHost(key, true);
             if (before == Tier.FILE && tier == Tier.HOST)
             {
                 raisedToHost.incrementAndGet();
+                if (cache.usedBytes(Tier.HOST) < usedBefore + size)
+                {
+                    // L2 evicted by its own policy to place it (its free space in pieces too small):
+                    // the victim may be one of the window's, which the next round raises again
+                    evictedBehind = true;
+                }
             }
         }
         final int level = levelIndex(tier);
@@ -719,11 +897,69 @@ final class EpochPlan implements Runnable
         return true;
     }
 
+    /**
+     * Raises again the first {@code limit} window entries the plan filed in L2 that the cache moved
+     * back to L3 (a victim of L2's own room-making, or of the mover), nearest first.
+     */
+    private void repairWindow(final int limit)
+    {
+        final List<long[]> positions = new ArrayList<>();
+        synchronized (this)
+        {
+            for (final long[] entry : window)
+            {
+                if (positions.size() == limit)
+                {
+                    break;
+                }
+                positions.add(entry);
+            }
+        }
+        for (final long[] entry : positions)
+        {
+            final long key;
+            synchronized (this)
+            {
+                if (entry[0] < cursor)
+                {
+                    continue;
+                }
+                final Epoch epoch = epochAt(entry[0]);
+                if (epoch == null)
+                {
+                    continue;
+                }
+                key = epoch.keys[(int)(entry[0] - epoch.base)];
+            }
+            if (!rankOf[HOST].containsKey(key) || cache.tierOf(key) != Tier.FILE)
+            {
+                continue;
+            }
+            repaired.incrementAndGet();
+            forget(HOST, key);
+            if (makeRoom(HOST, entry[1], entry[0]) == NEEDED_SOONER)
+            {
+                return;
+            }
+            final long usedBefore = cache.usedBytes(Tier.HOST);
+            final Tier tier = cache.promoteToHost(key, true);
+            if (tier == Tier.HOST)
+            {
+                file(HOST, key, entry[0]);
+                if (cache.usedBytes(Tier.HOST) < usedBefore + entry[1])
+                {
+                    evictedBehind = true;
+                }
+            }
+        }
+    }
+
     private synchronized void addToWindow(final long position, final long size)
     {
         raisesSinceRescan++;
         window.addLast(new long[] {position, size});
         windowBytes += size;
+        reportedWindowBytes = windowBytes;
         filled = position + 1;
     }
 
@@ -819,13 +1055,12 @@ final class EpochPlan implements Runnable
 
     private long used(final Tier tier)
     {
-        return cache.stats().level(tier).usedBytes();
+        return cache.usedBytes(tier);
     }
 
     private long room(final Tier tier)
     {
-        final CacheStats stats = cache.stats();
-        final LevelStats level = stats.level(tier);
-        return level.enabled() ? (long)(level.capacityBytes() * fillFraction) - level.usedBytes() : 0;
+        final long bound = limit[levelIndex(tier)];
+        return bound == 0 ? 0 : bound - cache.usedBytes(tier);
     }
 }

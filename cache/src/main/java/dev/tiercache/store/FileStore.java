@@ -1215,7 +1215,9 @@ public final class FileStore implements AutoCloseable
      * <p>Uses {@code MADV_PAGEOUT} (Linux 5.4+), which drops clean pages of the entry from the page
      * cache; {@code MADV_DONTNEED} alone would only unmap them from this process and leave them
      * cached. Falls back to {@code MADV_DONTNEED} where {@code MADV_PAGEOUT} is unknown. Only whole
-     * pages inside the entry are advised, and pages not yet written back stay until they are.
+     * pages inside the entry are advised, and pages not yet written back stay until they are. The
+     * page holding the entry's header stays: every later check of the record (a clean demotion onto
+     * it, a read) verifies the header first, and would otherwise wait on the disk for 64 bytes.
      *
      * @param location an entry's location.
      * @return 0 when the advice was given, a positive errno when the kernel refused it, or
@@ -1236,9 +1238,44 @@ public final class FileStore implements AutoCloseable
             {
                 return (int)state;
             }
-            final MemorySegment entry = file.asSlice(location, FileScan.entryLength(file, location));
+            final long length = FileScan.entryLength(file, location);
+            final MemorySegment entry = file.asSlice(location + EntryHeaderDescriptor.LENGTH, length - EntryHeaderDescriptor.LENGTH);
             final int error = Libc.madvisePageOut(entry);
             return error == 0 ? 0 : Libc.madviseDontNeed(entry);
+        }
+        finally
+        {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Asks the kernel to start reading an entry's pages into memory ({@code MADV_WILLNEED}), for an
+     * entry about to be read: the kernel reads them while the caller does something else, so the
+     * read that follows copies from memory instead of waiting on the disk page by page. The pages
+     * are the page cache's, not this store's: the kernel may drop them again under memory pressure.
+     *
+     * @param location an entry's location.
+     * @return 0 when the advice was given, a positive errno when the kernel refused it, or
+     *         {@link #NO_ENTRY} / {@link #CORRUPT} (as ints) when no valid entry starts there.
+     */
+    public int adviseWillNeed(final long location)
+    {
+        lock.readLock().lock();
+        try
+        {
+            checkOpen();
+            if (!mappingIntact())
+            {
+                return (int)NO_ENTRY;
+            }
+            final long state = entryState(location);
+            if (state != 0)
+            {
+                return (int)state;
+            }
+            // whole pages inside the entry (its first and last partial pages are read when touched)
+            return Libc.madviseWillNeed(file.asSlice(location, FileScan.entryLength(file, location)));
         }
         finally
         {

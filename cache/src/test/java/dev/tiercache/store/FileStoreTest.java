@@ -730,6 +730,27 @@ class FileStoreTest
     }
 
     @Test
+    void adviseWillNeed_afterAPageOut_keepsEntryReadable_andRefusesARemovedOne()
+    {
+        final Path file = dir.resolve("willneed.bin");
+        final FileStoreConfig config = small(file).build();
+        final SplittableRandom random = new SplittableRandom(SEED);
+        final Sample sample = Sample.random(random, 50_000, false);
+        try (FileStore store = FileStore.open(config))
+        {
+            final long location = store.append(sample.keyHash, sample.key(), sample.meta(), sample.value(), null);
+            store.force();
+            assertEquals(0, store.adviseDontNeed(location));
+            assertEquals(0, store.adviseWillNeed(location));
+            assertArrayEquals(sample.value, readAll(store, location));
+            assertEquals(sample.keyHash, store.info(location).keyHash());
+            assertTrue(store.remove(location));
+            assertEquals((int)FileStore.NO_ENTRY, store.adviseWillNeed(location));
+            assertTrue(store.adviseWillNeed(location + 7 * 64) < 0, "no entry starts inside another");
+        }
+    }
+
+    @Test
     void readersDuringAppendsAndRemovals_alwaysSeeWholeEntries() throws InterruptedException
     {
         final Path file = dir.resolve("threads.bin");

@@ -59,9 +59,15 @@ final class DemoImages
         long decodeNanos;
         long resizeNanos;
         long normalizeNanos;
+        /** The demo's own check of the batches (not a loader's work), in the baseline. */
+        long baselineCheckNanos;
+        /** The same check in the cached loop. */
+        long cachedCheckNanos;
 
         void add(final Times other)
         {
+            baselineCheckNanos += other.baselineCheckNanos;
+            cachedCheckNanos += other.cachedCheckNanos;
             readNanos += other.readNanos;
             decodeNanos += other.decodeNanos;
             resizeNanos += other.resizeNanos;

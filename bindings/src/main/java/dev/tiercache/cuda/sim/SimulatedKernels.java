@@ -77,36 +77,82 @@ final class SimulatedKernels
         return pointers.getAtIndex(ValueLayout.ADDRESS, index).reinterpret(bytes);
     }
 
-    /** Runs a launch over host addresses already resolved from its device pointers. */
+    /** Elements converted per pass through the scratch arrays (small enough to stay in L1/L2 caches). */
+    private static final int CHUNK = 8192;
+
+    /** Scratch arrays of one thread running kernels. */
+    private static final class Scratch
+    {
+        final byte[] in = new byte[CHUNK];
+        final float[] f32 = new float[CHUNK];
+        final short[] f16 = new short[CHUNK];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * Runs a launch over host addresses already resolved from its device pointers.
+     *
+     * <p>The result is the grid-stride loop's, element for element: each element is computed alone
+     * from its own input byte, so the order the elements are visited in does not change a bit. The
+     * elements are taken a channel plane at a time (the channel, the PTX's unsigned div and rem of
+     * the index, is the same for a whole plane, so it is worked out once per plane), in chunks
+     * copied in bulk to and from heap arrays, where the conversion is a counted int loop the JIT
+     * compiles to vector instructions.
+     */
     static void run(final Launch launch, final long source, final long destination)
     {
         final long n = launch.count();
         final MemorySegment in = MemorySegment.ofAddress(source).reinterpret(n);
         final MemorySegment out = MemorySegment.ofAddress(destination).reinterpret(n * launch.outputBytes());
-        // the elements in the grid-stride loop's order; the channel, the PTX's unsigned div and rem
-        // of the index, is the same for a whole plane, so it is worked out once per plane
-        int i = 0;
-        while (Integer.compareUnsigned(i, launch.elements) < 0)
+        final long plane = Integer.toUnsignedLong(launch.plane);
+        final long channels = Integer.toUnsignedLong(launch.channels);
+        final Scratch scratch = SCRATCH.get();
+        long i = 0;
+        while (i < n)
         {
-            final int channel = Integer.remainderUnsigned(Integer.divideUnsigned(i, launch.plane), launch.channels);
+            // indices are below 2^32, so the long div and rem are the PTX's u32 div.u32 and rem.u32
+            final long planeIndex = i / plane;
+            final int channel = (int)(planeIndex % channels);
             // the PTX starts from scale0/offset0 and moves in scale1..3 under predicates c == 1, 2, 3
             final int select = channel == 1 || channel == 2 || channel == 3 ? channel : 0;
             final float scale = launch.scale[select];
             final float offset = launch.offset[select];
-            final long end = Math.min(n, (Integer.toUnsignedLong(Integer.divideUnsigned(i, launch.plane)) + 1) * Integer.toUnsignedLong(launch.plane));
-            for (long e = Integer.toUnsignedLong(i); e < end; e++)
+            final long end = Math.min(n, (planeIndex + 1) * plane);
+            while (i < end)
             {
-                final float y = Math.fma((float)Byte.toUnsignedInt(in.get(ValueLayout.JAVA_BYTE, e)), scale, offset);
+                final int length = (int)Math.min(CHUNK, end - i);
+                MemorySegment.copy(in, ValueLayout.JAVA_BYTE, i, scratch.in, 0, length);
                 if (launch.f16)
                 {
-                    out.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * e, Float.floatToFloat16(y));
+                    toF16(scratch.in, scratch.f16, length, scale, offset);
+                    MemorySegment.copy(scratch.f16, 0, out, ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i, length);
                 }
                 else
                 {
-                    out.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * e, y);
+                    toF32(scratch.in, scratch.f32, length, scale, offset);
+                    MemorySegment.copy(scratch.f32, 0, out, ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * i, length);
                 }
+                i += length;
             }
-            i = (int)end;
+        }
+    }
+
+    /** {@code cvt.rn.f32.u16} of the byte, then {@code fma.rn.f32}. */
+    private static void toF32(final byte[] in, final float[] out, final int length, final float scale, final float offset)
+    {
+        for (int e = 0; e < length; e++)
+        {
+            out[e] = Math.fma((float)(in[e] & 0xFF), scale, offset);
+        }
+    }
+
+    /** As {@link #toF32}, then {@code cvt.rn.f16.f32} (round to nearest, ties to even). */
+    private static void toF16(final byte[] in, final short[] out, final int length, final float scale, final float offset)
+    {
+        for (int e = 0; e < length; e++)
+        {
+            out[e] = Float.floatToFloat16(Math.fma((float)(in[e] & 0xFF), scale, offset));
         }
     }
 }
