@@ -384,16 +384,15 @@ final class MoveExecutor extends CacheRoom
         try
         {
             deviceBytesInFlight -= length;
-            if (core.closed)
-            {
-                return 1;
-            }
+            // closed meanwhile: close() joins this thread before it closes the stores, so give back
+            // what the move holds like any aborted move; above all the pin, whose last holder frees a
+            // slot that clear() or remove() retired meanwhile, and with it the slot's L3 record
             final boolean current = slots.isCurrent(slot, incarnation);
             if (current)
             {
                 index.flags(slot, (byte) (index.flags(slot) & ~FLAG_MOVING));
             }
-            if (copied && current && slots.replaceSlot(slot, Tier.DEVICE, target, 0) != EntryIndex.FULL)
+            if (copied && current && !core.closed && slots.replaceSlot(slot, Tier.DEVICE, target, 0) != EntryIndex.FULL)
             {
                 counters.promotions[Tier.HOST.ordinal()]++;
                 counters.bytesUp[Tier.HOST.ordinal()] += length;

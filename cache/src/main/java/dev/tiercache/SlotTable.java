@@ -177,6 +177,41 @@ final class SlotTable extends CacheRoom
     }
 
     /**
+     * At close, before the file closes: removes the L3 records of slots that were taken out (by
+     * {@code remove}, {@code clear} or a replacement) but are still held by an open handle, whose
+     * last release will come after the file is closed. Without this a removed key's record would
+     * still be live in the file, and the next open would bring the key back.
+     *
+     * @return slots whose records were removed.
+     */
+    int removeRecordsOfRetired()
+    {
+        int removed = 0;
+        for (int slot = 0; slot < index.capacity(); slot++)
+        {
+            if (index.state(slot) != IndexSlotDescriptor.STATE_RETIRED)
+            {
+                continue;
+            }
+            if (levelOf(slot) == Tier.FILE)
+            {
+                if ((index.flags(slot) & FLAG_FILE_GONE) == 0)
+                {
+                    file.remove(index.location(slot), index.fileSequence(slot));
+                    index.flags(slot, (byte) (index.flags(slot) | FLAG_FILE_GONE));
+                    removed++;
+                }
+            }
+            else if (index.backingLocation(slot) != IndexSlotDescriptor.NO_BACKING)
+            {
+                dropBacking(slot);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    /**
      * Gives back a reserved slot that never entered the key table.
      */
     void abandonReserved(final int slot)

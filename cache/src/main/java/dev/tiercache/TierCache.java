@@ -1772,6 +1772,18 @@ public final class TierCache implements AutoCloseable
         lock.lock();
         try
         {
+            if (levels.file != null)
+            {
+                try
+                {
+                    // the mover has stopped: what is still retired is held by open handles
+                    slots.removeRecordsOfRetired();
+                }
+                catch (final RuntimeException ex)
+                {
+                    failure = failure == null ? ex : failure;
+                }
+            }
             Levels.closeQuietly(levels.file);
             Levels.closeQuietly(levels.transfers);
             Levels.closeQuietly(levels.device);
