@@ -103,7 +103,7 @@ final class RemoteLevel implements AutoCloseable
         }
         else
         {
-            tryOpen();
+            tryOpen(true);
         }
         this.writer = Thread.ofPlatform().daemon().name("tiercache-" + cacheName + "-l4").unstarted(this::runWriter);
         writer.start();
@@ -122,14 +122,27 @@ final class RemoteLevel implements AutoCloseable
             given != null ? null : RemoteStores.provider(settings.uri(), RemoteSettings.redact(settings.uri())), given);
     }
 
-    private void tryOpen()
+    /**
+     * Opens a store; a server that does not answer turns L4 off. A setting the provider refuses
+     * (a malformed URI, an unreadable CA file) is thrown when the cache is built, and turns L4
+     * off with its message when it appears later (a CA file removed while the cache runs).
+     */
+    private void tryOpen(final boolean building)
     {
         try
         {
-            attach(provider.open(settings.parsedUri(), settings.timeout()));
+            attach(provider.open(settings.parsedUri(), settings));
         }
         catch (final RemoteStoreException ex)
         {
+            turnOff("cannot connect: " + ex.getMessage());
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            if (building)
+            {
+                throw ex;
+            }
             turnOff("cannot connect: " + ex.getMessage());
         }
         catch (final RuntimeException ex)
@@ -576,7 +589,7 @@ final class RemoteLevel implements AutoCloseable
         {
             old.close();
         }
-        tryOpen();
+        tryOpen(false);
     }
 
     /**

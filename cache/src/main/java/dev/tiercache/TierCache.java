@@ -2049,15 +2049,39 @@ public final class TierCache implements AutoCloseable
         }
 
         /**
-         * Sets every L4 setting at once, as the seven {@code remote*} setters would.
+         * The CA certificates that L4's TLS trusts ({@code rediss://}, {@code rediss-cluster://}),
+         * instead of the JVM's trust store. The server's certificate must name the host of the URI
+         * (its subject alternative names), which is verified either way.
          *
-         * @param settings where, the namespace, TTL, queue bound, timeout and write-behind triggers.
+         * @param caFile a readable PEM file of one or more CA certificates; without this setting,
+         *               the JVM's trust store ({@code javax.net.ssl.trustStore}, else {@code cacerts}).
+         * @return this.
+         */
+        public Builder remoteTlsCaFile(final java.nio.file.Path caFile)
+        {
+            return put(SettingsKey.REMOTE_TLS_CA_FILE, named(caFile, "caFile"), "remoteTlsCaFile");
+        }
+
+        /**
+         * Sets every L4 setting at once, as the eight {@code remote*} setters would (a
+         * {@code null} {@link RemoteSettings#tlsCaFile()} leaves that setting to the other sources).
+         *
+         * @param settings where, the namespace, TTL, queue bound, timeout, write-behind triggers and
+         *                 TLS trust.
          * @return this.
          */
         public Builder remote(final RemoteSettings settings)
         {
             named(settings, "settings");
             this.remoteStore = null;
+            if (settings.tlsCaFile() != null)
+            {
+                put(SettingsKey.REMOTE_TLS_CA_FILE, settings.tlsCaFile(), "remote");
+            }
+            else
+            {
+                explicit.remove(SettingsKey.REMOTE_TLS_CA_FILE);
+            }
             put(SettingsKey.REMOTE_URI, settings.uri(), "remote");
             put(SettingsKey.REMOTE_NAMESPACE, settings.namespace(), "remote");
             put(SettingsKey.REMOTE_TTL, settings.ttl(), "remote", settings.ttl().toNanos());

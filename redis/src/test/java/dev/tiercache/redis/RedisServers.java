@@ -67,12 +67,20 @@ public final class RedisServers implements AutoCloseable
         /** Its loopback port. */
         public final int port;
         final List<String> extra;
+        /** For a TLS-only server: the CA file its clients trust, else {@code null}. */
+        final Path tlsCa;
         Process process;
 
         Server(final int port, final List<String> extra)
         {
+            this(port, extra, null);
+        }
+
+        Server(final int port, final List<String> extra, final Path tlsCa)
+        {
             this.port = port;
             this.extra = extra;
+            this.tlsCa = tlsCa;
         }
 
         /**
@@ -93,7 +101,9 @@ public final class RedisServers implements AutoCloseable
          */
         public void start() throws IOException, InterruptedException
         {
-            final List<String> command = new ArrayList<>(List.of(whichRedis(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
+            final List<String> command = new ArrayList<>(List.of(whichRedis()));
+            command.addAll(tlsCa == null ? List.of("--port", String.valueOf(port)) : List.of("--port", "0", "--tls-port", String.valueOf(port)));
+            command.addAll(List.of("--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no", "--loglevel", "warning",
                 "--dbfilename", "dump-" + port + ".rdb"));
             command.addAll(extra);
@@ -111,12 +121,19 @@ public final class RedisServers implements AutoCloseable
             }
         }
 
-        /** Whether the port accepts a connection and answers PING (a password error counts as an answer). */
+        /**
+         * Whether the port accepts a connection and answers PING (a password error counts as an
+         * answer); a TLS-only server, whether it accepts a connection.
+         */
         boolean answers()
         {
             try (Socket socket = new Socket())
             {
                 socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+                if (tlsCa != null)
+                {
+                    return true;
+                }
                 socket.setSoTimeout(500);
                 socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
                 return socket.getInputStream().read() > 0;
@@ -153,6 +170,10 @@ public final class RedisServers implements AutoCloseable
         String cli(final String... args) throws IOException, InterruptedException
         {
             final List<String> command = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", String.valueOf(port)));
+            if (tlsCa != null)
+            {
+                command.addAll(List.of("--tls", "--cacert", tlsCa.toString()));
+            }
             command.addAll(List.of(args));
             final Process cli = new ProcessBuilder(command).redirectErrorStream(true).start();
             final String out = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -172,6 +193,29 @@ public final class RedisServers implements AutoCloseable
     public Server start(final String... extra) throws IOException, InterruptedException
     {
         final Server server = new Server(freePort(false), List.of(extra));
+        servers.add(server);
+        server.start();
+        return server;
+    }
+
+    /**
+     * Starts a TLS-only standalone server (no plain port) on a free loopback port.
+     *
+     * @param cert  its certificate (PEM).
+     * @param key   its private key (PEM).
+     * @param ca    the CA that clients' certificates must chain to (with {@code tls-auth-clients}),
+     *              and that {@link Server#cli} trusts.
+     * @param extra more redis-server options, e.g. {@code --tls-auth-clients no}.
+     * @return the server.
+     * @throws IOException when it cannot run.
+     * @throws InterruptedException when interrupted.
+     */
+    public Server startTls(final Path cert, final Path key, final Path ca, final String... extra) throws IOException, InterruptedException
+    {
+        final List<String> options = new ArrayList<>(List.of("--tls-cert-file", cert.toString(), "--tls-key-file", key.toString(),
+            "--tls-ca-cert-file", ca.toString()));
+        options.addAll(List.of(extra));
+        final Server server = new Server(freePort(false), options, ca);
         servers.add(server);
         server.start();
         return server;
