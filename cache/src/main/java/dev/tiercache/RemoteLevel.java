@@ -91,7 +91,7 @@ final class RemoteLevel implements AutoCloseable
     private final LongAdder roundTripNanos = new LongAdder();
     private final AtomicLong maxRoundTripNanos = new AtomicLong();
     private final AtomicLong maxReadRoundTripBytes = new AtomicLong();
-    /** The largest value of the last read round trip that found any, or of a write since; 0 before. */
+    /** The largest value of the last read round trip that found any (a single get's too), or of a write since; 0 before. */
     private final AtomicLong valueBytesHint = new AtomicLong();
     private final LongAdder turnedOff = new LongAdder();
 
@@ -285,6 +285,10 @@ final class RemoteLevel implements AutoCloseable
         finally
         {
             timed(start);
+        }
+        if (value != null)
+        {
+            valueBytesHint.set(value.length);
         }
         return accept(value, keyKind, key);
     }
@@ -533,9 +537,10 @@ final class RemoteLevel implements AutoCloseable
     private void runWriter()
     {
         long nextProbe = 0;
+        final List<Write> group = new ArrayList<>();
         while (true)
         {
-            final Write write;
+            long groupBytes = 0;
             queueLock.lock();
             try
             {
@@ -551,8 +556,15 @@ final class RemoteLevel implements AutoCloseable
                 {
                     return;
                 }
-                write = offReason != null ? null : queue.poll();
-                writing = write != null;
+                // what is queued goes in one pipelined exchange of at most the batch budget (a larger value alone)
+                while (offReason == null && !queue.isEmpty() && group.size() < BATCH_ROUND_TRIP_KEYS &&
+                    (group.isEmpty() || groupBytes + queue.peek().value.length <= BATCH_ROUND_TRIP_BYTES))
+                {
+                    final Write write = queue.poll();
+                    group.add(write);
+                    groupBytes += write.value.length;
+                }
+                writing = !group.isEmpty();
             }
             catch (final InterruptedException ex)
             {
@@ -562,7 +574,7 @@ final class RemoteLevel implements AutoCloseable
             {
                 queueLock.unlock();
             }
-            if (write == null)
+            if (group.isEmpty())
             {
                 probe();
                 nextProbe = System.nanoTime() + PROBE_INTERVAL_NANOS;
@@ -570,14 +582,14 @@ final class RemoteLevel implements AutoCloseable
             }
             try
             {
-                send(write);
+                send(group);
             }
             finally
             {
                 queueLock.lock();
                 try
                 {
-                    queuedBytes -= write.value.length;
+                    queuedBytes -= groupBytes;
                     writing = false;
                     queueChanged.signalAll();
                 }
@@ -585,47 +597,82 @@ final class RemoteLevel implements AutoCloseable
                 {
                     queueLock.unlock();
                 }
+                group.clear();
             }
         }
     }
 
-    private void send(final Write write)
+    private void send(final List<Write> group)
     {
         final RemoteStore current = store;
         if (current == null || offReason != null)
         {
-            dropped.increment();
+            dropped.add(group.size());
             return;
+        }
+        final List<byte[]> keys = new ArrayList<>(group.size());
+        final List<byte[]> values = new ArrayList<>(group.size());
+        for (final Write write : group)
+        {
+            keys.add(write.key);
+            values.add(write.value);
         }
         final long start = System.nanoTime();
         try
         {
-            current.set(write.key, write.value, ttlMillis);
-            writes.increment();
-            bytesOut.add(write.value.length);
+            final RemoteStoreException[] failures = group.size() == 1 ? one(current, group.getFirst()) : current.setAll(keys, values, ttlMillis);
+            for (int i = 0; i < failures.length; i++)
+            {
+                final RemoteStoreException failure = failures[i];
+                if (failure == null)
+                {
+                    writes.increment();
+                    bytesOut.add(values.get(i).length);
+                }
+                else if (failure.refused())
+                {
+                    tooLarge.increment();
+                    errors.increment();
+                }
+                else
+                {
+                    dropped.increment();
+                    failed(failure);
+                }
+            }
         }
         catch (final RemoteStoreException ex)
         {
-            if (ex.refused())
-            {
-                tooLarge.increment();
-                errors.increment();
-            }
-            else
-            {
-                dropped.increment();
-                failed(ex);
-            }
+            dropped.add(group.size());
+            failed(ex);
         }
         catch (final RuntimeException ex)
         {
-            dropped.increment();
+            dropped.add(group.size());
             errors.increment();
             LOG.log(System.Logger.Level.WARNING, "tiercache " + cacheName + ": L4 write failed", ex);
         }
         finally
         {
             timed(start);
+        }
+    }
+
+    /** One value: a plain SET (a refusal or a node's failure is its answer; the whole store's is thrown). */
+    private RemoteStoreException[] one(final RemoteStore current, final Write write)
+    {
+        try
+        {
+            current.set(write.key, write.value, ttlMillis);
+            return new RemoteStoreException[1];
+        }
+        catch (final RemoteStoreException ex)
+        {
+            if (ex.wholeStore())
+            {
+                throw ex;
+            }
+            return new RemoteStoreException[] {ex};
         }
     }
 

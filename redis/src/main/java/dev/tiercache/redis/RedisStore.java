@@ -51,6 +51,10 @@ import java.util.function.LongConsumer;
  * batch costs one round trip per node; a node that fails makes only its own keys
  * {@link RemoteStore#FAILED}.
  *
+ * <h2>Writes</h2>
+ * {@link #setAll} pipelines the write-behind queue's {@code SET}s the same way: one exchange per
+ * node; a value the server refuses fails alone.
+ *
  * <h2>Failure</h2>
  * A standalone server that cannot be reached, or answers too late, fails the whole store. On a
  * cluster a node's failure fails its keys only, and the slot map is refreshed; the cluster must
@@ -349,6 +353,94 @@ public final class RedisStore implements RemoteStore
         {
             throw failure("SET of " + value.length + " bytes", ex);
         }
+    }
+
+    /**
+     * Pipelines the {@code SET}s on one connection (a cluster: one per node owning their slots), so
+     * the write-behind queue's values go in one exchange per node; a refused value (over the
+     * memory or bulk limit) fails alone, a node that fails fails its own values.
+     */
+    @Override
+    public RemoteStoreException[] setAll(final List<byte[]> keys, final List<byte[]> values, final long ttlMillis)
+    {
+        final RemoteStoreException[] failures = new RemoteStoreException[keys.size()];
+        if (keys.isEmpty())
+        {
+            return failures;
+        }
+        final Map<HostAndPort, List<Integer>> byNode = new LinkedHashMap<>();
+        for (int i = 0; i < keys.size(); i++)
+        {
+            final HostAndPort node = cluster == null ? uri.nodes().getFirst() : cluster.getNode(JedisClusterCRC16.getSlot(keys.get(i)));
+            byNode.computeIfAbsent(node, n -> new ArrayList<>()).add(i);
+        }
+        final SetParams params = ttlMillis > 0 ? SetParams.setParams().px(ttlMillis) : null;
+        int failedNodes = 0;
+        boolean refresh = false;
+        RemoteStoreException nodeFailure = null;
+        for (final Map.Entry<HostAndPort, List<Integer>> group : byNode.entrySet())
+        {
+            final List<Integer> at = group.getValue();
+            if (group.getKey() == null)
+            {
+                nodeFailure = new RemoteStoreException(uri + ": pipelined SET: no node owns the slot", false, false, null);
+                for (final int i : at)
+                {
+                    failures[i] = nodeFailure;
+                }
+                failedNodes++;
+                refresh = true;
+                continue;
+            }
+            try (Connection connection = connection(group.getKey()))
+            {
+                final Pipeline pipeline = new Pipeline(connection);
+                final List<Response<String>> responses = new ArrayList<>(at.size());
+                for (final int i : at)
+                {
+                    responses.add(params == null ? pipeline.set(keys.get(i), values.get(i)) : pipeline.set(keys.get(i), values.get(i), params));
+                }
+                pipeline.sync();
+                for (int r = 0; r < responses.size(); r++)
+                {
+                    try
+                    {
+                        responses.get(r).get();
+                    }
+                    catch (final JedisDataException ex)
+                    {
+                        final int i = at.get(r);
+                        failures[i] = failure("SET of " + values.get(i).length + " bytes", ex);
+                        refresh |= cluster != null && !failures[i].refused(); // MOVED during a reshard
+                    }
+                }
+            }
+            catch (final JedisException ex)
+            {
+                nodeFailure = failure("pipelined SET of " + at.size() + " values", ex);
+                if (cluster == null)
+                {
+                    throw nodeFailure;
+                }
+                for (final int i : at)
+                {
+                    failures[i] = nodeFailure;
+                }
+                failedNodes++;
+                refresh = true;
+            }
+        }
+        if (refresh && cluster != null)
+        {
+            renewSlots();
+        }
+        if (cluster != null && failedNodes == byNode.size())
+        {
+            // like a cluster's single SET or a batch read: counted, L4 stays on (the probe judges the cluster)
+            throw new RemoteStoreException(uri + ": no node of the cluster answered a pipelined SET of " + keys.size() + " values", false, false,
+                null);
+        }
+        return failures;
     }
 
     @Override

@@ -224,12 +224,27 @@ public final class RedisServers implements AutoCloseable
     /** Three masters, no replicas, every slot covered; the others keep serving when one dies. */
     List<Server> startCluster() throws IOException, InterruptedException
     {
+        return startCluster(null);
+    }
+
+    /**
+     * Three masters, no replicas, every slot covered; over TLS only (clients and the cluster bus)
+     * with {@code certs}, else plain.
+     */
+    List<Server> startCluster(final TestCertificates certs) throws IOException, InterruptedException
+    {
         final List<Server> cluster = new ArrayList<>();
         for (int i = 0; i < 3; i++)
         {
             final int port = freePort(true);
-            final Server server = new Server(port, List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes-" + port + ".conf",
+            final List<String> options = new ArrayList<>(List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes-" + port + ".conf",
                 "--cluster-node-timeout", "1000", "--cluster-require-full-coverage", "no", "--cluster-allow-reads-when-down", "yes"));
+            if (certs != null)
+            {
+                options.addAll(List.of("--tls-cert-file", certs.serverCert().toString(), "--tls-key-file", certs.serverKey().toString(),
+                    "--tls-ca-cert-file", certs.ca().toString(), "--tls-auth-clients", "no", "--tls-cluster", "yes", "--tls-replication", "yes"));
+            }
+            final Server server = new Server(port, options, certs == null ? null : certs.ca());
             servers.add(server);
             server.start();
             cluster.add(server);
@@ -237,11 +252,22 @@ public final class RedisServers implements AutoCloseable
         final List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         cluster.forEach(s -> create.add("127.0.0.1:" + s.port));
         create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
-        final Process process = new ProcessBuilder(create).redirectErrorStream(true).start();
-        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (process.waitFor() != 0)
+        if (certs != null)
         {
-            throw new IllegalStateException("redis-cli --cluster create failed: " + out);
+            create.addAll(List.of("--tls", "--cacert", certs.ca().toString()));
+        }
+        // it waits for the nodes to meet, forever if they cannot (a bus refused): bounded here
+        final Path log = dir.resolve("cluster-create-" + cluster.getFirst().port + ".log");
+        final Process process = new ProcessBuilder(create).redirectErrorStream(true).redirectOutput(log.toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        if (!process.waitFor(60, TimeUnit.SECONDS))
+        {
+            process.destroyForcibly().waitFor();
+            throw new IllegalStateException("redis-cli --cluster create did not finish in 60 s: " + Files.readString(log));
+        }
+        if (process.exitValue() != 0)
+        {
+            throw new IllegalStateException("redis-cli --cluster create failed: " + Files.readString(log));
         }
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         for (final Server server : cluster)

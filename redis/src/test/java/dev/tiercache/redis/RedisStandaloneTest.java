@@ -294,6 +294,65 @@ class RedisStandaloneTest
     }
 
     @Test
+    void writeBehind_sendsWhatIsQueuedPipelined_inRoundTripsOfBoundedBytes() throws Exception
+    {
+        try (RedisServers own = new RedisServers())
+        {
+            final RedisServers.Server paused = own.start();
+            final RemoteSettings remote = settings(paused.uri(), "write-pipeline").withTimeout(Duration.ofSeconds(10)).withQueueBytes(96 * MIB);
+            try (TierCache writer = cache(remote); TierCache reader = cache(remote))
+            {
+                // the server stopped: the writer waits on its first exchange while the rest queues up
+                paused.signal("STOP");
+                try
+                {
+                    for (long key = 0; key < 200; key++)
+                    {
+                        writer.put(key, parts(key, 1000));
+                    }
+                }
+                finally
+                {
+                    paused.signal("CONT");
+                }
+                assertTrue(writer.flushRemote(Duration.ofSeconds(30)));
+                RemoteStats stats = writer.remoteStats();
+                assertEquals(200, stats.writes(), stats.toString());
+                assertTrue(stats.roundTrips() <= 2, "200 small values in at most two exchanges: " + stats);
+                for (long key = 0; key < 200; key++)
+                {
+                    assertEntry(reader, key, 1000);
+                }
+
+                final int length = 3 << 20;
+                final long before = writer.remoteStats().roundTrips();
+                paused.signal("STOP");
+                try
+                {
+                    for (long key = 1000; key < 1024; key++)
+                    {
+                        writer.put(key, parts(key, length));
+                    }
+                }
+                finally
+                {
+                    paused.signal("CONT");
+                }
+                assertTrue(writer.flushRemote(Duration.ofSeconds(60)));
+                stats = writer.remoteStats();
+                assertEquals(200 + 24, stats.writes(), stats.toString());
+                // 72 MiB queued: at most 5 values (15 MiB and their headers) per 16 MiB exchange
+                final long trips = stats.roundTrips() - before;
+                assertTrue(trips >= 5 && trips <= 6, "24 values of 3 MiB in " + trips + " exchanges: " + stats);
+                for (long key = 1000; key < 1024; key++)
+                {
+                    assertEntry(reader, key, length);
+                }
+            }
+        }
+    }
+
+    @Test
     void valueOverTheServersLimit_isSkippedAndCounted_andSmallerOnesStillGo() throws Exception
     {
         try (RedisServers own = new RedisServers())

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static dev.tiercache.redis.L4Fixtures.MIB;
@@ -193,6 +194,53 @@ class RedisTlsTest
             System.clearProperty("javax.net.ssl.keyStorePassword");
             System.clearProperty("javax.net.ssl.keyStoreType");
             mutual.kill();
+        }
+    }
+
+    @Test
+    void aTlsCluster_spreadsKeysOverItsMasters_andServesSinglesAndBatches() throws Exception
+    {
+        try (RedisServers own = new RedisServers())
+        {
+            final List<RedisServers.Server> cluster = own.startCluster(certs);
+            final String uri = RedisServers.clusterUri(cluster).replace("redis-cluster://", "rediss-cluster://");
+            final RemoteSettings remote = settings(uri, "tls-cluster").withTlsCaFile(certs.ca()).withTimeout(Duration.ofSeconds(2));
+            final int keys = 60;
+            try (TierCache writer = cache(remote))
+            {
+                assertTrue(writer.remoteStats().on(), writer.remoteStats().toString());
+                for (long key = 0; key < keys; key++)
+                {
+                    writer.put(key, parts(key, 20_000));
+                }
+                assertTrue(writer.flushRemote(Duration.ofSeconds(30)));
+                assertEquals(keys, writer.remoteStats().writes(), writer.remoteStats().toString());
+            }
+            int total = 0;
+            for (final RedisServers.Server server : cluster)
+            {
+                final int held = Integer.parseInt(server.cli("dbsize"));
+                assertTrue(held > 0, "master " + server.port + " holds none of the keys");
+                total += held;
+            }
+            assertEquals(keys, total);
+            try (TierCache reader = cache(remote))
+            {
+                assertEntry(reader, 0, 20_000);
+                final long[] rest = new long[keys - 1];
+                for (int i = 0; i < rest.length; i++)
+                {
+                    rest[i] = i + 1;
+                }
+                assertEquals(rest.length, reader.fetchFromRemote(rest, null));
+                for (final long key : rest)
+                {
+                    assertEntry(reader, key, 20_000);
+                }
+                final RemoteStats stats = reader.remoteStats();
+                assertEquals(keys, stats.hits(), stats.toString());
+                assertEquals(0, stats.errors() + stats.corrupt(), stats.toString());
+            }
         }
     }
 

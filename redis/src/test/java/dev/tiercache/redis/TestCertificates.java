@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Throwaway certificates made with {@code openssl} at test time, valid for two days: a CA, a
- * server certificate it signs for {@code 127.0.0.1} and {@code localhost}, one for another host,
+ * server certificate it signs for {@code 127.0.0.1} and {@code localhost} (also usable as a client
+ * certificate, as a cluster's nodes use it on the bus), one for another host,
  * a client certificate (also as a PKCS#12 key store), and a second CA that signed none of them.
  * Without {@code openssl} the tests are skipped with the reason, unless
  * {@code tiercache.redis.required} or {@code TIERCACHE_REDIS_REQUIRED} is true, where they fail.
@@ -25,13 +26,13 @@ import java.util.concurrent.TimeUnit;
  * @param clientKeyStore the client's certificate and key as PKCS#12, password {@link #CLIENT_STORE_PASSWORD}.
  * @param otherCa        a CA that signed nothing here.
  */
-record TestCertificates(Path ca, Path serverCert, Path serverKey, Path otherHostCert, Path otherHostKey, Path clientKeyStore, Path otherCa)
+public record TestCertificates(Path ca, Path serverCert, Path serverKey, Path otherHostCert, Path otherHostKey, Path clientKeyStore, Path otherCa)
 {
     /** The client key store's password (a throwaway). */
-    static final String CLIENT_STORE_PASSWORD = "client-store-pw";
+    public static final String CLIENT_STORE_PASSWORD = "client-store-pw";
 
     /** Skips the calling test (or fails it, in CI) without {@code openssl} on the PATH. */
-    static void requireOpenssl()
+    public static void requireOpenssl()
     {
         boolean found = false;
         for (final String folder : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
@@ -53,12 +54,13 @@ record TestCertificates(Path ca, Path serverCert, Path serverKey, Path otherHost
      * @throws IOException when openssl fails.
      * @throws InterruptedException when interrupted.
      */
-    static TestCertificates make(final Path dir) throws IOException, InterruptedException
+    public static TestCertificates make(final Path dir) throws IOException, InterruptedException
     {
         requireOpenssl();
         ca(dir, "ca", "tiercache test CA");
         ca(dir, "other-ca", "tiercache other CA");
-        signed(dir, "server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
+        // a cluster's nodes present their server certificate to each other on the bus: a client's use too
+        signed(dir, "server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n");
         signed(dir, "elsewhere", "subjectAltName=DNS:elsewhere.invalid\nextendedKeyUsage=serverAuth\n");
         signed(dir, "client", "extendedKeyUsage=clientAuth\n");
         openssl(dir, "pkcs12", "-export", "-in", "client.pem", "-inkey", "client.key", "-out", "client.p12", "-name", "client",
