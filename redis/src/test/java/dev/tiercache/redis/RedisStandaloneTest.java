@@ -230,7 +230,8 @@ class RedisStandaloneTest
             writer.flushRemote(Duration.ofSeconds(10));
         }
         final AtomicInteger loads = new AtomicInteger();
-        try (TierCache reader = cache(remote); DatasetCache dataset = DatasetCache.builder(reader).build())
+        // the reader writes nothing behind (the loaded keys would be written pipelined): its round trips are its reads
+        try (TierCache reader = cache(remote.withWriteBehind(false, false)); DatasetCache dataset = DatasetCache.builder(reader).build())
         {
             // a fresh reader knows no value size: its first batch asks for one key alone, then sizes the rest by it
             assertEquals(1, reader.fetchFromRemote(new long[] {999}, null));
@@ -249,7 +250,8 @@ class RedisStandaloneTest
             assertEquals(8, loads.get(), "only the keys L4 lacks are loaded");
             assertEquals(1 + 24, stats.hits(), stats.toString());
             assertEquals(1 + 32, stats.lookups(), "one lookup per key, none repeated for the loaded ones");
-            assertEquals(1 + 1, stats.roundTrips() - stats.writes(), "one round trip for the batch's reads");
+            assertEquals(0, stats.writes());
+            assertEquals(1 + 1, stats.roundTrips(), "one round trip for the batch's reads");
         }
     }
 
