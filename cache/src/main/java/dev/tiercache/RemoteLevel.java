@@ -46,6 +46,13 @@ import java.util.concurrent.locks.ReentrantLock;
 final class RemoteLevel implements AutoCloseable
 {
     static final long PROBE_INTERVAL_NANOS = 300_000_000L;
+    /**
+     * Value bytes one round trip of a batch read asks for: {@link #fetchAll} sends a batch's keys
+     * in groups of about this many bytes, sized by the largest value it has seen lately.
+     */
+    static final long BATCH_ROUND_TRIP_BYTES = 16L << 20;
+    /** Keys one round trip of a batch read asks for at most, whatever their size. */
+    static final int BATCH_ROUND_TRIP_KEYS = 512;
     private static final long CLOSE_FLUSH_NANOS = 10_000_000_000L;
     private static final System.Logger LOG = System.getLogger(RemoteLevel.class.getName());
 
@@ -83,6 +90,9 @@ final class RemoteLevel implements AutoCloseable
     private final LongAdder roundTrips = new LongAdder();
     private final LongAdder roundTripNanos = new LongAdder();
     private final AtomicLong maxRoundTripNanos = new AtomicLong();
+    private final AtomicLong maxReadRoundTripBytes = new AtomicLong();
+    /** The largest value of the last read round trip that found any (a single get's too), or of a write since; 0 before. */
+    private final AtomicLong valueBytesHint = new AtomicLong();
     private final LongAdder turnedOff = new LongAdder();
 
     private record Write(byte[] key, byte[] value)
@@ -103,7 +113,7 @@ final class RemoteLevel implements AutoCloseable
         }
         else
         {
-            tryOpen();
+            tryOpen(true);
         }
         this.writer = Thread.ofPlatform().daemon().name("tiercache-" + cacheName + "-l4").unstarted(this::runWriter);
         writer.start();
@@ -122,14 +132,27 @@ final class RemoteLevel implements AutoCloseable
             given != null ? null : RemoteStores.provider(settings.uri(), RemoteSettings.redact(settings.uri())), given);
     }
 
-    private void tryOpen()
+    /**
+     * Opens a store; a server that does not answer turns L4 off. A setting the provider refuses
+     * (a malformed URI, an unreadable CA file) is thrown when the cache is built, and turns L4
+     * off with its message when it appears later (a CA file removed while the cache runs).
+     */
+    private void tryOpen(final boolean building)
     {
         try
         {
-            attach(provider.open(settings.parsedUri(), settings.timeout()));
+            attach(provider.open(settings.parsedUri(), settings));
         }
         catch (final RemoteStoreException ex)
         {
+            turnOff("cannot connect: " + ex.getMessage());
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            if (building)
+            {
+                throw ex;
+            }
             turnOff("cannot connect: " + ex.getMessage());
         }
         catch (final RuntimeException ex)
@@ -263,54 +286,104 @@ final class RemoteLevel implements AutoCloseable
         {
             timed(start);
         }
+        if (value != null)
+        {
+            valueBytesHint.set(value.length);
+        }
         return accept(value, keyKind, key);
     }
 
-    /**
-     * Reads and verifies many long-keyed entries in one pipelined exchange.
-     *
-     * @return one element per key: its parts, or {@code null}.
-     */
-    Part[][] fetchAll(final long[] keys)
+    /** Receives the entries of a batch read as each round trip brings them. */
+    interface FetchSink
     {
-        final Part[][] found = new Part[keys.length][];
-        final RemoteStore current = store;
-        if (offReason != null || current == null || keys.length == 0)
+        /**
+         * One key's answer.
+         *
+         * @param index the key's position in the batch.
+         * @param parts its verified parts (views of a value the caller may drop once stored).
+         */
+        void found(int index, Part[] parts);
+    }
+
+    /**
+     * Reads and verifies many long-keyed entries pipelined, in round trips bounded in bytes: the
+     * keys go in groups of {@link #BATCH_ROUND_TRIP_BYTES} over the largest value seen lately (at
+     * least one key, at most {@link #BATCH_ROUND_TRIP_KEYS}); with no value seen yet, one key, then
+     * twice as many each time a group finds nothing. Each group's entries are handed to the sink
+     * before the next is asked for, so the heap holds one group's values at a time. A value larger
+     * than the budget travels alone; values much larger than those seen before can make one group
+     * larger than the budget, after which the groups shrink to fit.
+     *
+     * @param keys the keys.
+     * @param sink told each key found, in order; a key not told is a miss (absent, bad, failed, or L4 off).
+     */
+    void fetchAll(final long[] keys, final FetchSink sink)
+    {
+        int from = 0;
+        int blindKeys = 1;
+        while (from < keys.length)
         {
-            return found;
-        }
-        lookups.add(keys.length);
-        final List<byte[]> remoteKeys = new ArrayList<>(keys.length);
-        for (final long key : keys)
-        {
-            remoteKeys.add(remoteKey(key));
-        }
-        final long start = System.nanoTime();
-        final List<byte[]> values;
-        try
-        {
-            values = current.getAll(remoteKeys);
-        }
-        catch (final RemoteStoreException ex)
-        {
-            failed(ex);
-            return found;
-        }
-        finally
-        {
-            timed(start);
-        }
-        for (int i = 0; i < keys.length; i++)
-        {
-            final byte[] value = values.get(i);
-            if (value == RemoteStore.FAILED)
+            final RemoteStore current = store;
+            if (offReason != null || current == null)
             {
-                errors.increment();
-                continue;
+                return;
             }
-            found[i] = accept(value, EntryMetaDescriptor.KEY_KIND_LONG, longKeyBytes(keys[i]));
+            final long hint = valueBytesHint.get();
+            final int count = Math.min(keys.length - from,
+                hint > 0 ? Math.clamp(BATCH_ROUND_TRIP_BYTES / hint, 1, BATCH_ROUND_TRIP_KEYS) : blindKeys);
+            lookups.add(count);
+            final List<byte[]> remoteKeys = new ArrayList<>(count);
+            for (int i = from; i < from + count; i++)
+            {
+                remoteKeys.add(remoteKey(keys[i]));
+            }
+            final long start = System.nanoTime();
+            final List<byte[]> values;
+            try
+            {
+                values = current.getAll(remoteKeys);
+            }
+            catch (final RemoteStoreException ex)
+            {
+                failed(ex);
+                return;
+            }
+            finally
+            {
+                timed(start);
+            }
+            long largest = 0;
+            long bytes = 0;
+            for (int i = 0; i < count; i++)
+            {
+                final byte[] value = values.get(i);
+                if (value == RemoteStore.FAILED)
+                {
+                    errors.increment();
+                    continue;
+                }
+                if (value != null)
+                {
+                    largest = Math.max(largest, value.length);
+                    bytes += value.length;
+                }
+                final Part[] parts = accept(value, EntryMetaDescriptor.KEY_KIND_LONG, longKeyBytes(keys[from + i]));
+                if (parts != null)
+                {
+                    sink.found(from + i, parts);
+                }
+            }
+            maxReadRoundTripBytes.accumulateAndGet(bytes, Math::max);
+            if (largest > 0)
+            {
+                valueBytesHint.set(largest);
+            }
+            else if (hint <= 0)
+            {
+                blindKeys = Math.min(BATCH_ROUND_TRIP_KEYS, blindKeys * 2);
+            }
+            from += count;
         }
-        return found;
     }
 
     private Part[] accept(final byte[] value, final int keyKind, final MemorySegment key)
@@ -376,6 +449,7 @@ final class RemoteLevel implements AutoCloseable
     void writeBehind(final int keyKind, final MemorySegment key, final Part[] parts)
     {
         final long length = RemoteValueDescriptor.encodedLength(key, parts);
+        valueBytesHint.accumulateAndGet(length, Math::max);
         if (admit(length))
         {
             enqueue(new Write(remoteKey(keyKind, key), RemoteValueDescriptor.encode(keyKind, key, parts)), length);
@@ -463,9 +537,10 @@ final class RemoteLevel implements AutoCloseable
     private void runWriter()
     {
         long nextProbe = 0;
+        final List<Write> group = new ArrayList<>();
         while (true)
         {
-            final Write write;
+            long groupBytes = 0;
             queueLock.lock();
             try
             {
@@ -481,8 +556,15 @@ final class RemoteLevel implements AutoCloseable
                 {
                     return;
                 }
-                write = offReason != null ? null : queue.poll();
-                writing = write != null;
+                // what is queued goes in one pipelined exchange of at most the batch budget (a larger value alone)
+                while (offReason == null && !queue.isEmpty() && group.size() < BATCH_ROUND_TRIP_KEYS &&
+                    (group.isEmpty() || groupBytes + queue.peek().value.length <= BATCH_ROUND_TRIP_BYTES))
+                {
+                    final Write write = queue.poll();
+                    group.add(write);
+                    groupBytes += write.value.length;
+                }
+                writing = !group.isEmpty();
             }
             catch (final InterruptedException ex)
             {
@@ -492,7 +574,7 @@ final class RemoteLevel implements AutoCloseable
             {
                 queueLock.unlock();
             }
-            if (write == null)
+            if (group.isEmpty())
             {
                 probe();
                 nextProbe = System.nanoTime() + PROBE_INTERVAL_NANOS;
@@ -500,14 +582,14 @@ final class RemoteLevel implements AutoCloseable
             }
             try
             {
-                send(write);
+                send(group);
             }
             finally
             {
                 queueLock.lock();
                 try
                 {
-                    queuedBytes -= write.value.length;
+                    queuedBytes -= groupBytes;
                     writing = false;
                     queueChanged.signalAll();
                 }
@@ -515,47 +597,82 @@ final class RemoteLevel implements AutoCloseable
                 {
                     queueLock.unlock();
                 }
+                group.clear();
             }
         }
     }
 
-    private void send(final Write write)
+    private void send(final List<Write> group)
     {
         final RemoteStore current = store;
         if (current == null || offReason != null)
         {
-            dropped.increment();
+            dropped.add(group.size());
             return;
+        }
+        final List<byte[]> keys = new ArrayList<>(group.size());
+        final List<byte[]> values = new ArrayList<>(group.size());
+        for (final Write write : group)
+        {
+            keys.add(write.key);
+            values.add(write.value);
         }
         final long start = System.nanoTime();
         try
         {
-            current.set(write.key, write.value, ttlMillis);
-            writes.increment();
-            bytesOut.add(write.value.length);
+            final RemoteStoreException[] failures = group.size() == 1 ? one(current, group.getFirst()) : current.setAll(keys, values, ttlMillis);
+            for (int i = 0; i < failures.length; i++)
+            {
+                final RemoteStoreException failure = failures[i];
+                if (failure == null)
+                {
+                    writes.increment();
+                    bytesOut.add(values.get(i).length);
+                }
+                else if (failure.refused())
+                {
+                    tooLarge.increment();
+                    errors.increment();
+                }
+                else
+                {
+                    dropped.increment();
+                    failed(failure);
+                }
+            }
         }
         catch (final RemoteStoreException ex)
         {
-            if (ex.refused())
-            {
-                tooLarge.increment();
-                errors.increment();
-            }
-            else
-            {
-                dropped.increment();
-                failed(ex);
-            }
+            dropped.add(group.size());
+            failed(ex);
         }
         catch (final RuntimeException ex)
         {
-            dropped.increment();
+            dropped.add(group.size());
             errors.increment();
             LOG.log(System.Logger.Level.WARNING, "tiercache " + cacheName + ": L4 write failed", ex);
         }
         finally
         {
             timed(start);
+        }
+    }
+
+    /** One value: a plain SET (a refusal or a node's failure is its answer; the whole store's is thrown). */
+    private RemoteStoreException[] one(final RemoteStore current, final Write write)
+    {
+        try
+        {
+            current.set(write.key, write.value, ttlMillis);
+            return new RemoteStoreException[1];
+        }
+        catch (final RemoteStoreException ex)
+        {
+            if (ex.wholeStore())
+            {
+                throw ex;
+            }
+            return new RemoteStoreException[] {ex};
         }
     }
 
@@ -576,7 +693,7 @@ final class RemoteLevel implements AutoCloseable
         {
             old.close();
         }
-        tryOpen();
+        tryOpen(false);
     }
 
     /**
@@ -626,7 +743,7 @@ final class RemoteLevel implements AutoCloseable
         }
         return new RemoteStats(offReason == null, offReason, target, lookups.sum(), hits.sum(), corrupt.sum(), errors.sum(),
             bytesIn.sum(), bytesOut.sum(), writes.sum(), queued, dropped.sum(), tooLarge.sum(), roundTrips.sum(), roundTripNanos.sum(),
-            maxRoundTripNanos.get(), turnedOff.sum());
+            maxRoundTripNanos.get(), turnedOff.sum(), maxReadRoundTripBytes.get());
     }
 
     /**

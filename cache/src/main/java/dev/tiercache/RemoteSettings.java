@@ -2,6 +2,7 @@ package dev.tiercache;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -23,9 +24,15 @@ import java.util.regex.Pattern;
  * @param timeout         bound of every remote call; past it L4 turns off until the server answers again.
  * @param writeOnPut      whether a put is written behind to L4.
  * @param writeOnEviction whether an entry that L3 drops is written behind to L4.
+ * @param tlsCaFile       for a TLS URI ({@code rediss://}, {@code rediss-cluster://}): a PEM file of
+ *                        the CA certificates that sign the server's certificate, trusted instead of
+ *                        the JVM's trust store; {@code null} for the JVM's (the {@code cacerts} file,
+ *                        or {@code javax.net.ssl.trustStore}). The server's host name is verified
+ *                        against its certificate either way.
  */
 public record RemoteSettings(
-    String uri, String namespace, Duration ttl, long queueBytes, Duration timeout, boolean writeOnPut, boolean writeOnEviction)
+    String uri, String namespace, Duration ttl, long queueBytes, Duration timeout, boolean writeOnPut, boolean writeOnEviction,
+    Path tlsCaFile)
 {
     /** Longest namespace. */
     public static final int MAX_NAMESPACE_LENGTH = dev.tiercache.config.SettingsKey.NAMESPACE_MAX_LENGTH;
@@ -46,6 +53,7 @@ public record RemoteSettings(
      * @param timeout         call bound.
      * @param writeOnPut      write puts behind.
      * @param writeOnEviction write L3 evictions behind.
+     * @param tlsCaFile       PEM CA certificates for TLS, or {@code null} for the JVM's trust store.
      * @throws IllegalArgumentException naming the bad value (a URI without its password).
      */
     public RemoteSettings
@@ -76,6 +84,29 @@ public record RemoteSettings(
         {
             throw new IllegalArgumentException("remote.timeout=" + timeout + ": must be at least 1 ms");
         }
+        if (tlsCaFile != null && tlsCaFile.toString().isEmpty())
+        {
+            throw new IllegalArgumentException("remote.tls_ca_file=\"\": must be a path, or null for the JVM's trust store");
+        }
+    }
+
+    /**
+     * Settings without a CA file of their own (TLS, if any, trusts the JVM's trust store).
+     *
+     * @param uri             where.
+     * @param namespace       the dataset's namespace.
+     * @param ttl             time to live, zero for none.
+     * @param queueBytes      write-behind bound.
+     * @param timeout         call bound.
+     * @param writeOnPut      write puts behind.
+     * @param writeOnEviction write L3 evictions behind.
+     * @throws IllegalArgumentException naming the bad value (a URI without its password).
+     */
+    public RemoteSettings(
+        final String uri, final String namespace, final Duration ttl, final long queueBytes, final Duration timeout, final boolean writeOnPut,
+        final boolean writeOnEviction)
+    {
+        this(uri, namespace, ttl, queueBytes, timeout, writeOnPut, writeOnEviction, null);
     }
 
     /**
@@ -101,7 +132,7 @@ public record RemoteSettings(
      */
     public RemoteSettings withTtl(final Duration ttl)
     {
-        return new RemoteSettings(uri, namespace, ttl, queueBytes, timeout, writeOnPut, writeOnEviction);
+        return new RemoteSettings(uri, namespace, ttl, queueBytes, timeout, writeOnPut, writeOnEviction, tlsCaFile);
     }
 
     /**
@@ -112,7 +143,7 @@ public record RemoteSettings(
      */
     public RemoteSettings withQueueBytes(final long bytes)
     {
-        return new RemoteSettings(uri, namespace, ttl, bytes, timeout, writeOnPut, writeOnEviction);
+        return new RemoteSettings(uri, namespace, ttl, bytes, timeout, writeOnPut, writeOnEviction, tlsCaFile);
     }
 
     /**
@@ -123,7 +154,7 @@ public record RemoteSettings(
      */
     public RemoteSettings withTimeout(final Duration timeout)
     {
-        return new RemoteSettings(uri, namespace, ttl, queueBytes, timeout, writeOnPut, writeOnEviction);
+        return new RemoteSettings(uri, namespace, ttl, queueBytes, timeout, writeOnPut, writeOnEviction, tlsCaFile);
     }
 
     /**
@@ -135,7 +166,18 @@ public record RemoteSettings(
      */
     public RemoteSettings withWriteBehind(final boolean onPut, final boolean onEviction)
     {
-        return new RemoteSettings(uri, namespace, ttl, queueBytes, timeout, onPut, onEviction);
+        return new RemoteSettings(uri, namespace, ttl, queueBytes, timeout, onPut, onEviction, tlsCaFile);
+    }
+
+    /**
+     * A copy that trusts the CA certificates of a PEM file for TLS.
+     *
+     * @param caFile a PEM file of CA certificates, or {@code null} for the JVM's trust store.
+     * @return the copy.
+     */
+    public RemoteSettings withTlsCaFile(final Path caFile)
+    {
+        return new RemoteSettings(uri, namespace, ttl, queueBytes, timeout, writeOnPut, writeOnEviction, caFile);
     }
 
     /**
@@ -179,6 +221,7 @@ public record RemoteSettings(
     public String toString()
     {
         return "RemoteSettings[uri=" + redact(uri) + ", namespace=" + namespace + ", ttl=" + ttl + ", queueBytes=" + queueBytes +
-            ", timeout=" + timeout + ", writeOnPut=" + writeOnPut + ", writeOnEviction=" + writeOnEviction + "]";
+            ", timeout=" + timeout + ", writeOnPut=" + writeOnPut + ", writeOnEviction=" + writeOnEviction +
+            (tlsCaFile == null ? "" : ", tlsCaFile=" + tlsCaFile) + "]";
     }
 }

@@ -22,6 +22,8 @@ import java.util.Locale;
  * @param roundTripNanos   their total time.
  * @param maxRoundTripNanos the longest of them.
  * @param turnedOff        times L4 turned off.
+ * @param maxReadRoundTripBytes the most value bytes one round trip of a batch read brought (a batch
+ *                         goes in round trips of about 16 MiB: see {@link TierCache#fetchFromRemote}).
  */
 public record RemoteStats(
     boolean on,
@@ -40,7 +42,8 @@ public record RemoteStats(
     long roundTrips,
     long roundTripNanos,
     long maxRoundTripNanos,
-    long turnedOff)
+    long turnedOff,
+    long maxReadRoundTripBytes)
 {
     private static final double MB = 1024.0 * 1024.0;
 

@@ -323,9 +323,12 @@ public final class TierCache implements AutoCloseable
     }
 
     /**
-     * Brings the keys that are not cached here from L4, in one pipelined exchange (not one round
-     * trip each): what a batch read does before it reads the batch. Without L4, or while it is off,
-     * it brings nothing and every key not cached here is absent.
+     * Brings the keys that are not cached here from L4, pipelined (not one round trip each): what
+     * a batch read does before it reads the batch. The keys go in round trips of about 16 MiB of
+     * values each (sized by the largest value seen lately; a larger value travels alone), and each
+     * round trip's entries are stored here before the next is sent, so a batch of large entries
+     * never sits whole on the heap. Without L4, or while it is off, it brings nothing and every
+     * key not cached here is absent.
      *
      * @param keys   the keys.
      * @param absent {@code null}, or an array of {@code keys.length} set true for each key that is
@@ -353,19 +356,24 @@ public final class TierCache implements AutoCloseable
             }
         }
         // without L4, or while it is off, every local miss is absent: fetchAll finds nothing
-        final Part[][] found = remote == null ? new Part[missing][] : remote.fetchAll(java.util.Arrays.copyOf(misses, missing));
-        int brought = 0;
-        for (int m = 0; m < missing; m++)
+        final boolean[] found = new boolean[missing];
+        final int[] brought = {0};
+        if (remote != null && missing > 0)
         {
-            final boolean stored = found[m] != null &&
-                storeFetched(misses[m], EntryMetaDescriptor.KEY_KIND_LONG, RemoteLevel.longKeyBytes(misses[m]), found[m]);
-            brought += stored ? 1 : 0;
-            if (absent != null)
+            // each round trip's entries are stored before the next is asked for: the heap holds one round trip's values
+            remote.fetchAll(java.util.Arrays.copyOf(misses, missing), (m, parts) -> {
+                found[m] = true;
+                brought[0] += storeFetched(misses[m], EntryMetaDescriptor.KEY_KIND_LONG, RemoteLevel.longKeyBytes(misses[m]), parts) ? 1 : 0;
+            });
+        }
+        if (absent != null)
+        {
+            for (int m = 0; m < missing; m++)
             {
-                absent[at[m]] = found[m] == null;
+                absent[at[m]] = !found[m];
             }
         }
-        return brought;
+        return brought[0];
     }
 
     /**
@@ -2314,15 +2322,39 @@ public final class TierCache implements AutoCloseable
         }
 
         /**
-         * Sets every L4 setting at once, as the seven {@code remote*} setters would.
+         * The CA certificates that L4's TLS trusts ({@code rediss://}, {@code rediss-cluster://}),
+         * instead of the JVM's trust store. The server's certificate must name the host of the URI
+         * (its subject alternative names), which is verified either way.
          *
-         * @param settings where, the namespace, TTL, queue bound, timeout and write-behind triggers.
+         * @param caFile a readable PEM file of one or more CA certificates; without this setting,
+         *               the JVM's trust store ({@code javax.net.ssl.trustStore}, else {@code cacerts}).
+         * @return this.
+         */
+        public Builder remoteTlsCaFile(final java.nio.file.Path caFile)
+        {
+            return put(SettingsKey.REMOTE_TLS_CA_FILE, named(caFile, "caFile"), "remoteTlsCaFile");
+        }
+
+        /**
+         * Sets every L4 setting at once, as the eight {@code remote*} setters would (a
+         * {@code null} {@link RemoteSettings#tlsCaFile()} leaves that setting to the other sources).
+         *
+         * @param settings where, the namespace, TTL, queue bound, timeout, write-behind triggers and
+         *                 TLS trust.
          * @return this.
          */
         public Builder remote(final RemoteSettings settings)
         {
             named(settings, "settings");
             this.remoteStore = null;
+            if (settings.tlsCaFile() != null)
+            {
+                put(SettingsKey.REMOTE_TLS_CA_FILE, settings.tlsCaFile(), "remote");
+            }
+            else
+            {
+                explicit.remove(SettingsKey.REMOTE_TLS_CA_FILE);
+            }
             put(SettingsKey.REMOTE_URI, settings.uri(), "remote");
             put(SettingsKey.REMOTE_NAMESPACE, settings.namespace(), "remote");
             put(SettingsKey.REMOTE_TTL, settings.ttl(), "remote");

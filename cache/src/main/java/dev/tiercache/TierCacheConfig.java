@@ -84,6 +84,7 @@ import java.util.Objects;
  * timeout = "250ms"              # bound of every call; past it L4 turns off until the server answers
  * write_on_put = true
  * write_on_eviction = false      # also write entries that L3 drops
+ * tls_ca_file = "/etc/redis/ca.pem" # rediss:// only: trust these CA certificates (PEM), not the JVM's
  * </pre>
  * The environment variable of {@code cache.a.b} is {@code CACHE_A_B} (so {@code CACHE_MEMORY_SIZE},
  * {@code CACHE_DISK_SIZE}, {@code CACHE_POLICY}, {@code CACHE_DISK_PATH} ...), and
@@ -238,7 +239,8 @@ public final class TierCacheConfig
         this.cleanupIntervalNanos = nanos(SettingsKey.CLEANUP_INTERVAL);
         this.remote = values.get(SettingsKey.REMOTE_URI) == null ? null : new RemoteSettings((String)values.get(SettingsKey.REMOTE_URI),
             (String)values.get(SettingsKey.REMOTE_NAMESPACE), (Duration)values.get(SettingsKey.REMOTE_TTL), bytes(SettingsKey.REMOTE_QUEUE_SIZE),
-            (Duration)values.get(SettingsKey.REMOTE_TIMEOUT), bool(SettingsKey.REMOTE_WRITE_ON_PUT), bool(SettingsKey.REMOTE_WRITE_ON_EVICTION));
+            (Duration)values.get(SettingsKey.REMOTE_TIMEOUT), bool(SettingsKey.REMOTE_WRITE_ON_PUT), bool(SettingsKey.REMOTE_WRITE_ON_EVICTION),
+            (Path)values.get(SettingsKey.REMOTE_TLS_CA_FILE));
     }
 
     private long bytes(final SettingsKey key)
@@ -494,6 +496,17 @@ public final class TierCacheConfig
                 throw new SettingsException(SettingsKey.REMOTE_URI.key, written(SettingsKey.REMOTE_URI, values, merged),
                     ex.getMessage().substring(ex.getMessage().indexOf(": ") + 2), sources.get(SettingsKey.REMOTE_URI));
             }
+            final Path caFile = (Path)values.get(SettingsKey.REMOTE_TLS_CA_FILE);
+            if (caFile != null && !(Files.isRegularFile(caFile) && Files.isReadable(caFile)))
+            {
+                throw contradiction(SettingsKey.REMOTE_TLS_CA_FILE, values, sources, merged, Files.isDirectory(caFile)
+                    ? "must be a readable file of PEM CA certificates, not a directory" : "must be a readable file of PEM CA certificates: there is none");
+            }
+        }
+        else if (values.get(SettingsKey.REMOTE_TLS_CA_FILE) != null)
+        {
+            throw contradiction(SettingsKey.REMOTE_TLS_CA_FILE, values, sources, merged,
+                "needs " + SettingsKey.REMOTE_URI.key + " (a rediss:// or rediss-cluster:// URI)");
         }
     }
 
@@ -977,6 +990,16 @@ public final class TierCacheConfig
     public boolean remoteWriteOnEviction()
     {
         return remote == null ? REMOTE_WRITE_ON_EVICTION_DEFAULT : remote.writeOnEviction();
+    }
+
+    /**
+     * The PEM file of CA certificates that L4's TLS trusts ({@code cache.remote.tls_ca_file}).
+     *
+     * @return the file, or {@code null}: the JVM's trust store ({@code javax.net.ssl.trustStore}).
+     */
+    public Path remoteTlsCaFile()
+    {
+        return remote == null ? null : remote.tlsCaFile();
     }
 
     /**

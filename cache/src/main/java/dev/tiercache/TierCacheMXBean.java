@@ -187,4 +187,11 @@ public interface TierCacheMXBean
      * @return the figure, 0 without L4.
      */
     long getRemoteMaxRoundTripNanos();
+
+    /**
+     * The most value bytes one round trip of an L4 batch read brought.
+     *
+     * @return the figure, 0 without L4.
+     */
+    long getRemoteMaxReadRoundTripBytes();
 }

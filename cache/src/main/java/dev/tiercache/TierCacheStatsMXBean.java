@@ -184,4 +184,10 @@ final class TierCacheStatsMXBean implements TierCacheMXBean
     {
         return remote(RemoteStats::maxRoundTripNanos);
     }
+
+    @Override
+    public long getRemoteMaxReadRoundTripBytes()
+    {
+        return remote(RemoteStats::maxReadRoundTripBytes);
+    }
 }

@@ -287,7 +287,14 @@ class BadInputTableTest
                 "cache.remote.ttl", "1 us", "at least 1 ms"),
             new SetterRow("remoteQueueBytes(-1)", b -> b.remoteQueueBytes(-1), "cache.remote.queue_size", "-1", "at least 0 bytes"),
             new SetterRow("remoteTimeout(0)", b -> b.remoteTimeout(Duration.ZERO), "cache.remote.timeout", "0 s", "at least 1 ms"),
-            new SetterRow("remoteTimeout(-1 s)", b -> b.remoteTimeout(Duration.ofSeconds(-1)), "cache.remote.timeout", "-1 s", "at least 1 ms"));
+            new SetterRow("remoteTimeout(-1 s)", b -> b.remoteTimeout(Duration.ofSeconds(-1)), "cache.remote.timeout", "-1 s", "at least 1 ms"),
+            new SetterRow("remoteTlsCaFile(no such file)", b -> b.remoteUri("rediss://cache:6379").remoteNamespace("n")
+                .remoteTlsCaFile(dir.resolve("absent.pem")), "cache.remote.tls_ca_file", dir.resolve("absent.pem").toString(),
+                "must be a readable file of PEM CA certificates: there is none"),
+            new SetterRow("remoteTlsCaFile(a directory)", b -> b.remoteUri("rediss://cache:6379").remoteNamespace("n").remoteTlsCaFile(dir),
+                "cache.remote.tls_ca_file", dir.toString(), "not a directory"),
+            new SetterRow("remoteTlsCaFile without remoteUri", b -> b.remoteTlsCaFile(l3), "cache.remote.tls_ca_file", l3.toString(),
+                "needs cache.remote.uri"));
         return rows.stream().map(row -> DynamicTest.dynamicTest(row.call(), () ->
         {
             final TierCache.Builder builder = TierCache.builder().useGpu(false);

@@ -72,6 +72,29 @@ class RemoteSettingsLoadTest
     }
 
     @Test
+    void tlsCaFile_fromBuilderFileAndEnvironment_andRemoteCarriesIt() throws Exception
+    {
+        final Path ca = Files.writeString(dir.resolve("ca.pem"), "not read by the configuration\n");
+        final TierCacheConfig set = TierCache.builder().remoteUri("rediss://h:6380").remoteNamespace("n").remoteTlsCaFile(ca).config();
+        assertEquals(ca, set.remoteTlsCaFile());
+        assertEquals(ca, set.remote().tlsCaFile());
+        assertEquals("builder remoteTlsCaFile", set.sourceOf("cache.remote.tls_ca_file"));
+        final RemoteSettings withCa = RemoteSettings.of("rediss://h:6380", "n").withTlsCaFile(ca);
+        assertEquals(withCa, TierCache.builder().remote(withCa).config().remote());
+        assertNull(TierCache.builder().remoteTlsCaFile(ca).remote(RemoteSettings.of("rediss://h:6380", "n")).config().remoteTlsCaFile(),
+            "remote(settings) without a CA file drops the builder's");
+        final Path toml = dir.resolve("tls.toml");
+        Files.writeString(toml, "[cache.remote]\nuri = \"rediss://h:6380\"\nnamespace = \"n\"\ntls_ca_file = \"" + ca + "\"\n");
+        final TierCacheConfig fromFile = TierCache.builder().settingsFile(toml).config();
+        assertEquals(ca, fromFile.remoteTlsCaFile());
+        assertEquals(fromFile.remote(), TierCache.builder().settingsFile(writeToml(fromFile.toToml())).config().remote(), "toToml loads back");
+        final TierCacheConfig fromEnvironment = TierCache.builder().environment(Map.of("CACHE_REMOTE_URI", "rediss://h:6380",
+            "CACHE_REMOTE_NAMESPACE", "n", "CACHE_REMOTE_TLS_CA_FILE", ca.toString())).config();
+        assertEquals(ca, fromEnvironment.remoteTlsCaFile());
+        assertNull(TierCache.builder().remoteUri("rediss://h:6380").remoteNamespace("n").config().remoteTlsCaFile());
+    }
+
+    @Test
     void withoutAUri_thereIsNoL4() throws Exception
     {
         final TierCacheConfig none = TierCache.builder().config();

@@ -16,8 +16,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 
 import java.lang.foreign.MemorySegment;
@@ -33,9 +31,12 @@ import java.util.concurrent.TimeUnit;
  *       verified, stored in L2, copied out), then the key removed locally so that the next one
  *       misses again. Baseline {@link #bareGet}: Jedis {@code GET} of the same key and bytes, copied
  *       into the same destination. The ratio is L4's overhead over the network round trip.</li>
- *   <li>{@link #batch32Pipelined} against {@link #batch32Single}: 32 local misses fetched with one
- *       pipelined exchange ({@code fetchFromRemote}), or with 32 gets; per entry.</li>
+ *   <li>{@link #batch32Pipelined} against {@link #batch32Single}: 32 local misses fetched
+ *       pipelined ({@code fetchFromRemote}, in round trips of about 16 MiB), or with 32 gets; per
+ *       entry.</li>
  * </ul>
+ * Each runs over {@code plain} TCP and over {@code tls} (the server TLS-only, the client trusting
+ * a throwaway CA by {@code cache.remote.tls_ca_file}, host name verified; the bare client the same).
  * Workload: 32 {@link Workload} image values of {@code size} bytes in one namespace, written once
  * through a cache.
  *
@@ -56,6 +57,10 @@ public class RemoteBenchmark
     @Param({"4096", "65536", "1048576", "4194304"})
     public int size;
 
+    /** {@code plain} ({@code redis://}) or {@code tls} ({@code rediss://}, a CA file trusted, host name verified). */
+    @Param({"plain", "tls"})
+    public String transport;
+
     private BenchRedis server;
     private TierCache cache;
     private Jedis jedis;
@@ -72,9 +77,9 @@ public class RemoteBenchmark
     @Setup(Level.Trial)
     public void setUp() throws Exception
     {
-        server = new BenchRedis();
+        server = new BenchRedis(transport.equals("tls"));
         final RemoteSettings remote = RemoteSettings.of(server.uri(), "bench").withTimeout(Duration.ofSeconds(2))
-            .withQueueBytes(512L << 20);
+            .withQueueBytes(512L << 20).withTlsCaFile(server.ca);
         try (TierCache writer = TierCache.builder().useGpu(false).hostBytes(512L << 20).remote(remote).build())
         {
             for (int key = 0; key < KEYS; key++)
@@ -87,7 +92,7 @@ public class RemoteBenchmark
             }
         }
         cache = TierCache.builder().useGpu(false).hostBytes(256L << 20).remote(remote.withWriteBehind(false, false)).build();
-        jedis = new Jedis(new HostAndPort("127.0.0.1", server.port), DefaultJedisClientConfig.builder().build());
+        jedis = server.jedis();
         keys = new long[KEYS];
         remoteKeys = new byte[KEYS][];
         for (int key = 0; key < KEYS; key++)

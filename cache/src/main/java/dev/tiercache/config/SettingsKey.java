@@ -59,7 +59,8 @@ public enum SettingsKey
     REMOTE_QUEUE_SIZE("cache.remote.queue_size", Kind.SIZE),
     REMOTE_TIMEOUT("cache.remote.timeout", Kind.POSITIVE_DURATION),
     REMOTE_WRITE_ON_PUT("cache.remote.write_on_put", Kind.BOOLEAN),
-    REMOTE_WRITE_ON_EVICTION("cache.remote.write_on_eviction", Kind.BOOLEAN);
+    REMOTE_WRITE_ON_EVICTION("cache.remote.write_on_eviction", Kind.BOOLEAN),
+    REMOTE_TLS_CA_FILE("cache.remote.tls_ca_file", Kind.PATH);
 
     /** The forms values take: how their text is written, and the range a typed value must fall in. */
     public enum Kind

@@ -53,6 +53,39 @@ public interface RemoteStore extends AutoCloseable
     void set(byte[] key, byte[] value, long ttlMillis);
 
     /**
+     * Stores many values pipelined, replacing any: one exchange per server node, not one round
+     * trip each. The default sends them one {@link #set} at a time.
+     *
+     * @param keys      the keys.
+     * @param values    one value per key.
+     * @param ttlMillis time to live, 0 for none.
+     * @return one element per key: {@code null} when stored, else why not (a refusal, or the
+     *         failure of the key's node).
+     * @throws RemoteStoreException when the whole server does not answer in time
+     *                              ({@link RemoteStoreException#wholeStore()}); some values may be stored.
+     */
+    default RemoteStoreException[] setAll(final List<byte[]> keys, final List<byte[]> values, final long ttlMillis)
+    {
+        final RemoteStoreException[] failures = new RemoteStoreException[keys.size()];
+        for (int i = 0; i < keys.size(); i++)
+        {
+            try
+            {
+                set(keys.get(i), values.get(i), ttlMillis);
+            }
+            catch (final RemoteStoreException ex)
+            {
+                if (ex.wholeStore())
+                {
+                    throw ex;
+                }
+                failures[i] = ex;
+            }
+        }
+        return failures;
+    }
+
+    /**
      * Checks that the server answers.
      *
      * @throws RemoteStoreException when it does not.

@@ -1,5 +1,7 @@
 package dev.tiercache.remote;
 
+import dev.tiercache.RemoteSettings;
+
 import java.net.URI;
 import java.time.Duration;
 
@@ -29,4 +31,27 @@ public interface RemoteStoreProvider
      * @throws IllegalArgumentException when the URI is malformed, naming it without its password.
      */
     RemoteStore open(URI uri, Duration timeout);
+
+    /**
+     * Connects with every setting of L4 that concerns the connection: the timeout, and the
+     * {@link RemoteSettings#tlsCaFile() CA file} of a TLS scheme. The default opens with the
+     * timeout alone and refuses a CA file.
+     *
+     * @param uri      where, with credentials if any.
+     * @param settings L4's settings (the URI in them is the same).
+     * @return an open store; its owner closes it.
+     * @throws RemoteStoreException     when the server cannot be reached now (the cache then starts
+     *                                  with L4 off and retries).
+     * @throws IllegalArgumentException when the URI or a connection setting is wrong (a CA file
+     *                                  this provider cannot use), naming it without a password.
+     */
+    default RemoteStore open(final URI uri, final RemoteSettings settings)
+    {
+        if (settings.tlsCaFile() != null)
+        {
+            throw new IllegalArgumentException("remote.tls_ca_file=" + settings.tlsCaFile() + ": the provider of " + uri.getScheme() +
+                ":// has no TLS settings");
+        }
+        return open(uri, settings.timeout());
+    }
 }

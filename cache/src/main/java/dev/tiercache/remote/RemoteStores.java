@@ -60,6 +60,19 @@ public final class RemoteStores
     }
 
     /**
+     * Opens a store with every connection setting of L4 (timeout, TLS trust).
+     *
+     * @param uri      the URI.
+     * @param shown    the URI as it may be printed.
+     * @param settings L4's settings for that URI.
+     * @return the store; the caller closes it.
+     */
+    public static RemoteStore open(final String uri, final String shown, final dev.tiercache.RemoteSettings settings)
+    {
+        return provider(uri, shown).open(URI.create(uri), settings);
+    }
+
+    /**
      * The prefix of every key of a namespace: {@code tc:<namespace>:}.
      *
      * @param namespace a valid namespace.

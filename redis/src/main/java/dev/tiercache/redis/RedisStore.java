@@ -13,7 +13,6 @@ import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.Response;
-import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
@@ -26,6 +25,7 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
 import redis.clients.jedis.resps.ScanResult;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,6 +50,10 @@ import java.util.function.LongConsumer;
  * the node that owns their slot and pipelines their {@code GET}s on one connection per node, so a
  * batch costs one round trip per node; a node that fails makes only its own keys
  * {@link RemoteStore#FAILED}.
+ *
+ * <h2>Writes</h2>
+ * {@link #setAll} pipelines the write-behind queue's {@code SET}s the same way: one exchange per
+ * node; a value the server refuses fails alone.
  *
  * <h2>Failure</h2>
  * A standalone server that cannot be reached, or answers too late, fails the whole store. On a
@@ -94,12 +98,42 @@ public final class RedisStore implements RemoteStore
      */
     public static RedisStore open(final RedisUri uri, final Duration timeout)
     {
+        return open(uri, timeout, null);
+    }
+
+    /**
+     * Connects to a server or a cluster, over TLS trusting a CA file's certificates.
+     *
+     * <p>TLS ({@code rediss://}, {@code rediss-cluster://}) verifies the server's certificate
+     * chain and that the certificate names the host of the URI (its subject alternative names:
+     * connect to {@code 127.0.0.1} only with an IP entry for it). The chain is checked against
+     * {@code caFile} when given, else the JVM's trust store ({@code javax.net.ssl.trustStore},
+     * else {@code cacerts}). A client certificate, for a server with {@code tls-auth-clients yes},
+     * comes from the standard {@code javax.net.ssl.keyStore}, {@code javax.net.ssl.keyStorePassword}
+     * and {@code javax.net.ssl.keyStoreType} system properties when they are set.
+     *
+     * @param uri     where.
+     * @param timeout bound of every call.
+     * @param caFile  a PEM file of CA certificates for TLS, or {@code null}.
+     * @return the store.
+     * @throws RemoteStoreException     when it cannot be reached (a cluster: none of its seeds), or
+     *                                  the TLS handshake fails (the reason names TLS and the cause).
+     * @throws IllegalArgumentException when {@code caFile} is given for a URI without TLS, or
+     *                                  holds no readable certificate.
+     */
+    public static RedisStore open(final RedisUri uri, final Duration timeout, final Path caFile)
+    {
         final int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
         final DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
             .connectionTimeoutMillis(millis).socketTimeoutMillis(millis).clientName("tiercache");
+        if (caFile != null && !uri.tls())
+        {
+            throw new IllegalArgumentException("remote.tls_ca_file=" + caFile + ": set for " + uri +
+                ", which does not use TLS (rediss:// or rediss-cluster://)");
+        }
         if (uri.tls())
         {
-            config.sslOptions(SslOptions.defaults()); // the JVM's trust store, host names verified
+            config.sslOptions(RedisTls.options(caFile));
         }
         if (uri.password() != null)
         {
@@ -154,6 +188,7 @@ public final class RedisStore implements RemoteStore
     private long readMaxValueBytes()
     {
         long limit = Long.MAX_VALUE;
+        JedisConnectionException last = null;
         for (final HostAndPort node : primaries())
         {
             try (Connection connection = connection(node))
@@ -169,11 +204,12 @@ public final class RedisStore implements RemoteStore
             catch (final JedisConnectionException ex)
             {
                 // a failed master of a cluster: the others decide; a standalone server fails below
+                last = ex;
             }
         }
         if (limit == Long.MAX_VALUE)
         {
-            throw new JedisConnectionException("no node answered");
+            throw last != null ? last : new JedisConnectionException("no node answered");
         }
         return limit;
     }
@@ -319,6 +355,94 @@ public final class RedisStore implements RemoteStore
         }
     }
 
+    /**
+     * Pipelines the {@code SET}s on one connection (a cluster: one per node owning their slots), so
+     * the write-behind queue's values go in one exchange per node; a refused value (over the
+     * memory or bulk limit) fails alone, a node that fails fails its own values.
+     */
+    @Override
+    public RemoteStoreException[] setAll(final List<byte[]> keys, final List<byte[]> values, final long ttlMillis)
+    {
+        final RemoteStoreException[] failures = new RemoteStoreException[keys.size()];
+        if (keys.isEmpty())
+        {
+            return failures;
+        }
+        final Map<HostAndPort, List<Integer>> byNode = new LinkedHashMap<>();
+        for (int i = 0; i < keys.size(); i++)
+        {
+            final HostAndPort node = cluster == null ? uri.nodes().getFirst() : cluster.getNode(JedisClusterCRC16.getSlot(keys.get(i)));
+            byNode.computeIfAbsent(node, n -> new ArrayList<>()).add(i);
+        }
+        final SetParams params = ttlMillis > 0 ? SetParams.setParams().px(ttlMillis) : null;
+        int failedNodes = 0;
+        boolean refresh = false;
+        RemoteStoreException nodeFailure = null;
+        for (final Map.Entry<HostAndPort, List<Integer>> group : byNode.entrySet())
+        {
+            final List<Integer> at = group.getValue();
+            if (group.getKey() == null)
+            {
+                nodeFailure = new RemoteStoreException(uri + ": pipelined SET: no node owns the slot", false, false, null);
+                for (final int i : at)
+                {
+                    failures[i] = nodeFailure;
+                }
+                failedNodes++;
+                refresh = true;
+                continue;
+            }
+            try (Connection connection = connection(group.getKey()))
+            {
+                final Pipeline pipeline = new Pipeline(connection);
+                final List<Response<String>> responses = new ArrayList<>(at.size());
+                for (final int i : at)
+                {
+                    responses.add(params == null ? pipeline.set(keys.get(i), values.get(i)) : pipeline.set(keys.get(i), values.get(i), params));
+                }
+                pipeline.sync();
+                for (int r = 0; r < responses.size(); r++)
+                {
+                    try
+                    {
+                        responses.get(r).get();
+                    }
+                    catch (final JedisDataException ex)
+                    {
+                        final int i = at.get(r);
+                        failures[i] = failure("SET of " + values.get(i).length + " bytes", ex);
+                        refresh |= cluster != null && !failures[i].refused(); // MOVED during a reshard
+                    }
+                }
+            }
+            catch (final JedisException ex)
+            {
+                nodeFailure = failure("pipelined SET of " + at.size() + " values", ex);
+                if (cluster == null)
+                {
+                    throw nodeFailure;
+                }
+                for (final int i : at)
+                {
+                    failures[i] = nodeFailure;
+                }
+                failedNodes++;
+                refresh = true;
+            }
+        }
+        if (refresh && cluster != null)
+        {
+            renewSlots();
+        }
+        if (cluster != null && failedNodes == byNode.size())
+        {
+            // like a cluster's single SET or a batch read: counted, L4 stays on (the probe judges the cluster)
+            throw new RemoteStoreException(uri + ": no node of the cluster answered a pipelined SET of " + keys.size() + " values", false, false,
+                null);
+        }
+        return failures;
+    }
+
     @Override
     public void ping()
     {
@@ -451,11 +575,16 @@ public final class RedisStore implements RemoteStore
         return new RemoteStoreException(message, cluster == null, false, null);
     }
 
-    /** The client's message (it names hosts and replies, never credentials), and what kind of failure. */
+    /**
+     * The client's message (it names hosts and replies, never credentials), and what kind of
+     * failure; a failed TLS handshake says so, with the JSSE reason (an untrusted certificate, a
+     * host name it does not name, a protocol the server refuses).
+     */
     private static String describe(final JedisException ex)
     {
         final Throwable root = ex.getCause() != null ? ex.getCause() : ex;
-        final String message = ex.getMessage() == null ? root.getClass().getSimpleName() : ex.getMessage();
-        return message.length() > 200 ? message.substring(0, 200) + "..." : message;
+        final String tls = RedisTls.failure(ex);
+        final String message = tls != null ? tls : ex.getMessage() == null ? root.getClass().getSimpleName() : ex.getMessage();
+        return message.length() > 400 ? message.substring(0, 400) + "..." : message;
     }
 }

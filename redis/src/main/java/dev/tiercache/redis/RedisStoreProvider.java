@@ -1,5 +1,6 @@
 package dev.tiercache.redis;
 
+import dev.tiercache.RemoteSettings;
 import dev.tiercache.remote.RemoteStore;
 import dev.tiercache.remote.RemoteStoreProvider;
 
@@ -32,5 +33,11 @@ public final class RedisStoreProvider implements RemoteStoreProvider
     public RemoteStore open(final URI uri, final Duration timeout)
     {
         return RedisStore.open(RedisUri.parse(uri), timeout);
+    }
+
+    @Override
+    public RemoteStore open(final URI uri, final RemoteSettings settings)
+    {
+        return RedisStore.open(RedisUri.parse(uri), settings.timeout(), settings.tlsCaFile());
     }
 }

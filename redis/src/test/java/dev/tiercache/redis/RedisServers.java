@@ -67,12 +67,20 @@ public final class RedisServers implements AutoCloseable
         /** Its loopback port. */
         public final int port;
         final List<String> extra;
+        /** For a TLS-only server: the CA file its clients trust, else {@code null}. */
+        final Path tlsCa;
         Process process;
 
         Server(final int port, final List<String> extra)
         {
+            this(port, extra, null);
+        }
+
+        Server(final int port, final List<String> extra, final Path tlsCa)
+        {
             this.port = port;
             this.extra = extra;
+            this.tlsCa = tlsCa;
         }
 
         /**
@@ -93,7 +101,9 @@ public final class RedisServers implements AutoCloseable
          */
         public void start() throws IOException, InterruptedException
         {
-            final List<String> command = new ArrayList<>(List.of(whichRedis(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
+            final List<String> command = new ArrayList<>(List.of(whichRedis()));
+            command.addAll(tlsCa == null ? List.of("--port", String.valueOf(port)) : List.of("--port", "0", "--tls-port", String.valueOf(port)));
+            command.addAll(List.of("--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no", "--loglevel", "warning",
                 "--dbfilename", "dump-" + port + ".rdb"));
             command.addAll(extra);
@@ -111,12 +121,19 @@ public final class RedisServers implements AutoCloseable
             }
         }
 
-        /** Whether the port accepts a connection and answers PING (a password error counts as an answer). */
+        /**
+         * Whether the port accepts a connection and answers PING (a password error counts as an
+         * answer); a TLS-only server, whether it accepts a connection.
+         */
         boolean answers()
         {
             try (Socket socket = new Socket())
             {
                 socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+                if (tlsCa != null)
+                {
+                    return true;
+                }
                 socket.setSoTimeout(500);
                 socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
                 return socket.getInputStream().read() > 0;
@@ -153,6 +170,10 @@ public final class RedisServers implements AutoCloseable
         String cli(final String... args) throws IOException, InterruptedException
         {
             final List<String> command = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", String.valueOf(port)));
+            if (tlsCa != null)
+            {
+                command.addAll(List.of("--tls", "--cacert", tlsCa.toString()));
+            }
             command.addAll(List.of(args));
             final Process cli = new ProcessBuilder(command).redirectErrorStream(true).start();
             final String out = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -177,15 +198,53 @@ public final class RedisServers implements AutoCloseable
         return server;
     }
 
+    /**
+     * Starts a TLS-only standalone server (no plain port) on a free loopback port.
+     *
+     * @param cert  its certificate (PEM).
+     * @param key   its private key (PEM).
+     * @param ca    the CA that clients' certificates must chain to (with {@code tls-auth-clients}),
+     *              and that {@link Server#cli} trusts.
+     * @param extra more redis-server options, e.g. {@code --tls-auth-clients no}.
+     * @return the server.
+     * @throws IOException when it cannot run.
+     * @throws InterruptedException when interrupted.
+     */
+    public Server startTls(final Path cert, final Path key, final Path ca, final String... extra) throws IOException, InterruptedException
+    {
+        final List<String> options = new ArrayList<>(List.of("--tls-cert-file", cert.toString(), "--tls-key-file", key.toString(),
+            "--tls-ca-cert-file", ca.toString()));
+        options.addAll(List.of(extra));
+        final Server server = new Server(freePort(false), options, ca);
+        servers.add(server);
+        server.start();
+        return server;
+    }
+
     /** Three masters, no replicas, every slot covered; the others keep serving when one dies. */
     List<Server> startCluster() throws IOException, InterruptedException
+    {
+        return startCluster(null);
+    }
+
+    /**
+     * Three masters, no replicas, every slot covered; over TLS only (clients and the cluster bus)
+     * with {@code certs}, else plain.
+     */
+    List<Server> startCluster(final TestCertificates certs) throws IOException, InterruptedException
     {
         final List<Server> cluster = new ArrayList<>();
         for (int i = 0; i < 3; i++)
         {
             final int port = freePort(true);
-            final Server server = new Server(port, List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes-" + port + ".conf",
+            final List<String> options = new ArrayList<>(List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes-" + port + ".conf",
                 "--cluster-node-timeout", "1000", "--cluster-require-full-coverage", "no", "--cluster-allow-reads-when-down", "yes"));
+            if (certs != null)
+            {
+                options.addAll(List.of("--tls-cert-file", certs.serverCert().toString(), "--tls-key-file", certs.serverKey().toString(),
+                    "--tls-ca-cert-file", certs.ca().toString(), "--tls-auth-clients", "no", "--tls-cluster", "yes", "--tls-replication", "yes"));
+            }
+            final Server server = new Server(port, options, certs == null ? null : certs.ca());
             servers.add(server);
             server.start();
             cluster.add(server);
@@ -193,11 +252,22 @@ public final class RedisServers implements AutoCloseable
         final List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         cluster.forEach(s -> create.add("127.0.0.1:" + s.port));
         create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
-        final Process process = new ProcessBuilder(create).redirectErrorStream(true).start();
-        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (process.waitFor() != 0)
+        if (certs != null)
         {
-            throw new IllegalStateException("redis-cli --cluster create failed: " + out);
+            create.addAll(List.of("--tls", "--cacert", certs.ca().toString()));
+        }
+        // it waits for the nodes to meet, forever if they cannot (a bus refused): bounded here
+        final Path log = dir.resolve("cluster-create-" + cluster.getFirst().port + ".log");
+        final Process process = new ProcessBuilder(create).redirectErrorStream(true).redirectOutput(log.toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        if (!process.waitFor(60, TimeUnit.SECONDS))
+        {
+            process.destroyForcibly().waitFor();
+            throw new IllegalStateException("redis-cli --cluster create did not finish in 60 s: " + Files.readString(log));
+        }
+        if (process.exitValue() != 0)
+        {
+            throw new IllegalStateException("redis-cli --cluster create failed: " + Files.readString(log));
         }
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         for (final Server server : cluster)

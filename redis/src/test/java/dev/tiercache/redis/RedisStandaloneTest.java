@@ -226,11 +226,16 @@ class RedisStandaloneTest
             {
                 writer.put(keys[i], parts(keys[i], 4096));
             }
+            writer.put(999, parts(999, 4096));
             writer.flushRemote(Duration.ofSeconds(10));
         }
         final AtomicInteger loads = new AtomicInteger();
-        try (TierCache reader = cache(remote); DatasetCache dataset = DatasetCache.builder(reader).build())
+        // the reader writes nothing behind (the loaded keys would be written pipelined): its round trips are its reads
+        try (TierCache reader = cache(remote.withWriteBehind(false, false)); DatasetCache dataset = DatasetCache.builder(reader).build())
         {
+            // a fresh reader knows no value size: its first batch asks for one key alone, then sizes the rest by it
+            assertEquals(1, reader.fetchFromRemote(new long[] {999}, null));
+            assertEquals(1, reader.remoteStats().roundTrips());
             final MemorySegment batch = MemorySegment.ofArray(new byte[32 * 4096]);
             final long copied = dataset.getBatch(keys, batch, null, key -> {
                 loads.incrementAndGet();
@@ -243,9 +248,109 @@ class RedisStandaloneTest
             }
             final RemoteStats stats = reader.remoteStats();
             assertEquals(8, loads.get(), "only the keys L4 lacks are loaded");
-            assertEquals(24, stats.hits(), stats.toString());
-            assertEquals(32, stats.lookups(), "one lookup per key, none repeated for the loaded ones");
-            assertEquals(1, stats.roundTrips() - stats.writes(), "one round trip for the batch's reads");
+            assertEquals(1 + 24, stats.hits(), stats.toString());
+            assertEquals(1 + 32, stats.lookups(), "one lookup per key, none repeated for the loaded ones");
+            assertEquals(0, stats.writes());
+            assertEquals(1 + 1, stats.roundTrips(), "one round trip for the batch's reads");
+        }
+    }
+
+    @Test
+    void batchLargerThanOneRoundTripsBudget_arrivesWholeAndExact_inRoundTripsOfBoundedBytes()
+    {
+        final int length = 3 << 20;
+        final int count = 24; // 72 MiB: 4.5 times the 16 MiB a read round trip carries
+        final long budget = 16L << 20;
+        final RemoteSettings remote = settings(server.uri(), "batch-bytes").withQueueBytes(2L * length + MIB).withTimeout(Duration.ofSeconds(5));
+        final long[] keys = new long[count];
+        try (TierCache writer = cache(remote))
+        {
+            for (int i = 0; i < count; i++)
+            {
+                keys[i] = 5000 + i;
+                writer.put(keys[i], parts(keys[i], length));
+                assertTrue(writer.flushRemote(Duration.ofSeconds(30)));
+                writer.remove(keys[i]);
+            }
+            assertEquals(count, writer.remoteStats().writes(), writer.remoteStats().toString());
+        }
+        try (TierCache reader = cache(remote, 128 * MIB); DatasetCache dataset = DatasetCache.builder(reader).build())
+        {
+            final MemorySegment batch = MemorySegment.ofArray(new byte[count * length]);
+            final long copied = dataset.getBatch(keys, batch, null, key -> {
+                throw new AssertionError("key " + key + " is in L4: the loader must not run");
+            });
+            assertEquals((long)count * length, copied);
+            for (int i = 0; i < count; i++)
+            {
+                assertEquals(-1, MemorySegment.ofArray(content(keys[i], length)).mismatch(batch.asSlice((long)i * length, length)), "key " + keys[i]);
+            }
+            final RemoteStats stats = reader.remoteStats();
+            assertEquals(count, stats.hits(), stats.toString());
+            assertEquals(0, stats.corrupt() + stats.errors(), stats.toString());
+            // one key to learn the size, then 5 keys (15 MiB and their headers) per round trip
+            assertEquals(1 + (count - 1 + 4) / 5, stats.roundTrips(), stats.toString());
+            assertTrue(stats.maxReadRoundTripBytes() <= budget, "a round trip brought " + stats.maxReadRoundTripBytes() + " bytes");
+            assertTrue(stats.maxReadRoundTripBytes() >= 5L * length, "round trips are filled: " + stats.maxReadRoundTripBytes());
+        }
+    }
+
+    @Test
+    void writeBehind_sendsWhatIsQueuedPipelined_inRoundTripsOfBoundedBytes() throws Exception
+    {
+        try (RedisServers own = new RedisServers())
+        {
+            final RedisServers.Server paused = own.start();
+            final RemoteSettings remote = settings(paused.uri(), "write-pipeline").withTimeout(Duration.ofSeconds(10)).withQueueBytes(96 * MIB);
+            try (TierCache writer = cache(remote); TierCache reader = cache(remote))
+            {
+                // the server stopped: the writer waits on its first exchange while the rest queues up
+                paused.signal("STOP");
+                try
+                {
+                    for (long key = 0; key < 200; key++)
+                    {
+                        writer.put(key, parts(key, 1000));
+                    }
+                }
+                finally
+                {
+                    paused.signal("CONT");
+                }
+                assertTrue(writer.flushRemote(Duration.ofSeconds(30)));
+                RemoteStats stats = writer.remoteStats();
+                assertEquals(200, stats.writes(), stats.toString());
+                assertTrue(stats.roundTrips() <= 2, "200 small values in at most two exchanges: " + stats);
+                for (long key = 0; key < 200; key++)
+                {
+                    assertEntry(reader, key, 1000);
+                }
+
+                final int length = 3 << 20;
+                final long before = writer.remoteStats().roundTrips();
+                paused.signal("STOP");
+                try
+                {
+                    for (long key = 1000; key < 1024; key++)
+                    {
+                        writer.put(key, parts(key, length));
+                    }
+                }
+                finally
+                {
+                    paused.signal("CONT");
+                }
+                assertTrue(writer.flushRemote(Duration.ofSeconds(60)));
+                stats = writer.remoteStats();
+                assertEquals(200 + 24, stats.writes(), stats.toString());
+                // 72 MiB queued: at most 5 values (15 MiB and their headers) per 16 MiB exchange
+                final long trips = stats.roundTrips() - before;
+                assertTrue(trips >= 5 && trips <= 6, "24 values of 3 MiB in " + trips + " exchanges: " + stats);
+                for (long key = 1000; key < 1024; key++)
+                {
+                    assertEntry(reader, key, length);
+                }
+            }
         }
     }
 

@@ -59,6 +59,10 @@ public final class InspectCommand implements Callable<Integer>
     @Option(names = "--namespace", paramLabel = "NS", description = "The L4 namespace to count (default: $CACHE_REMOTE_NAMESPACE).")
     String namespace;
 
+    @Option(names = "--tls-ca-file", paramLabel = "PEM",
+        description = "For rediss://: the CA certificates to trust instead of the JVM's (default: $CACHE_REMOTE_TLS_CA_FILE).")
+    Path tlsCaFile;
+
     @Override
     public Integer call()
     {
@@ -70,7 +74,8 @@ public final class InspectCommand implements Callable<Integer>
             spec.commandLine().getErr().flush();
             return EXIT_UNREADABLE;
         }
-        final int remote = uri != null && ns != null ? inspectRemote(spec, uri, ns) : 0;
+        final String caFile = tlsCaFile != null ? tlsCaFile.toString() : System.getenv("CACHE_REMOTE_TLS_CA_FILE");
+        final int remote = uri != null && ns != null ? inspectRemote(spec, uri, ns, caFile == null || caFile.isBlank() ? null : Path.of(caFile)) : 0;
         return file == null ? remote : Math.max(remote, inspectFile());
     }
 
@@ -81,12 +86,23 @@ public final class InspectCommand implements Callable<Integer>
      */
     static int inspectRemote(final CommandSpec spec, final String uri, final String namespace)
     {
+        return inspectRemote(spec, uri, namespace, null);
+    }
+
+    /**
+     * Counts an L4 namespace's entries and bytes over TLS trusting a CA file, showing progress on
+     * the error stream.
+     *
+     * @return 0, {@link #EXIT_UNREADABLE} for a bad URI, namespace or CA file, {@link #EXIT_REMOTE_FAILED}.
+     */
+    static int inspectRemote(final CommandSpec spec, final String uri, final String namespace, final Path caFile)
+    {
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
         final RemoteSettings settings;
         try
         {
-            settings = RemoteSettings.of(uri, namespace);
+            settings = RemoteSettings.of(uri, namespace).withTimeout(Duration.ofSeconds(5)).withTlsCaFile(caFile);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -95,7 +111,7 @@ public final class InspectCommand implements Callable<Integer>
             return EXIT_UNREADABLE;
         }
         final String shown = RemoteSettings.redact(uri);
-        try (RemoteStore store = RemoteStores.open(uri, shown, Duration.ofSeconds(5)))
+        try (RemoteStore store = RemoteStores.open(uri, shown, settings))
         {
             final long[] usage = store.usage(RemoteStores.prefix(namespace), counted -> {
                 err.print("\rscanning " + shown + ": " + counted + " keys");
