@@ -53,7 +53,7 @@ public final class EvictionPolicies
         FACTORIES.put(WindowTinyLfuPolicy.NAME, (index, capacity) ->
             new WindowTinyLfuPolicy(WindowTinyLfuPolicy.NAME, index, capacity, 1, 0, false));
         FACTORIES.put(DEFAULT, (index, capacity) ->
-            new WindowTinyLfuPolicy(DEFAULT, index, capacity, DEFAULT_WINDOW_PERCENT, DEFAULT_ADMISSION_MARGIN, true));
+            new WindowTinyLfuPolicy(DEFAULT, index, capacity, DEFAULT_WINDOW_PERCENT, DEFAULT_ADMISSION_MARGIN, true, true));
     }
 
     private EvictionPolicies()

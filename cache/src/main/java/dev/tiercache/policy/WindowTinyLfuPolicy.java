@@ -68,6 +68,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     private static final double MAX_WINDOW_STEP = 0.4;
     private static final double MAX_WINDOW_FRACTION = 1.0;
     private static final double SHRINK_SIGMAS = 1.0;
+    private static final int MAX_PERIOD_SCALE = 16;
     private static final int RESIZE_BAND = 4;
 
     private final String name;
@@ -79,6 +80,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     private final int admissionMargin;
     private final double minWindowFraction;
     private final boolean adaptive;
+    private final boolean burstOnce;
     private final LevelCapacity capacity;
     private SampledLruShadow lruShadow;
     private int periodRequests;
@@ -87,6 +89,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     private double windowFraction;
     private double step = WINDOW_STEP;
     private int lastDirection;
+    private int periodScale = 1;
     private int sampledRequests;
     private int sampledHits;
     private int sampledLruHits;
@@ -134,6 +137,32 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
         final int admissionMargin,
         final boolean adaptive)
     {
+        this(name, index, capacity, windowPercent, admissionMargin, adaptive, false);
+    }
+
+    /**
+     * Makes the policy with three new lists of the index.
+     *
+     * @param name            the registered name it reports.
+     * @param index           the level's index.
+     * @param capacity        what bounds the level; the entries it holds, estimated from it,
+     *                        size the sketch and the shadow.
+     * @param windowPercent   the window's share of the resident entries, {@code [0, 100)}; with
+     *                        {@code adaptive}, its smallest share.
+     * @param admissionMargin how much more frequent a candidate must be than the victim, {@code >= 0}.
+     * @param adaptive        whether to grow the window while a sampled LRU would hit more.
+     * @param burstOnce       whether a hit on the window's newest entry leaves the sketch alone
+     *                        (a burst of requests for one key counts once; see the class comment).
+     */
+    public WindowTinyLfuPolicy(
+        final String name,
+        final EntryIndex index,
+        final LevelCapacity capacity,
+        final int windowPercent,
+        final int admissionMargin,
+        final boolean adaptive,
+        final boolean burstOnce)
+    {
         if (windowPercent < 0 || windowPercent >= 100)
         {
             throw new IllegalArgumentException("windowPercent=" + windowPercent + " not in [0, 100)");
@@ -154,6 +183,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
         this.minWindowFraction = windowPercent / 100.0;
         this.windowFraction = minWindowFraction;
         this.adaptive = adaptive;
+        this.burstOnce = burstOnce;
         if (adaptive)
         {
             newShadow();
@@ -192,13 +222,16 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     public void onAccess(final int slot)
     {
         final long keyHash = index.keyHash(slot);
-        sketch.increment(keyHash);
+        final byte listId = index.listId(slot);
+        if (!burstOnce || listId != window.id() || window.first() != slot)
+        {
+            sketch.increment(keyHash);
+        }
         if (lruShadow != null && lruShadow.isSampled(keyHash))
         {
             sampledHits++;
             sample(keyHash);
         }
-        final byte listId = index.listId(slot);
         if (listId == probation.id())
         {
             probation.remove(slot);
@@ -314,6 +347,18 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     }
 
     /**
+     * The sampled requests the current adaptation period lasts: the base period times a scale
+     * that doubles when two periods in a row decide opposite ways and halves when two in a row
+     * decide the same way.
+     *
+     * @return sampled requests; {@code 0} when the policy is not adaptive.
+     */
+    public int adaptationPeriod()
+    {
+        return lruShadow == null ? 0 : periodRequests * periodScale;
+    }
+
+    /**
      * The entries the sketch and the shadow are sized for: the level's estimate when it last moved
      * by more than a quarter.
      *
@@ -338,6 +383,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     {
         lruShadow = new SampledLruShadow(sizedFor);
         periodRequests = Math.max(MIN_PERIOD, PERIOD_PER_SHADOW_ENTRY * lruShadow.capacity());
+        periodScale = 1;
         sampledRequests = 0;
         sampledHits = 0;
         sampledLruHits = 0;
@@ -349,7 +395,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
         {
             sampledLruHits++;
         }
-        if (++sampledRequests == periodRequests)
+        if (++sampledRequests >= periodRequests * periodScale)
         {
             final int direction;
             if (sampledLruHits > sampledHits)
@@ -363,6 +409,14 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
             else
             {
                 direction = 0;
+            }
+            if (direction != 0 && direction == -lastDirection)
+            {
+                periodScale = Math.min(MAX_PERIOD_SCALE, periodScale * 2);
+            }
+            else if (direction != 0 && direction == lastDirection)
+            {
+                periodScale = Math.max(1, periodScale / 2);
             }
             step = direction != 0 && direction == lastDirection ? Math.min(MAX_WINDOW_STEP, step * 2) : WINDOW_STEP;
             lastDirection = direction;
