@@ -3,6 +3,7 @@ package dev.tiercache.policy;
 import dev.tiercache.index.EntryIndex;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.SplittableRandom;
@@ -117,6 +118,128 @@ class WindowTinyLfuPolicyTest
                     assertEquals(index.size(), policy.size(), "seed=" + seed + " policy=" + name);
                 }
             }
+        }
+    }
+
+    @Test
+    void burstOnce_backToBackHitsOnTheNewestWindowEntry_countOnce()
+    {
+        for (final boolean burstOnce : new boolean[] {true, false})
+        {
+            try (EntryIndex index = new EntryIndex(8))
+            {
+                final WindowTinyLfuPolicy policy =
+                    new WindowTinyLfuPolicy("t", index, LevelCapacity.ofEntries(8), 1, 1, false, burstOnce);
+                policy.onMiss(1);
+                final int first = index.insert(1);
+                policy.onInsert(first);
+                for (int i = 0; i < 10; i++)
+                {
+                    policy.onAccess(first);
+                }
+                assertEquals(burstOnce ? 1 : 11, policy.frequency(1), "burstOnce=" + burstOnce);
+                policy.onMiss(2);
+                final int second = index.insert(2);
+                policy.onInsert(second);
+                policy.onAccess(first);
+                assertEquals(burstOnce ? 2 : 12, policy.frequency(1), "burstOnce=" + burstOnce + ": a hit after another key arrived counts");
+            }
+        }
+    }
+
+    /**
+     * A start-up phase of bursts (each key requested 20 times back to back) and then a loop over
+     * more keys than the cache holds: counted in full, the bursts saturate the sketch and their
+     * keys hold the main space long after they are last used, leaving too little of it to the
+     * loop. The shape of the LIRS {@code ps} trace's first thousand requests.
+     */
+    @Test
+    void defaultPolicy_afterAStartUpOfBursts_givesTheMainSpaceToTheLoop()
+    {
+        final int capacity = 100;
+        final int bursts = 40;
+        final int loopKeys = 120;
+        final int loops = 50;
+        final long[] keys = new long[bursts * 20 + loops * loopKeys];
+        int n = 0;
+        for (int b = 0; b < bursts; b++)
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                keys[n++] = 1_000_000 + b;
+            }
+        }
+        for (int l = 0; l < loops; l++)
+        {
+            for (int k = 0; k < loopKeys; k++)
+            {
+                keys[n++] = k;
+            }
+        }
+        final long burstHits = (long)bursts * 19;
+        final long loopHits = PolicyReplay.hits(EvictionPolicies.DEFAULT, capacity, keys) - burstHits;
+        final long stableSet = (long)(loops - 2) * (capacity - 2);
+        assertTrue(loopHits >= stableSet * 9 / 10, "loop hits=" + loopHits + " < 90% of a stable set's " + stableSet
+            + " (wtinylfu: " + (PolicyReplay.hits(WindowTinyLfuPolicy.NAME, capacity, keys) - burstHits) + ")");
+    }
+
+    /** Forward and backward sweeps over {@code keys} keys, as the LIRS {@code zigzag} and {@code backf} traces. */
+    private static long[] zigzag(final int keys, final int sweeps)
+    {
+        final long[] trace = new long[keys * sweeps];
+        for (int s = 0; s < sweeps; s++)
+        {
+            for (int i = 0; i < keys; i++)
+            {
+                trace[s * keys + i] = s % 2 == 0 ? i : keys - 1 - i;
+            }
+        }
+        return trace;
+    }
+
+    @ParameterizedTest
+    @CsvSource({"2001, 26, 600", "750, 12, 225", "2001, 26, 100"})
+    void defaultPolicy_onZigzagSweeps_staysWithinHalfAPointOfLru(final int keys, final int sweeps, final int capacity)
+    {
+        final long[] trace = zigzag(keys, sweeps);
+        final long lru = PolicyReplay.hits("lru", capacity, trace);
+        final long standard = PolicyReplay.hits(EvictionPolicies.DEFAULT, capacity, trace);
+        assertTrue(standard >= lru - trace.length / 200, "default=" + standard + " lru=" + lru + " of " + trace.length);
+    }
+
+    @Test
+    void adaptationPeriod_growsWhileConsecutivePeriodsFlip_andStaysBounded()
+    {
+        final int capacity = 600;
+        final long[] trace = zigzag(2001, 26);
+        try (EntryIndex index = new EntryIndex(capacity))
+        {
+            final WindowTinyLfuPolicy policy = (WindowTinyLfuPolicy)EvictionPolicies.create(EvictionPolicies.DEFAULT, index, capacity);
+            final int base = policy.adaptationPeriod();
+            int longest = base;
+            for (final long key : trace)
+            {
+                final int slot = index.find(key);
+                if (slot >= 0)
+                {
+                    policy.onAccess(slot);
+                }
+                else
+                {
+                    policy.onMiss(key);
+                    if (index.size() == capacity)
+                    {
+                        final int victim = policy.selectVictim(s -> true);
+                        policy.onRemove(victim);
+                        index.remove(victim);
+                    }
+                    policy.onInsert(index.insert(key));
+                }
+                longest = Math.max(longest, policy.adaptationPeriod());
+            }
+            assertEquals(2 * SampledLruShadow.capacityFor(capacity), base);
+            assertTrue(longest > base, "the period never grew from " + base);
+            assertTrue(longest <= 16 * base, "longest=" + longest + " > 16 x " + base);
         }
     }
 }

@@ -10,7 +10,9 @@ import com.github.benmanes.caffeine.cache.Caffeine;
  * a {@code put} on a miss. Maintenance runs on the calling thread ({@code executor(Runnable::run)}),
  * so no read or write is dropped from its buffers and a replay depends only on the trace, apart
  * from Caffeine's own random admission of a small share of warm candidates (its defence against
- * hash flooding), which moves results by a few hundredths of a point between runs.
+ * hash flooding), which moves results between runs by a few hundredths of a point on large
+ * traces and by up to about a point on the small LIRS ones (cpp at 61 entries: 62.52 % and
+ * 61.81 %; loop at 101: 6.39 % and 7.36 %).
  *
  * <p>Heap: Caffeine keeps one node per resident key on the heap (about 100 bytes).
  */
