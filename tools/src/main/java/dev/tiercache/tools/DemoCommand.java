@@ -124,6 +124,10 @@ public final class DemoCommand implements Callable<Integer>
     @Option(names = "--no-gpu", description = "Turn L1 off: the cache uses host memory and the file only.")
     boolean noGpu;
 
+    @Option(names = "--restart", description = "Then close the cache, open it again from its L3 file (as a restarted job does) and time the"
+        + " first epoch through it against the decode baseline's mean epoch.")
+    boolean restart;
+
     @Option(names = "--no-heap", description = "Skip the third loop, a byte[][] of the decoded tensors on the Java heap.")
     boolean noHeap;
 
@@ -269,7 +273,7 @@ public final class DemoCommand implements Callable<Integer>
             final long l3Bytes = align(Math.max(2 * datasetBytes, 4 * regionBytes), regionBytes);
             Files.createDirectories(l3File.toAbsolutePath().getParent());
             final TierCache.Builder config = TierCache.builder().name("demo").useGpu(!noGpu).deviceBytes(l1Bytes).hostBytes(l2Bytes)
-                .file(l3File, l3Bytes).fileRegionBytes(regionBytes).maxEntries(Math.max(64, 2 * n)).persistOnClose(keepL3);
+                .file(l3File, l3Bytes).fileRegionBytes(regionBytes).maxEntries(Math.max(64, 2 * n)).persistOnClose(keepL3 || restart);
             final long outputBytes = normalization.outputBytes(imageBytes * batchSize);
             final long heapLimit = Runtime.getRuntime().maxMemory() / 2;
             final String heapSkipped = noHeap ? "skipped (--no-heap)" : datasetBytes > heapLimit ? String.format(Locale.ROOT,
@@ -277,6 +281,8 @@ public final class DemoCommand implements Callable<Integer>
                 InspectCommand.bytes(datasetBytes), InspectCommand.bytes(2 * heapLimit)) : null;
             // the simplest peer: each image, decoded once (by the preload's loader), kept on the heap
             final byte[][] heap = heapSkipped == null ? new byte[n][] : null;
+            // set in the cached run, run once that cache is closed
+            final RestartEpoch[] afterClose = new RestartEpoch[1];
             try (TierCache cache = config.build();
                  DatasetCache cached = DatasetCache.builder(cache).progress(new ProgressBar(out, System.console() != null)).build())
             {
@@ -476,6 +482,44 @@ public final class DemoCommand implements Callable<Integer>
                 {
                     out.println("L3 file kept: " + l3File + " (see 'tiercache inspect' and 'tiercache verify')");
                 }
+                if (restart)
+                {
+                    final long baselineMean = baseTotal / epochs;
+                    afterClose[0] = () ->
+                    {
+                        final java.util.concurrent.atomic.AtomicLong loads = new java.util.concurrent.atomic.AtomicLong();
+                        final TierCache.Loader counting = key ->
+                        {
+                            loads.incrementAndGet();
+                            return loader.load(key);
+                        };
+                        final long opening = System.nanoTime();
+                        try (TierCache again = config.persistOnClose(keepL3).build();
+                             DatasetCache reopened = DatasetCache.builder(again).build())
+                        {
+                            final long opened = System.nanoTime() - opening;
+                            final long[] order = shuffled(keys, orders);
+                            final Epoch restarted = epoch(pool, order, batchSize, from ->
+                            {
+                                final Worker w = worker.get();
+                                final long[] batchKeys = Arrays.copyOfRange(order, from, Math.min(order.length, from + batchSize));
+                                final long written = onDevice && again.hasDevice() ?
+                                    reopened.getBatchOnDevice(batchKeys, w.gathered, w.normalized, normalization, counting) :
+                                    reopened.getBatchNormalized(batchKeys, w.output, normalization, counting);
+                                return written;
+                            });
+                            out.printf(Locale.ROOT, "warm restart: the cache reopened from its L3 file in %.3f s (%d entries recovered), then its"
+                                + " first epoch took %.3f s with %d of %d images decoded again; open + first epoch %.3f s against the decode"
+                                + " baseline's mean epoch %.3f s: %.1fx%n", opened / 1e9, again.size(), restarted.nanos / 1e9, loads.get(), n,
+                                (opened + restarted.nanos) / 1e9, baselineMean / 1e9, (double)baselineMean / (opened + restarted.nanos));
+                            out.println(again.stats());
+                        }
+                    };
+                }
+            }
+            if (afterClose[0] != null)
+            {
+                afterClose[0].run();
             }
         }
         finally
@@ -493,6 +537,12 @@ public final class DemoCommand implements Callable<Integer>
                 Files.deleteIfExists(l3File);
             }
         }
+    }
+
+    /** The restart measurement, run once the first cache is closed. */
+    private interface RestartEpoch
+    {
+        void run() throws IOException;
     }
 
     /** A batch: its start in the order, done on a loader thread, answering its fingerprint. */

@@ -88,6 +88,21 @@ class DemoCommandTest
     }
 
     @Test
+    void restart_reopensTheCacheFromItsFile_andReadsAnEpochWithoutDecoding() throws IOException
+    {
+        final Path data = dir.resolve("data");
+        assertEquals(0, execute("demo", "--count", "24", "--epochs", "1", "--side", "32", "--batch", "4", "--threads", "2",
+            "--data", data.toString(), "--no-heap", "--restart"), err.toString() + out);
+        final String text = out.toString();
+        assertTrue(text.matches("(?s).*\\nwarm restart: the cache reopened from its L3 file in [\\d.]+ s \\(24 entries recovered\\), then its first"
+            + " epoch took [\\d.]+ s with 0 of 24 images decoded again; .*: \\d+\\.\\dx\\n.*"), text);
+        try (Stream<Path> files = Files.list(data))
+        {
+            assertFalse(files.anyMatch(p -> p.getFileName().toString().endsWith(".tc")), "the default L3 file is removed after the restart too");
+        }
+    }
+
+    @Test
     void usersFolder_skipsAndCountsWhatIsNotAnImage() throws IOException
     {
         final Path folder = Files.createDirectories(dir.resolve("mine"));
