@@ -377,16 +377,28 @@ final class ReadPath extends CacheRoom
     void hit(final long pinned, final Tier tier)
     {
         counters.hit(tier.ordinal());
-        record(accessEvents, pinned);
+        // a hit that may earn a promotion (L3 to L2, L2 to L1) wakes the mover at once; the others
+        // wait for its next duty, a full stripe (drained by the reader) or a put (which drains first)
+        record(accessEvents, pinned, tier == Tier.FILE || (tier == Tier.HOST && device != null));
+    }
+
+    void record(final AccessBuffer buffer, final long event)
+    {
+        record(buffer, event, false);
     }
 
     /**
      * Buffers a policy event; a full stripe is drained at once when the writer lock is free, so a
-     * single thread never loses one, and dropped otherwise.
+     * single thread never loses one, and dropped otherwise. A parked mover is woken only for an
+     * {@code urgent} event, one that may earn a promotion: waking it costs the reader a system call
+     * (about a microsecond and a half a hit in {@code HeapBaselineBenchmark}), too much to pay on
+     * every hit of a busy cache. The rest are applied by the mover's next duty (it drains before
+     * its idle demotions), by a reader whose stripe filled, or by a put, which drains before it
+     * evicts, so the order it sees is never stale.
      */
-    void record(final AccessBuffer buffer, final long event)
+    void record(final AccessBuffer buffer, final long event, final boolean urgent)
     {
-        if (core.moverParked)
+        if (core.moverParked && urgent)
         {
             core.moverIdle.wake();
         }
