@@ -1225,28 +1225,13 @@ public final class FileStore implements AutoCloseable
      */
     public int adviseDontNeed(final long location)
     {
-        lock.readLock().lock();
-        try
+        return advise(location, at ->
         {
-            checkOpen();
-            if (!mappingIntact())
-            {
-                return (int)NO_ENTRY;
-            }
-            final long state = entryState(location);
-            if (state != 0)
-            {
-                return (int)state;
-            }
-            final long length = FileScan.entryLength(file, location);
-            final MemorySegment entry = file.asSlice(location + EntryHeaderDescriptor.LENGTH, length - EntryHeaderDescriptor.LENGTH);
+            final long length = FileScan.entryLength(file, at);
+            final MemorySegment entry = file.asSlice(at + EntryHeaderDescriptor.LENGTH, length - EntryHeaderDescriptor.LENGTH);
             final int error = Libc.madvisePageOut(entry);
             return error == 0 ? 0 : Libc.madviseDontNeed(entry);
-        }
-        finally
-        {
-            lock.readLock().unlock();
-        }
+        });
     }
 
     /**
@@ -1261,6 +1246,13 @@ public final class FileStore implements AutoCloseable
      */
     public int adviseWillNeed(final long location)
     {
+        // whole pages inside the entry (its first and last partial pages are read when touched)
+        return advise(location, at -> Libc.madviseWillNeed(file.asSlice(at, FileScan.entryLength(file, at))));
+    }
+
+    /** Gives advice about a valid, live entry under the read lock; see {@link #adviseDontNeed}. */
+    private int advise(final long location, final java.util.function.LongToIntFunction advice)
+    {
         lock.readLock().lock();
         try
         {
@@ -1270,12 +1262,7 @@ public final class FileStore implements AutoCloseable
                 return (int)NO_ENTRY;
             }
             final long state = entryState(location);
-            if (state != 0)
-            {
-                return (int)state;
-            }
-            // whole pages inside the entry (its first and last partial pages are read when touched)
-            return Libc.madviseWillNeed(file.asSlice(location, FileScan.entryLength(file, location)));
+            return state != 0 ? (int)state : advice.applyAsInt(location);
         }
         finally
         {
