@@ -222,7 +222,7 @@ class SlabAllocatorModelTest
                 {
                     if (!live.isEmpty())
                     {
-                        final long offset = byRank(live, op.argument());
+                        final long offset = SpaceAllocatorModelTest.byRank(live, op.argument());
                         allocator.free(offset);
                         live.remove(offset);
                         freed.add(offset);
@@ -230,7 +230,7 @@ class SlabAllocatorModelTest
                 }
                 case FREE_NOT_LIVE ->
                 {
-                    final long offset = notLive(live, freed, capacity, op.argument());
+                    final long offset = SpaceAllocatorModelTest.notLiveOffset(live, freed, capacity, op.argument());
                     final String before = allocator.toString();
                     try
                     {
@@ -254,7 +254,7 @@ class SlabAllocatorModelTest
         final SplittableRandom order = new SplittableRandom(testCase.seed());
         while (!live.isEmpty())
         {
-            final long offset = byRank(live, order.nextLong(1L << 30));
+            final long offset = SpaceAllocatorModelTest.byRank(live, order.nextLong(1L << 30));
             allocator.free(offset);
             live.remove(offset);
             verify(allocator, live, "final free of " + offset);
@@ -277,52 +277,8 @@ class SlabAllocatorModelTest
         check(allocator.liveBlocks() == live.size(), where + ": liveBlocks=" + allocator.liveBlocks() + " model=" + live.size());
     }
 
-    private static long notLive(final TreeMap<Long, Long> live, final List<Long> freed, final long capacity, final long selector)
-    {
-        final int choice = (int)(selector % 3);
-        if (choice == 0 && !freed.isEmpty())
-        {
-            final long offset = freed.get((int)(selector % freed.size()));
-            if (!live.containsKey(offset))
-            {
-                return offset;
-            }
-        }
-        if (choice == 1 && !live.isEmpty())
-        {
-            final long offset = byRank(live, selector);
-            if (live.get(offset) > 1)
-            {
-                return offset + 1 + selector % (live.get(offset) - 1);
-            }
-        }
-        long offset = selector % (capacity + 2) - 1;
-        while (live.containsKey(offset))
-        {
-            offset++;
-        }
-        return offset;
-    }
-
-    private static long byRank(final TreeMap<Long, Long> live, final long selector)
-    {
-        final long rank = selector % live.size();
-        long i = 0;
-        for (final long offset : live.keySet())
-        {
-            if (i++ == rank)
-            {
-                return offset;
-            }
-        }
-        throw new IllegalStateException("rank=" + rank);
-    }
-
     private static void check(final boolean condition, final String message)
     {
-        if (!condition)
-        {
-            throw new AssertionError(message);
-        }
+        SpaceAllocatorModelTest.check(condition, message);
     }
 }

@@ -366,7 +366,7 @@ class SpaceAllocatorModelTest
         return capacity - start >= Math.min(need, size);
     }
 
-    private static long notLiveOffset(
+    static long notLiveOffset(
         final TreeMap<Long, Long> live, final List<Long> freedOffsets, final long capacity, final long selector)
     {
         final int choice = (int)(selector % 3);
@@ -394,7 +394,7 @@ class SpaceAllocatorModelTest
         return offset;
     }
 
-    private static long byRank(final TreeMap<Long, Long> live, final long selector)
+    static long byRank(final TreeMap<Long, Long> live, final long selector)
     {
         final long rank = selector % live.size();
         long i = 0;
@@ -413,7 +413,7 @@ class SpaceAllocatorModelTest
         return (size + alignment - 1) & -alignment;
     }
 
-    private static void check(final boolean condition, final String message)
+    static void check(final boolean condition, final String message)
     {
         if (!condition)
         {
