@@ -30,6 +30,8 @@ final class CacheCore
     final AccessBuffer accessEvents = new AccessBuffer();
     final AccessBuffer missEvents = new AccessBuffer();
     final Levels levels;
+    /** The meta records in the levels' meta arena, shared where entries allow it. */
+    final MetaRecords metas;
     /** L4, or {@code null}; set once by the cache before its mover starts. */
     RemoteLevel remote;
     /** Set under the lock by close; read by readers without it. */
@@ -59,5 +61,6 @@ final class CacheCore
         this.name = name;
         this.index = index;
         this.levels = levels;
+        this.metas = new MetaRecords(levels.metaStore);
     }
 }

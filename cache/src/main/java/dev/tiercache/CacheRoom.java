@@ -55,6 +55,7 @@ abstract class CacheRoom
     final DeviceStore device;
     final HostStore host;
     final HostStore metaStore;
+    final MetaRecords metas;
     final FileStore file;
     final Codec codec;
     final Transfers transfers;
@@ -75,6 +76,7 @@ abstract class CacheRoom
         this.device = core.levels.device;
         this.host = core.levels.host;
         this.metaStore = core.levels.metaStore;
+        this.metas = core.metas;
         this.file = core.levels.file;
         this.codec = core.levels.codec;
         this.transfers = core.levels.transfers;
@@ -87,10 +89,7 @@ abstract class CacheRoom
 
     MemorySegment metaOf(final int slot)
     {
-        final long offset = index.meta(slot);
-        final MemorySegment header = metaStore.view(offset, EntryMetaDescriptor.PARTS_OFFSET);
-        final long length = EntryMetaDescriptor.metaLength(EntryMetaDescriptor.partCount(header), EntryMetaDescriptor.keyLength(header));
-        return metaStore.view(offset, length);
+        return metas.record(index.meta(slot));
     }
 
     long hostMaxEntry()

@@ -237,7 +237,8 @@ public final class EntryHandle implements AutoCloseable
         final int keyLength = metaMemory.get(ValueLayout.JAVA_INT_UNALIGNED, metaBase + EntryMetaDescriptor.KEY_LENGTH_OFFSET);
         return switch (kind)
         {
-            case EntryMetaDescriptor.KEY_KIND_LONG -> "key=" + metaMemory.get(ValueLayout.JAVA_LONG_UNALIGNED, keyBase);
+            // a long key's record is shared and carries no key: the key is the slot's hash
+            case EntryMetaDescriptor.KEY_KIND_LONG -> "key=" + cache.keyHashOf(slot);
             case EntryMetaDescriptor.KEY_KIND_STRING -> "key=\"" +
                 new String(metaMemory.asSlice(keyBase, keyLength).toArray(ValueLayout.JAVA_BYTE), java.nio.charset.StandardCharsets.UTF_8) + "\"";
             default -> "key=<" + keyLength + " bytes>";

@@ -39,7 +39,6 @@ final class Placement extends CacheRoom
         {
             throw new IllegalArgumentException("parts=" + parts.length + " is not in [1, " + EntryMetaDescriptor.MAX_PARTS + "]");
         }
-        final long metaLength = EntryMetaDescriptor.metaLength(parts.length, (int) key.byteSize());
         long payloadLength = 0;
         for (int i = 0; i < parts.length; i++)
         {
@@ -67,7 +66,7 @@ final class Placement extends CacheRoom
             {
                 index.tryPin(existing);
             }
-            return placeLocked(hash, keyKind, key, parts, metaLength, payloadLength, fitsHost, fitsFile, existing);
+            return placeLocked(hash, keyKind, key, parts, payloadLength, fitsHost, fitsFile, existing);
         }
         finally
         {
@@ -87,7 +86,7 @@ final class Placement extends CacheRoom
      * whatever fails gives back everything reserved.
      */
     Tier placeLocked(
-        final long hash, final int keyKind, final MemorySegment key, final Part[] parts, final long metaLength, final long payloadLength,
+        final long hash, final int keyKind, final MemorySegment key, final Part[] parts, final long payloadLength,
         final boolean fitsHost, final boolean fitsFile, final int existing)
     {
         if (existing == EntryIndex.NOT_FOUND)
@@ -112,9 +111,8 @@ final class Placement extends CacheRoom
         long hostLocation = SpaceAllocator.FULL;
         try
         {
-            metaOffset = allocateMeta(metaLength);
-            final MemorySegment meta = metaStore.view(metaOffset, metaLength);
-            EntryMetaDescriptor.write(meta, keyKind, key, parts);
+            metaOffset = acquireMeta(keyKind, key, parts);
+            final MemorySegment meta = metas.record(metaOffset);
             Tier landed = null;
             long location = SpaceAllocator.FULL;
             long sequence = 0;
@@ -156,7 +154,7 @@ final class Placement extends CacheRoom
                             payload = arena.allocate(payloadLength, EntryMetaDescriptor.PART_ALIGNMENT);
                             copyParts(parts, meta, payload);
                         }
-                        encoded = file.encode(hash, EntryMetaDescriptor.key(meta), meta, payload, codec, arena);
+                        encoded = file.encode(hash, key, MetaRecords.fullRecord(meta, hash, arena), payload, codec, arena);
                     }
                     finally
                     {
@@ -212,7 +210,7 @@ final class Placement extends CacheRoom
             {
                 if (metaOffset != SpaceAllocator.FULL)
                 {
-                    metaStore.free(metaOffset);
+                    metas.release(metaOffset);
                 }
                 if (hostLocation != SpaceAllocator.FULL)
                 {
@@ -233,18 +231,23 @@ final class Placement extends CacheRoom
         }
     }
 
-    long allocateMeta(final long length)
+    /**
+     * The meta record of an entry being put, shared with entries of the same shape where the key
+     * kind allows (see {@link MetaRecords}); retired slots are reclaimed and L3 entries evicted
+     * while the arena is full.
+     */
+    long acquireMeta(final int keyKind, final MemorySegment key, final Part[] parts)
     {
-        long offset = metaStore.allocate(length);
+        long offset = metas.acquire(keyKind, key, parts);
         while (offset == SpaceAllocator.FULL)
         {
             slots.reclaimRetired();
-            offset = metaStore.allocate(length);
+            offset = metas.acquire(keyKind, key, parts);
             if (offset == SpaceAllocator.FULL && !evictAnyFileEntry())
             {
                 throw new IllegalStateException("the key/spec arena of " + config.metaBytes() + " bytes is full; raise maxEntries");
             }
-            offset = metaStore.allocate(length);
+            offset = metas.acquire(keyKind, key, parts);
         }
         return offset;
     }
@@ -617,7 +620,8 @@ final class Placement extends CacheRoom
                 {
                     raw = host.view(location, length);
                 }
-                encoded = file.encode(hash, EntryMetaDescriptor.key(meta), meta, raw, codec, arena);
+                final MemorySegment full = MetaRecords.fullRecord(meta, hash, arena);
+                encoded = file.encode(hash, EntryMetaDescriptor.key(full), full, raw, codec, arena);
             }
             finally
             {

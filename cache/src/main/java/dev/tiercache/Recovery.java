@@ -5,6 +5,7 @@ import dev.tiercache.store.RecoveredEntry;
 import dev.tiercache.store.SpaceAllocator;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 /**
@@ -29,7 +30,7 @@ final class Recovery extends CacheRoom
         for (final RecoveredEntry entry : entries)
         {
             final MemorySegment meta = entry.meta();
-            if (EntryMetaDescriptor.validate(meta, entry.rawLength()) != null)
+            if (EntryMetaDescriptor.validate(meta, entry.rawLength()) != null || !keyMatchesHash(meta, entry.keyHash()))
             {
                 counters.corruptSkipped.increment();
                 file.remove(entry.location(), entry.sequence());
@@ -44,7 +45,7 @@ final class Recovery extends CacheRoom
             {
                 break;
             }
-            final long metaOffset = metaStore.allocate(meta.byteSize());
+            final long metaOffset = metas.acquireCopyOf(meta);
             if (metaOffset == SpaceAllocator.FULL)
             {
                 break;
@@ -52,10 +53,9 @@ final class Recovery extends CacheRoom
             final int slot = index.allocate(entry.keyHash());
             if (slot == EntryIndex.FULL)
             {
-                metaStore.free(metaOffset);
+                metas.release(metaOffset);
                 break;
             }
-            MemorySegment.copy(meta, 0, metaStore.view(metaOffset, meta.byteSize()), 0, meta.byteSize());
             slots.fillSlot(slot, Tier.FILE, entry.location(), entry.rawLength(), metaOffset, entry.sequence(), 0, 0);
             index.publish(slot);
             index.link(slot);
@@ -68,5 +68,19 @@ final class Recovery extends CacheRoom
             counters.corruptSkipped.increment();
         }
         LOG.log(System.Logger.Level.INFO, "tiercache " + name + ": recovered " + restored + " entries from L3");
+    }
+
+    /**
+     * A {@code long} key is its own hash, and its shared record will not carry it: the header's
+     * copy must be that key, 8 bytes, or the entry is not what it says.
+     */
+    private static boolean keyMatchesHash(final MemorySegment meta, final long keyHash)
+    {
+        if (!MetaRecords.isShared(EntryMetaDescriptor.keyKind(meta)))
+        {
+            return true;
+        }
+        final MemorySegment key = EntryMetaDescriptor.key(meta);
+        return key.byteSize() == Long.BYTES && key.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) == keyHash;
     }
 }

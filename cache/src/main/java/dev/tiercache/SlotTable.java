@@ -235,14 +235,12 @@ final class SlotTable extends CacheRoom
         {
             return EntryIndex.FULL;
         }
-        final MemorySegment meta = metaOf(slot);
-        final long metaOffset = metaStore.allocate(meta.byteSize());
+        final long metaOffset = metas.share(index.meta(slot));
         if (metaOffset == SpaceAllocator.FULL)
         {
             abandonReserved(next);
             return EntryIndex.FULL;
         }
-        MemorySegment.copy(meta, 0, metaStore.view(metaOffset, meta.byteSize()), 0, meta.byteSize());
         fillSlot(next, to, location, index.rawLength(slot), metaOffset, sequence, index.expiresAtNanos(slot), index.accessCount(slot));
         index.lastAccessNanos(next, index.lastAccessNanos(slot));
         if (to == Tier.FILE)
@@ -316,7 +314,7 @@ final class SlotTable extends CacheRoom
                 }
             }
         }
-        metaStore.free(index.meta(slot));
+        metas.release(index.meta(slot));
         index.free(slot);
     }
 

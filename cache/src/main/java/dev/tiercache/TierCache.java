@@ -1512,7 +1512,8 @@ public final class TierCache implements AutoCloseable
 
     /**
      * Test hook: checks every level's books against the entries present. Each live or retired
-     * slot owns one block of its level (L1, L2), one meta record and, in L3, one live file entry;
+     * slot owns one block of its level (L1, L2) and, in L3, one live file entry; it owns its meta
+     * record, or holds one count of a shared one (whose count must be its slots');
      * the per-level entry counters count the live slots. Open handles on L3 hits hold L2 staging
      * blocks and moves in flight hold their targets, so call it with no handle open and the cache
      * quiet.
@@ -1533,7 +1534,8 @@ public final class TierCache implements AutoCloseable
             final long[] blocks = new long[Tier.values().length];
             final long[] bytes = new long[blocks.length];
             final long[] live = new long[blocks.length];
-            long metas = 0;
+            final java.util.Map<Long, Integer> recordSlots = new java.util.HashMap<>();
+            long sharedRefs = 0;
             for (int slot = 0; slot < index.capacity(); slot++)
             {
                 final byte state = index.state(slot);
@@ -1542,7 +1544,8 @@ public final class TierCache implements AutoCloseable
                     continue;
                 }
                 final Tier tier = Tier.values()[index.level(slot)];
-                metas++;
+                recordSlots.merge(index.meta(slot), 1, Integer::sum);
+                sharedRefs += MetaRecords.isShared(index.keyKind(slot)) ? 1 : 0;
                 live[tier.ordinal()] += state == IndexSlotDescriptor.STATE_LIVE ? 1 : 0;
                 if (tier == Tier.FILE)
                 {
@@ -1570,7 +1573,14 @@ public final class TierCache implements AutoCloseable
             {
                 books(differs, "L3 live file entries", blocks[2], levels.file.stats().liveEntries());
             }
-            books(differs, "meta records", metas, levels.metaStore.liveBlocks());
+            books(differs, "meta records", recordSlots.size(), levels.metaStore.liveBlocks());
+            books(differs, "counts on shared meta records", sharedRefs, core.metas.sharedRefs());
+            for (final java.util.Map.Entry<Long, Integer> record : recordSlots.entrySet())
+            {
+                final boolean shared = MetaRecords.isShared(EntryMetaDescriptor.keyKind(core.metas.record(record.getKey())));
+                books(differs, "slots on the meta record at " + record.getKey(), record.getValue(),
+                    shared ? core.metas.shareCount(record.getKey()) : 1);
+            }
             for (final Tier tier : Tier.values())
             {
                 books(differs, tier.label() + " entry counter", live[tier.ordinal()], counters.levelEntries[tier.ordinal()]);
@@ -1581,6 +1591,33 @@ public final class TierCache implements AutoCloseable
         {
             lock.unlock();
         }
+    }
+
+    /**
+     * Test hook: the meta records in the arena, {records, shared records, counts on shared records}.
+     *
+     * @return the three counts.
+     */
+    long[] metaRecordCounts()
+    {
+        lock.lock();
+        try
+        {
+            slots.reclaimRetired();
+            return new long[] {levels.metaStore.liveBlocks(), core.metas.sharedRecords(), core.metas.sharedRefs()};
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The key hash of a slot an armed handle holds pinned: a {@code long} key itself.
+     */
+    long keyHashOf(final int slot)
+    {
+        return index.keyHash(slot);
     }
 
     private static void books(final StringBuilder differs, final String what, final long fromSlots, final long fromStore)
