@@ -51,14 +51,17 @@ import static dev.tiercache.index.IndexSlotDescriptor.STORED_LENGTH_OFFSET;
  *
  * <h2>Key table</h2>
  * Open addressing with linear probing over a power-of-two table of between two and four cells per
- * slot (load factor at most 0.5, so probe sequences stay short). Each 16-byte cell holds the full
- * key hash and {@code slot + 1} ({@code 0} marks an empty cell), so probing and the backward-shift
- * compaction on removal never touch the slots; a hit reads one cell (usually one cache line) and
- * then the slot it was looking for. Removal shifts later cells of the cluster back instead of
+ * slot (load factor at most 0.5, so probe sequences stay short). Each 8-byte cell holds a 35-bit
+ * tag (the high bits of the mixed key hash, whose low bits choose the home cell) and
+ * {@code slot + 1} in its low 29 bits ({@code 0} marks an empty cell). A probe reads a slot's key
+ * hash only when a cell's tag matches, which for another key happens once in 2<sup>35</sup>; a hit
+ * reads one cell (usually one cache line) and then the slot it was looking for, whose first line
+ * holds both the key hash and everything the hit reads next. The backward shift and a grow take
+ * a moved cell's home from its slot's key hash (writer only). Removal shifts later cells of the cluster back instead of
  * leaving tombstones, so lookups never degrade with churn. The table starts at 1024 cells and
  * doubles whenever the live slots would pass half of it, up to four cells per slot of capacity;
  * a grow is a structural change that lock-free readers detect like any other (see
- * "Lookups"). Cost: 128 bytes of slot plus 32 to 64 bytes of table per entry held.
+ * "Lookups"). Cost: 128 bytes of slot plus 16 to 32 bytes of table per entry held.
  *
  * <h2>Memory that grows with the entries</h2>
  * The slot array and each key table are anonymous mappings that the kernel backs with memory only
@@ -96,8 +99,10 @@ import static dev.tiercache.index.IndexSlotDescriptor.STORED_LENGTH_OFFSET;
  *       at retire, or the last {@link #unpin}) owns its reclamation, exactly once.</li>
  *   <li><b>Lookups.</b> A reader's probe may race a writer's backward shift. Every hit it reports is
  *       checked by the caller after pinning (the slot's key hash and full key, under the pin); a miss
- *       is trusted only when the table's version, made odd by the writer around every structural
- *       change ({@link #link}, {@link #unlink}, {@link #insert}, {@link #remove}), is even and the
+ *       is trusted only when no cell with the key's tag pointed at a slot of another key (a slot
+ *       freed and reused since its cell was read, which is no structural change), and when the
+ *       table's version, made odd by the writer around every structural change ({@link #link},
+ *       {@link #unlink}, {@link #insert}, {@link #remove}), is even and the
  *       same before and after the probe (a seqlock: the writer's version steps are volatile
  *       read-modify-writes, the reader loads the version with acquire and re-reads it after a
  *       load-load fence). Otherwise the result is {@link #RETRY}.</li>
@@ -135,13 +140,16 @@ public final class EntryIndex implements AutoCloseable
     static final long RETIRED = 1L << 25;
 
     private static final VarHandle PIN_WORD = ValueLayout.JAVA_LONG.varHandle();
-    private static final VarHandle CELL_SLOT = ValueLayout.JAVA_LONG.varHandle();
+    private static final VarHandle CELL = ValueLayout.JAVA_LONG.varHandle();
 
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
-    private static final long CELL_LENGTH = 2 * Long.BYTES;
-    private static final long CELL_SLOT_OFFSET = Long.BYTES;
+    /** Bytes per key table cell. */
+    static final long CELL_LENGTH = Long.BYTES;
+    /** A cell's low bits: {@code slot + 1}, 0 for an empty cell; enough for {@link IndexSlotDescriptor#MAX_CAPACITY}. */
+    static final int CELL_SLOT_BITS = 29;
+    private static final long CELL_SLOT_MASK = (1L << CELL_SLOT_BITS) - 1;
     private static final int INITIAL_TABLE_LENGTH = 1024;
 
     private final Arena arena;
@@ -260,18 +268,23 @@ public final class EntryIndex implements AutoCloseable
      */
     public int find(final long keyHash)
     {
-        int cell = (int)mix(keyHash) & tableMask;
+        final long mixed = mix(keyHash);
+        final long tag = mixed >>> CELL_SLOT_BITS;
+        int cell = (int)mixed & tableMask;
         while (true)
         {
-            final long at = cell * CELL_LENGTH;
-            final long slotPlusOne = table.get(LONG, at + CELL_SLOT_OFFSET);
-            if (slotPlusOne == 0)
+            final long value = table.get(LONG, cell * CELL_LENGTH);
+            if (value == 0)
             {
                 return NOT_FOUND;
             }
-            if (table.get(LONG, at) == keyHash)
+            if (value >>> CELL_SLOT_BITS == tag)
             {
-                return (int)slotPlusOne - 1;
+                final int slot = (int)(value & CELL_SLOT_MASK) - 1;
+                if (keyHash(slot) == keyHash)
+                {
+                    return slot;
+                }
             }
             cell = (cell + 1) & tableMask;
         }
@@ -295,26 +308,38 @@ public final class EntryIndex implements AutoCloseable
         // one read of the table: a grow swaps it between two version steps (see grow)
         final MemorySegment cells = table;
         final int mask = (int)(cells.byteSize() / CELL_LENGTH) - 1;
-        int cell = (int)mix(keyHash) & mask;
+        final long mixed = mix(keyHash);
+        final long tag = mixed >>> CELL_SLOT_BITS;
+        int cell = (int)mixed & mask;
+        boolean unsure = false;
         for (int probes = 0; probes <= mask; probes++)
         {
-            final long at = cell * CELL_LENGTH;
             // acquire: pairs with relink's release store, so a reader that sees the new slot sees it filled
-            final long slotPlusOne = (long)CELL_SLOT.getAcquire(cells, at + CELL_SLOT_OFFSET);
-            if (slotPlusOne == 0)
+            final long value = (long)CELL.getAcquire(cells, cell * CELL_LENGTH);
+            if (value == 0)
             {
                 break;
             }
-            if (cells.get(LONG, at) == keyHash)
+            if (value >>> CELL_SLOT_BITS == tag)
             {
-                final long slot = slotPlusOne - 1;
-                return slot < capacity ? (int)slot : RETRY;
+                final long slot = (value & CELL_SLOT_MASK) - 1;
+                if (slot >= capacity)
+                {
+                    return RETRY;
+                }
+                if (keyHash((int)slot) == keyHash)
+                {
+                    return (int)slot;
+                }
+                // another key with the same tag, or a slot freed and reused since the cell was
+                // written (a relink and a free are no structural change): not a miss to trust
+                unsure = true;
             }
             cell = (cell + 1) & mask;
         }
         // the probe's loads must complete before the version is read again
         VarHandle.loadLoadFence();
-        return tableVersion.getAcquire() == version ? NOT_FOUND : RETRY;
+        return !unsure && tableVersion.getAcquire() == version ? NOT_FOUND : RETRY;
     }
 
     /**
@@ -420,24 +445,24 @@ public final class EntryIndex implements AutoCloseable
         {
             grow();
         }
-        int cell = (int)mix(keyHash) & tableMask;
+        final long mixed = mix(keyHash);
+        int cell = (int)mixed & tableMask;
         while (true)
         {
-            final long at = cell * CELL_LENGTH;
-            final long slotPlusOne = table.get(LONG, at + CELL_SLOT_OFFSET);
-            if (slotPlusOne == 0)
+            final long value = table.get(LONG, cell * CELL_LENGTH);
+            if (value == 0)
             {
                 break;
             }
-            if (table.get(LONG, at) == keyHash)
+            final int other = (int)(value & CELL_SLOT_MASK) - 1;
+            if (value >>> CELL_SLOT_BITS == mixed >>> CELL_SLOT_BITS && keyHash(other) == keyHash)
             {
-                throw new IllegalArgumentException("keyHash=" + keyHash + " already in slot=" + (slotPlusOne - 1));
+                throw new IllegalArgumentException("keyHash=" + keyHash + " already in slot=" + other);
             }
             cell = (cell + 1) & tableMask;
         }
         tableVersion.getAndIncrement();
-        table.set(LONG, cell * CELL_LENGTH, keyHash);
-        table.set(LONG, cell * CELL_LENGTH + CELL_SLOT_OFFSET, slot + 1L);
+        table.set(LONG, cell * CELL_LENGTH, cellValue(mixed, slot));
         tableVersion.getAndIncrement();
         slots.set(BYTE, offset(slot) + STATE_OFFSET, STATE_LIVE);
         size++;
@@ -463,7 +488,7 @@ public final class EntryIndex implements AutoCloseable
                 ", not " + keyHash);
         }
         final long cell = cellOf(oldSlot, keyHash);
-        CELL_SLOT.setRelease(table, cell * CELL_LENGTH + CELL_SLOT_OFFSET, replacement + 1L);
+        CELL.setRelease(table, cell * CELL_LENGTH, cellValue(mix(keyHash), replacement));
         slots.set(BYTE, offset(replacement) + STATE_OFFSET, STATE_LIVE);
         slots.set(BYTE, offset(oldSlot) + STATE_OFFSET, STATE_RETIRED);
     }
@@ -1235,13 +1260,12 @@ public final class EntryIndex implements AutoCloseable
         int cell = (int)mix(keyHash) & tableMask;
         while (true)
         {
-            final long at = cell * CELL_LENGTH;
-            final long slotPlusOne = table.get(LONG, at + CELL_SLOT_OFFSET);
-            if (slotPlusOne == 0)
+            final long value = table.get(LONG, cell * CELL_LENGTH);
+            if (value == 0)
             {
                 throw new IllegalStateException("slot=" + slot + " keyHash=" + keyHash + " is not in the key table");
             }
-            if (slotPlusOne == slot + 1L)
+            if ((value & CELL_SLOT_MASK) == slot + 1L)
             {
                 return cell;
             }
@@ -1259,32 +1283,27 @@ public final class EntryIndex implements AutoCloseable
 
     private void removeFromTable(final int slot, final long keyHash)
     {
-        int hole = (int)mix(keyHash) & tableMask;
-        while (table.get(LONG, hole * CELL_LENGTH) != keyHash || table.get(LONG, hole * CELL_LENGTH + CELL_SLOT_OFFSET) == 0)
-        {
-            hole = (hole + 1) & tableMask;
-        }
+        int hole = (int)cellOf(slot, keyHash);
         // Backward-shift deletion: move each later cell of the cluster into the hole when its home
         // cell does not lie cyclically in (hole, cell], so every key stays reachable from its home.
+        // A cell holds only a tag of its key: the home comes from its slot's key hash.
         int cell = hole;
         while (true)
         {
             cell = (cell + 1) & tableMask;
-            final long slotPlusOne = table.get(LONG, cell * CELL_LENGTH + CELL_SLOT_OFFSET);
-            if (slotPlusOne == 0)
+            final long value = table.get(LONG, cell * CELL_LENGTH);
+            if (value == 0)
             {
                 break;
             }
-            final long key = table.get(LONG, cell * CELL_LENGTH);
-            final int home = (int)mix(key) & tableMask;
+            final int home = (int)mix(keyHash((int)(value & CELL_SLOT_MASK) - 1)) & tableMask;
             if (((cell - home) & tableMask) >= ((cell - hole) & tableMask))
             {
-                table.set(LONG, hole * CELL_LENGTH, key);
-                table.set(LONG, hole * CELL_LENGTH + CELL_SLOT_OFFSET, slotPlusOne);
+                table.set(LONG, hole * CELL_LENGTH, value);
                 hole = cell;
             }
         }
-        table.set(LONG, hole * CELL_LENGTH + CELL_SLOT_OFFSET, 0L);
+        table.set(LONG, hole * CELL_LENGTH, 0L);
     }
 
     /**
@@ -1302,20 +1321,26 @@ public final class EntryIndex implements AutoCloseable
         final int length = oldLength << 1;
         final int mask = length - 1;
         final MemorySegment grown = NativeMemoryCounters.mapAnonymous(arena, length * CELL_LENGTH);
-        for (int from = 0; from < oldLength; from++)
+        // the live slots are exactly the table's keys: walking them in order reads the slot array
+        // once, front to back, rather than a slot at random for each cell
+        int moved = 0;
+        for (int slot = 0; slot < neverUsed; slot++)
         {
-            final long slotPlusOne = old.get(LONG, from * CELL_LENGTH + CELL_SLOT_OFFSET);
-            if (slotPlusOne != 0)
+            if (slots.get(BYTE, offset(slot) + STATE_OFFSET) == STATE_LIVE)
             {
-                final long key = old.get(LONG, from * CELL_LENGTH);
-                int cell = (int)mix(key) & mask;
-                while (grown.get(LONG, cell * CELL_LENGTH + CELL_SLOT_OFFSET) != 0)
+                final long mixed = mix(keyHash(slot));
+                int cell = (int)mixed & mask;
+                while (grown.get(LONG, cell * CELL_LENGTH) != 0)
                 {
                     cell = (cell + 1) & mask;
                 }
-                grown.set(LONG, cell * CELL_LENGTH, key);
-                grown.set(LONG, cell * CELL_LENGTH + CELL_SLOT_OFFSET, slotPlusOne);
+                grown.set(LONG, cell * CELL_LENGTH, cellValue(mixed, slot));
+                moved++;
             }
+        }
+        if (moved != size)
+        {
+            throw new IllegalStateException("key table grow found " + moved + " live slots, the index holds " + size);
         }
         tableVersion.getAndIncrement();
         tableMask = mask;
@@ -1323,6 +1348,12 @@ public final class EntryIndex implements AutoCloseable
         tableVersion.getAndIncrement();
         retiredTableBytes += old.byteSize();
         dev.tiercache.libc.Libc.madviseDontNeed(old);
+    }
+
+    /** A table cell: the high bits of the mixed key hash as a tag, then {@code slot + 1}. */
+    private static long cellValue(final long mixedKeyHash, final int slot)
+    {
+        return (mixedKeyHash >>> CELL_SLOT_BITS) << CELL_SLOT_BITS | (slot + 1L);
     }
 
     private static long offset(final int slot)

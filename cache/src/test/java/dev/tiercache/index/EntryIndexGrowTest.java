@@ -144,7 +144,7 @@ class EntryIndexGrowTest
                 index.insert(k);
             }
             final long used = index.nativeBytes();
-            assertEquals(10_000L * IndexSlotDescriptor.SLOT_LENGTH + index.tableLength() * 16L, used);
+            assertEquals(10_000L * IndexSlotDescriptor.SLOT_LENGTH + index.tableLength() * EntryIndex.CELL_LENGTH, used);
             assertEquals(32_768, index.tableLength(), "10 000 keys at load <= 1/2 need 2^15 cells");
         }
     }
