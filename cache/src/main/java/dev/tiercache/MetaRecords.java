@@ -2,7 +2,6 @@ package dev.tiercache;
 
 import dev.tiercache.store.HostStore;
 import dev.tiercache.store.SpaceAllocator;
-import org.agrona.collections.Long2LongHashMap;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -34,12 +33,20 @@ final class MetaRecords
     static final int SHARE_COUNT_OFFSET = EntryMetaDescriptor.PART_COUNT_OFFSET + 4;
 
     private static final long NONE = -1;
+    /** A cell of the intern table: the high bits of the content hash as a tag, then {@code offset / 8 + 1}. */
+    private static final int CELL_OFFSET_BITS = 36;
+    private static final long CELL_OFFSET_MASK = (1L << CELL_OFFSET_BITS) - 1;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
 
     private final HostStore arena;
-    /** Content hash of a shared record to its offset (one per hash: a second content with the same hash is shared but not found). */
-    private final Long2LongHashMap sharedByContent = new Long2LongHashMap(64, 0.6f, NONE);
+    /**
+     * The shared records by content: open addressing, linear probing, load at most 1/2, one
+     * {@code long} per cell (a 28-bit tag of the content hash and the record's offset), so that a
+     * probe compares a record's bytes only when the tags match, and a record costs 16 to 32 bytes
+     * of heap here whatever its content.
+     */
+    private long[] cells = new long[64];
     /** A record being built, before it is interned: big enough for the most parts and no key. */
     private final MemorySegment scratch =
         MemorySegment.ofArray(new long[(int) (EntryMetaDescriptor.metaLength(EntryMetaDescriptor.MAX_PARTS, 0) / Long.BYTES)]);
@@ -48,6 +55,11 @@ final class MetaRecords
 
     MetaRecords(final HostStore arena)
     {
+        if (arena.capacity() > (CELL_OFFSET_MASK - 1) << 3)
+        {
+            throw new IllegalArgumentException("meta arena of " + arena.capacity() + " bytes is larger than the " +
+                ((CELL_OFFSET_MASK - 1) << 3) + " an intern table cell can address");
+        }
         this.arena = arena;
     }
 
@@ -163,11 +175,7 @@ final class MetaRecords
                 record.set(INT, SHARE_COUNT_OFFSET, count - 1);
                 return;
             }
-            final long hash = contentHash(record);
-            if (sharedByContent.get(hash) == offset)
-            {
-                sharedByContent.remove(hash);
-            }
+            removeCell(offset, contentHash(record));
             sharedRecords--;
         }
         arena.free(offset);
@@ -214,16 +222,13 @@ final class MetaRecords
     private long intern(final MemorySegment candidate)
     {
         final long hash = contentHash(candidate);
-        final long found = sharedByContent.get(hash);
+        final long found = find(candidate, hash);
         if (found != NONE)
         {
             final MemorySegment existing = record(found);
-            if (sameContent(existing, candidate))
-            {
-                existing.set(INT, SHARE_COUNT_OFFSET, existing.get(INT, SHARE_COUNT_OFFSET) + 1);
-                sharedRefs++;
-                return found;
-            }
+            existing.set(INT, SHARE_COUNT_OFFSET, existing.get(INT, SHARE_COUNT_OFFSET) + 1);
+            sharedRefs++;
+            return found;
         }
         final long length = candidate.byteSize();
         final long offset = arena.allocate(length);
@@ -234,10 +239,7 @@ final class MetaRecords
         final MemorySegment record = arena.view(offset, length);
         MemorySegment.copy(candidate, 0, record, 0, length);
         record.set(INT, SHARE_COUNT_OFFSET, 1);
-        if (found == NONE)
-        {
-            sharedByContent.put(hash, offset);
-        }
+        addCell(offset, hash);
         sharedRecords++;
         sharedRefs++;
         return offset;
@@ -250,6 +252,82 @@ final class MetaRecords
     {
         final MemorySegment header = arena.view(offset, EntryMetaDescriptor.PARTS_OFFSET);
         return arena.view(offset, EntryMetaDescriptor.metaLength(EntryMetaDescriptor.partCount(header), EntryMetaDescriptor.keyLength(header)));
+    }
+
+    private long find(final MemorySegment candidate, final long hash)
+    {
+        final int mask = cells.length - 1;
+        for (int cell = (int)hash & mask; cells[cell] != 0; cell = (cell + 1) & mask)
+        {
+            final long value = cells[cell];
+            if (value >>> CELL_OFFSET_BITS == hash >>> CELL_OFFSET_BITS)
+            {
+                final long offset = offsetOf(value);
+                if (sameContent(record(offset), candidate))
+                {
+                    return offset;
+                }
+            }
+        }
+        return NONE;
+    }
+
+    private void addCell(final long offset, final long hash)
+    {
+        if (sharedRecords + 1 > cells.length >>> 1)
+        {
+            final long[] old = cells;
+            cells = new long[old.length << 1];
+            for (final long value : old)
+            {
+                if (value != 0)
+                {
+                    place(value, contentHash(record(offsetOf(value))));
+                }
+            }
+        }
+        place((hash >>> CELL_OFFSET_BITS) << CELL_OFFSET_BITS | (offset >>> 3) + 1, hash);
+    }
+
+    private void place(final long value, final long hash)
+    {
+        final int mask = cells.length - 1;
+        int cell = (int)hash & mask;
+        while (cells[cell] != 0)
+        {
+            cell = (cell + 1) & mask;
+        }
+        cells[cell] = value;
+    }
+
+    /** Takes a record's cell out, shifting later cells of its cluster back (no tombstones). */
+    private void removeCell(final long offset, final long hash)
+    {
+        final int mask = cells.length - 1;
+        int hole = (int)hash & mask;
+        while (offsetOf(cells[hole]) != offset)
+        {
+            if (cells[hole] == 0)
+            {
+                throw new IllegalStateException("shared meta record at " + offset + " is not in the intern table");
+            }
+            hole = (hole + 1) & mask;
+        }
+        for (int cell = (hole + 1) & mask; cells[cell] != 0; cell = (cell + 1) & mask)
+        {
+            final int home = (int)contentHash(record(offsetOf(cells[cell]))) & mask;
+            if (((cell - home) & mask) >= ((cell - hole) & mask))
+            {
+                cells[hole] = cells[cell];
+                hole = cell;
+            }
+        }
+        cells[hole] = 0;
+    }
+
+    private static long offsetOf(final long cell)
+    {
+        return ((cell & CELL_OFFSET_MASK) - 1) << 3;
     }
 
     /** Equal apart from the share count. */

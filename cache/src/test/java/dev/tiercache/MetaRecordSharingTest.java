@@ -63,6 +63,61 @@ class MetaRecordSharingTest
         }
     }
 
+    /**
+     * Thousands of shapes: the intern table grows, and removes in a random order shift its cells;
+     * every record must stay findable (a put of a shape still present adds no record) and the last
+     * remove of each must free it.
+     */
+    @Test
+    void manyShapes_growTheInternTable_andRandomRemovesKeepEveryRecordFindable()
+    {
+        final long seed = Long.getLong("tiercache.seed", System.nanoTime());
+        System.out.println("MetaRecordSharingTest seed=" + seed + " (replay with -Dtiercache.seed=" + seed + ")");
+        final SplittableRandom random = new SplittableRandom(seed);
+        final int keys = 6000;
+        final int shapes = 2500;
+        try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(64 << 20).maxEntries(2 * keys).build();
+             Arena arena = Arena.ofConfined())
+        {
+            final int[] shapeOf = new int[keys];
+            final int[] users = new int[shapes];
+            for (int key = 0; key < keys; key++)
+            {
+                shapeOf[key] = random.nextInt(shapes);
+                users[shapeOf[key]]++;
+                final TensorSpec spec = TensorSpec.of(DType.U8, 1 + shapeOf[key]);
+                cache.put((long) key, new Part(spec, value(arena, key, spec.byteSize())));
+            }
+            final long distinct = java.util.Arrays.stream(users).filter(u -> u > 0).count();
+            assertArrayEquals(new long[] {distinct, distinct, keys}, cache.metaRecordCounts(), "seed " + seed);
+            final int[] order = random.ints(0, keys).distinct().limit(keys).toArray();
+            long present = distinct;
+            for (int i = 0; i < order.length; i++)
+            {
+                final int key = order[i];
+                assertTrue(cache.remove((long) key), "key " + key + ", seed " + seed);
+                if (--users[shapeOf[key]] == 0)
+                {
+                    present--;
+                }
+                if (i % 20 == 0 && i + 1 < order.length)
+                {
+                    // a put of a shape still in use must find its record, whatever cells moved
+                    final int other = order[i + 1 + random.nextInt(order.length - i - 1)];
+                    final TensorSpec spec = TensorSpec.of(DType.U8, 1 + shapeOf[other]);
+                    cache.put((long) keys + i, new Part(spec, value(arena, keys + i, spec.byteSize())));
+                    assertEquals(present, cache.metaRecordCounts()[1], "after " + (i + 1) + " removes, seed " + seed);
+                    assertTrue(cache.remove((long) keys + i));
+                }
+                if (i % 1000 == 0)
+                {
+                    assertEquals("", cache.accountingMismatch(), "seed " + seed);
+                }
+            }
+            assertArrayEquals(new long[] {0, 0, 0}, cache.metaRecordCounts(), "seed " + seed);
+        }
+    }
+
     @Test
     void aHandleOpenAcrossTheLastRemove_keepsTheRecordUntilItCloses()
     {
