@@ -16,8 +16,8 @@ import java.util.Set;
  *   <li>{@code fifo}: {@link FifoPolicy}.</li>
  *   <li>{@code wtinylfu}: {@link WindowTinyLfuPolicy}, window 1 %, admission margin 0 (the classic rule).</li>
  *   <li>{@code default}: {@link WindowTinyLfuPolicy}, window {@value #DEFAULT_WINDOW_PERCENT} %,
- *       admission margin {@value #DEFAULT_ADMISSION_MARGIN}, adaptive, bursts counted once: the
- *       library's choice for L1 and L2.</li>
+ *       admission margin {@value #DEFAULT_ADMISSION_MARGIN}, adaptive, bursts counted once, the
+ *       aging period chosen by the aging duel on small levels: the library's choice for L1 and L2.</li>
  * </ul>
  */
 public final class EvictionPolicies
@@ -54,7 +54,7 @@ public final class EvictionPolicies
         FACTORIES.put(WindowTinyLfuPolicy.NAME, (index, capacity) ->
             new WindowTinyLfuPolicy(WindowTinyLfuPolicy.NAME, index, capacity, 1, 0, false));
         FACTORIES.put(DEFAULT, (index, capacity) ->
-            new WindowTinyLfuPolicy(DEFAULT, index, capacity, DEFAULT_WINDOW_PERCENT, DEFAULT_ADMISSION_MARGIN, true, true));
+            new WindowTinyLfuPolicy(DEFAULT, index, capacity, DEFAULT_WINDOW_PERCENT, DEFAULT_ADMISSION_MARGIN, true, true, true));
     }
 
     private EvictionPolicies()

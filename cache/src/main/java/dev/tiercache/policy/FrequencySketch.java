@@ -13,6 +13,9 @@ package dev.tiercache.policy;
  * {@code E} is the level's expected entries rounded up to a power of two, at least 4096: below
  * that, a small cache would age every few hundred requests, and on recency-bound traces (LIRS
  * {@code backf}, {@code zigzag} at 38 to 600 entries) that costs up to 1.4 points of hit ratio.
+ * A sketch made with a lower floor ages as often as its level asks: the default policy keeps one
+ * beside the first on small levels and lets the two sketches' predictions decide which it follows
+ * ({@link WindowTinyLfuPolicy}, "Aging chosen by the evidence").
  *
  * <h2>Width follows the workload</h2>
  * How many counters a row needs depends on how many distinct keys pass through between agings,
@@ -49,7 +52,9 @@ public final class FrequencySketch
     public static final int MAX_WIDTH_FACTOR = 16;
 
     private static final int ROWS = 4;
-    private static final int MIN_ENTRIES = 4096;
+    /** The smallest expected entries a sketch made with {@link #FrequencySketch(int)} is sized for. */
+    public static final int MIN_ENTRIES = 4096;
+
     private static final int MAX_ENTRIES = 1 << 26;
     private static final int SAMPLE_FACTOR = 10;
     private static final long RESET_MASK = 0x7777_7777_7777_7777L;
@@ -57,6 +62,7 @@ public final class FrequencySketch
     private static final long[] SEEDS =
         {0x9E37_79B9_7F4A_7C15L, 0xC2B2_AE3D_27D4_EB4FL, 0x1656_67B1_9E37_79F9L, 0x85EB_CA77_C2B2_AE63L};
 
+    private final int minEntries;
     private long[] table;
     private int rowMask;
     private int rowLongs;
@@ -72,6 +78,23 @@ public final class FrequencySketch
      */
     public FrequencySketch(final int expectedEntries)
     {
+        this(expectedEntries, MIN_ENTRIES);
+    }
+
+    /**
+     * Makes a sketch for about {@code expectedEntries} resident keys, sized (and so aged) for at
+     * least {@code minEntries}.
+     *
+     * @param expectedEntries the level's capacity in entries, {@code >= 1}.
+     * @param minEntries      the floor on the expected entries, a power of two {@code >= 4}.
+     */
+    public FrequencySketch(final int expectedEntries, final int minEntries)
+    {
+        if (minEntries < ROWS || Integer.bitCount(minEntries) != 1)
+        {
+            throw new IllegalArgumentException("minEntries=" + minEntries + " is not a power of two >= " + ROWS);
+        }
+        this.minEntries = minEntries;
         this.expected = entriesFor(expectedEntries);
         this.sampleSize = SAMPLE_FACTOR * expected;
         allocate(expected);
@@ -280,13 +303,13 @@ public final class FrequencySketch
         return (int)Math.min(MAX_ENTRIES, (long)entries * MAX_WIDTH_FACTOR);
     }
 
-    private static int entriesFor(final int keys)
+    private int entriesFor(final int keys)
     {
         if (keys < 1)
         {
             throw new IllegalArgumentException("expectedEntries=" + keys + " < 1");
         }
-        return Math.max(MIN_ENTRIES, Integer.highestOneBit(Math.min(keys, MAX_ENTRIES) - 1) << 1);
+        return Math.max(minEntries, Integer.highestOneBit(Math.min(keys, MAX_ENTRIES) - 1) << 1);
     }
 
     private static long rowHash(final long hash, final int row)

@@ -47,6 +47,28 @@ class FrequencySketchTest
     }
 
     @Test
+    void lowerFloor_agesAfterTenTimesTheLevelsEntries()
+    {
+        final FrequencySketch fast = new FrequencySketch(61, 64);
+        final FrequencySketch slow = new FrequencySketch(61);
+        assertEquals(64, fast.expectedEntries());
+        assertEquals(FrequencySketch.MIN_ENTRIES, slow.expectedEntries());
+        for (int i = 0; i < 8; i++)
+        {
+            fast.increment(42);
+            slow.increment(42);
+        }
+        for (long other = 1_000_000; other < 1_000_000 + 10 * 64; other++)
+        {
+            fast.increment(other);
+            slow.increment(other);
+        }
+        assertTrue(fast.frequency(42) <= 5, "fast=" + fast.frequency(42) + " not halved after 10 x 64 increments");
+        assertTrue(slow.frequency(42) >= 8, "slow=" + slow.frequency(42) + " halved before 10 x 4096 increments");
+        assertThrows(IllegalArgumentException.class, () -> new FrequencySketch(61, 48));
+    }
+
+    @Test
     void width_growsWithTheDistinctKeys_andKeepsEveryCount()
     {
         final FrequencySketch sketch = new FrequencySketch(1000);

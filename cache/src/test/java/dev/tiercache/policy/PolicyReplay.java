@@ -13,9 +13,14 @@ final class PolicyReplay
 
     static long hits(final String policyName, final int capacity, final long[] keys)
     {
+        return hits((index, levelCapacity) -> EvictionPolicies.create(policyName, index, levelCapacity), capacity, keys);
+    }
+
+    static long hits(final EvictionPolicies.Factory factory, final int capacity, final long[] keys)
+    {
         try (EntryIndex index = new EntryIndex(capacity))
         {
-            final EvictionPolicy policy = EvictionPolicies.create(policyName, index, capacity);
+            final EvictionPolicy policy = factory.create(index, LevelCapacity.ofEntries(capacity));
             final IntPredicate any = slot -> true;
             long hits = 0;
             for (final long key : keys)
