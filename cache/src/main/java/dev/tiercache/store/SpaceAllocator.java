@@ -42,7 +42,8 @@ import java.util.Arrays;
  *
  * <h2>Complexity and garbage</h2>
  * {@link #allocate} and {@link #free} are O(1): bit scans, list splices, at most 16 list steps and
- * a handful of map operations (a block that fits a hole exactly: three on allocate, five on free).
+ * a handful of map operations (three on an allocate that fills a hole exactly, five on a free
+ * between two live blocks; the maps of free blocks stay small, so most of those hit the CPU cache).
  * The only longer path is step 3, taken only when the answer would otherwise be {@code FULL}.
  * There is no Java object per block, and a steady-state allocate/free allocates nothing (the
  * arrays and maps grow by half, only past their high-water mark).
@@ -217,16 +218,15 @@ public final class SpaceAllocator implements BlockAllocator
         final long startKey = offset >>> alignmentShift;
         final long end = offset + size;
         final long endKey = endKey(end);
-        final int prev = (int)freeRowByEnd.get(startKey);
-        final int next = (int)freeRowByStart.get(endKey);
+        // the free neighbours, if any, leave the maps at once: the merged block is mapped anew below
+        final int prev = (int)freeRowByEnd.remove(startKey);
+        final int next = (int)freeRowByStart.remove(endKey);
         if (prev != NIL)
         {
             unlinkFree(prev);
-            freeRowByEnd.remove(startKey);
             if (next != NIL)
             {
                 unlinkFree(next);
-                freeRowByStart.remove(endKey);
                 rowSize[prev] += size + rowSize[next];
                 freeRowByEnd.put(endKey(rowOffset[next] + rowSize[next]), prev);
                 recycleRow(next);
@@ -241,7 +241,6 @@ public final class SpaceAllocator implements BlockAllocator
         else if (next != NIL)
         {
             unlinkFree(next);
-            freeRowByStart.remove(endKey);
             rowOffset[next] = offset;
             rowSize[next] += size;
             freeRowByStart.put(startKey, next);
