@@ -21,9 +21,9 @@ import java.util.Arrays;
  * {@code key + 1} and a second array holds the value: 16 bytes per cell.
  *
  * <p>The table's length is any number, not a power of two: a key's home cell is the high half of
- * its Fibonacci hash multiplied by the length. So the table grows by half (at three quarters full)
- * rather than doubling, and between growths it is half to three quarters full: 10.7 to 16 bytes per
- * mapping when packed. A removal shifts the cells after it back (no tombstones), so a lookup's
+ * its Fibonacci hash multiplied by the length. So the table grows by half (when more than its
+ * {@code maxLoad} of cells are in use) rather than doubling, and between growths it is two thirds
+ * of that to that full: with a {@code maxLoad} of 0.75, 10.7 to 16 bytes per mapping when packed. A removal shifts the cells after it back (no tombstones), so a lookup's
  * probe ends at the first empty cell and the load never silts up. The table never shrinks; {@link
  * #clear()} keeps its length.
  *
@@ -49,6 +49,7 @@ final class OffsetMap
     private long[] cells;
     /** The values when they do not fit beside the keys; {@code null} when packed. */
     private long[] wideValues;
+    private final float maxLoad;
     private int size;
     private int growAt;
 
@@ -57,13 +58,20 @@ final class OffsetMap
      *
      * @param maxKey   the largest key, at most 2<sup>62</sup>.
      * @param maxValue the largest value, at most 2<sup>62</sup>.
+     * @param maxLoad  the share of cells in use past which the table grows by half, in
+     *                 {@code [0.25, 0.9]}: 0.75 to keep a big map small, 0.5 for short probes.
      */
-    OffsetMap(final long maxKey, final long maxValue)
+    OffsetMap(final long maxKey, final long maxValue, final float maxLoad)
     {
         if (maxKey < 0 || maxKey > 1L << 62 || maxValue < 0 || maxValue > 1L << 62)
         {
             throw new IllegalArgumentException("maxKey=" + maxKey + ", maxValue=" + maxValue + " not in [0, 2^62]");
         }
+        if (!(maxLoad >= 0.25f && maxLoad <= 0.9f))
+        {
+            throw new IllegalArgumentException("maxLoad=" + maxLoad + " not in [0.25, 0.9]");
+        }
+        this.maxLoad = maxLoad;
         this.maxKey = maxKey;
         this.maxValue = maxValue;
         final int keyBits = 64 - Long.numberOfLeadingZeros(maxKey);
@@ -305,9 +313,9 @@ final class OffsetMap
         return (int)(((key * FIBONACCI) >>> 32) * length >>> 32);
     }
 
-    private static int growAt(final int length)
+    private int growAt(final int length)
     {
-        return (int)((long)length * 3 / 4);
+        return (int)(length * (double)maxLoad);
     }
 
     private void grow()

@@ -91,6 +91,8 @@ public final class SpaceAllocator implements BlockAllocator
     private static final int NIL = -1;
     private static final int INITIAL_ROWS = 16;
     private static final int MAX_ROWS = Integer.MAX_VALUE - 8;
+    private static final float LIVE_MAP_LOAD = 0.75f;
+    private static final float FREE_MAP_LOAD = 0.5f;
 
     private final long capacity;
     private final long alignment;
@@ -144,9 +146,11 @@ public final class SpaceAllocator implements BlockAllocator
         alignmentMask = alignmentBytes - 1;
         alignmentShift = Long.numberOfTrailingZeros(alignmentBytes);
         capacityUnits = (capacityBytes + alignmentMask) >>> alignmentShift;
-        liveUnitsByOffset = new OffsetMap(capacityUnits - 1, capacityUnits);
-        freeRowByStart = new OffsetMap(capacityUnits - 1, MAX_ROWS);
-        freeRowByEnd = new OffsetMap(capacityUnits, MAX_ROWS);
+        // the live map is the big one: kept dense; the maps of free blocks are few and probed on every
+        // free (mostly for neighbours that are live, i.e. a miss, which runs to the end of a cluster)
+        liveUnitsByOffset = new OffsetMap(capacityUnits - 1, capacityUnits, LIVE_MAP_LOAD);
+        freeRowByStart = new OffsetMap(capacityUnits - 1, MAX_ROWS, FREE_MAP_LOAD);
+        freeRowByEnd = new OffsetMap(capacityUnits, MAX_ROWS, FREE_MAP_LOAD);
         clear();
     }
 

@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@link HashMap}, the table's own consistency (every key where a lookup finds it) checked after
  * every operation. Keys come from small ranges, so that runs of occupied cells, wrap-around at the
  * table's end and the shifts of a removal are common, and the tables grow several times. Half the
- * cases use a key range that packs key and value into one cell, half one that does not.
+ * cases use a key range that packs key and value into one cell, half one that does not; the
+ * maximum load is 0.5, 0.75 or 0.9.
  *
  * <p>On a failure the seed and a shrunk operation list are printed; replay one case with
  * {@code -Dtiercache.seed=N}.
@@ -47,7 +48,7 @@ class OffsetMapModelTest
         }
     }
 
-    record Case(long seed, long maxKey, long maxValue, List<Op> ops)
+    record Case(long seed, long maxKey, long maxValue, float maxLoad, List<Op> ops)
     {
     }
 
@@ -71,16 +72,16 @@ class OffsetMapModelTest
     @Test
     void packsWhenKeyAndValueFitOneLong()
     {
-        assertTrue(new OffsetMap((1L << 32) - 1, (1L << 31) - 1).isPacked());
-        assertTrue(new OffsetMap((1L << 21) - 1, 1L << 21).isPacked());
-        assertFalse(new OffsetMap(1L << 40, Integer.MAX_VALUE).isPacked());
-        assertFalse(new OffsetMap(1L << 62, 1L << 62).isPacked());
+        assertTrue(new OffsetMap((1L << 32) - 1, (1L << 31) - 1, 0.75f).isPacked());
+        assertTrue(new OffsetMap((1L << 21) - 1, 1L << 21, 0.75f).isPacked());
+        assertFalse(new OffsetMap(1L << 40, Integer.MAX_VALUE, 0.75f).isPacked());
+        assertFalse(new OffsetMap(1L << 62, 1L << 62, 0.75f).isPacked());
     }
 
     @Test
     void extremeKeysAndValuesRoundTrip()
     {
-        for (final OffsetMap map : new OffsetMap[] {new OffsetMap(1L << 62, 1L << 62), new OffsetMap((1L << 32) - 1, (1L << 31) - 1)})
+        for (final OffsetMap map : new OffsetMap[] {new OffsetMap(1L << 62, 1L << 62, 0.5f), new OffsetMap((1L << 32) - 1, (1L << 31) - 1, 0.5f)})
         {
             final long maxKey = map.isPacked() ? (1L << 32) - 1 : 1L << 62;
             final long maxValue = map.isPacked() ? (1L << 31) - 1 : 1L << 62;
@@ -101,9 +102,19 @@ class OffsetMapModelTest
     }
 
     @Test
+    void rejectsLoadOutOfRange()
+    {
+        for (final float load : new float[] {0.2f, 0.95f, Float.NaN})
+        {
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> new OffsetMap(100, 100, load));
+            assertTrue(ex.getMessage().contains("maxLoad=" + load), ex.getMessage());
+        }
+    }
+
+    @Test
     void growsByHalfAndStaysBetweenHalfAndThreeQuartersFull()
     {
-        final OffsetMap map = new OffsetMap((1L << 30) - 1, 1L << 30);
+        final OffsetMap map = new OffsetMap((1L << 30) - 1, 1L << 30, 0.75f);
         int cells = map.cells();
         for (int key = 0; key < 1_000_000; key++)
         {
@@ -125,6 +136,7 @@ class OffsetMapModelTest
         final boolean packed = rng.nextBoolean();
         final long maxKey = packed ? (1L << (1 + rng.nextInt(31))) - 1 : (1L << 40) + rng.nextLong(1L << 40);
         final long maxValue = packed ? Integer.MAX_VALUE : 1L << 62;
+        final float maxLoad = new float[] {0.5f, 0.75f, 0.9f}[rng.nextInt(3)];
         // a key range a few times the entries held: long probe runs, many collisions
         final long range = Math.min(maxKey + 1, 8 + rng.nextInt(2_000));
         final long base = rng.nextBoolean() ? 0 : maxKey + 1 - range;
@@ -151,7 +163,7 @@ class OffsetMapModelTest
                 ops.add(new Op(Kind.CLEAR, 0, 0));
             }
         }
-        return new Case(seed, maxKey, maxValue, ops);
+        return new Case(seed, maxKey, maxValue, maxLoad, ops);
     }
 
     private static void check(final Case original)
@@ -162,9 +174,9 @@ class OffsetMapModelTest
             return;
         }
         final List<Op> shrunk = SpaceAllocatorModelTest.shrink(original.ops(),
-            ops -> failureOf(new Case(original.seed(), original.maxKey(), original.maxValue(), ops)) != null);
-        final Throwable shrunkFailure = failureOf(new Case(original.seed(), original.maxKey(), original.maxValue(), shrunk));
-        final String message = "seed=" + original.seed() + " maxKey=" + original.maxKey() +
+            ops -> failureOf(new Case(original.seed(), original.maxKey(), original.maxValue(), original.maxLoad(), ops)) != null);
+        final Throwable shrunkFailure = failureOf(new Case(original.seed(), original.maxKey(), original.maxValue(), original.maxLoad(), shrunk));
+        final String message = "seed=" + original.seed() + " maxKey=" + original.maxKey() + " maxLoad=" + original.maxLoad() +
             " ops=" + original.ops().size() + ", shrunk to " + shrunk.size() + ": " + shrunk +
             "\n  failure: " + shrunkFailure +
             "\n  replay: -D" + SpaceAllocatorModelTest.SEED_PROP_NAME + "=" + original.seed();
@@ -187,7 +199,7 @@ class OffsetMapModelTest
 
     private static void run(final Case testCase)
     {
-        final OffsetMap map = new OffsetMap(testCase.maxKey(), testCase.maxValue());
+        final OffsetMap map = new OffsetMap(testCase.maxKey(), testCase.maxValue(), testCase.maxLoad());
         final Map<Long, Long> model = new HashMap<>();
         int step = 0;
         for (final Op op : testCase.ops())

@@ -25,7 +25,10 @@ import java.util.function.BiFunction;
  *   <li><b>fill</b>: a million 8-byte requests into 128 MiB, nothing freed (the footprint
  *       report's million one-part entries);</li>
  *   <li><b>churn</b>: 512 MiB, sizes log-uniform in 64 B..16 KiB, a random live block freed while
- *       the requested bytes would pass 90 % (the cache's eviction), 300 000 requests.</li>
+ *       the requested bytes would pass 90 % (the cache's eviction), 300 000 requests;</li>
+ *   <li><b>long churn</b>: the same for 2 000 000 requests, so that the timed half is long past
+ *       the fill (whose blocks lie in row order, which favours the row-per-block allocator's
+ *       locality while they last).</li>
  * </ul>
  * The heap figure is what the allocator reaches at the end of the workload, counted field by field
  * ({@link #reachableBytes}: exact and the same under every collector, unlike the heap used after a
@@ -74,7 +77,8 @@ class SpaceAllocatorHeapMeasurement
     {
         final List<Workload> workloads = List.of(
             new Workload("fill 1M x 8 B, 128 MiB", 128L << 20, 1_000_000, false),
-            new Workload("churn 64 B..16 KiB at 90 %, 512 MiB", 512L << 20, 300_000, true));
+            new Workload("churn 64 B..16 KiB at 90 %, 512 MiB", 512L << 20, 300_000, true),
+            new Workload("long churn, the same, 2 000 000 requests", 512L << 20, 2_000_000, true));
         final List<Candidate> candidates = List.of(
             new Candidate("rows (before)", RowSpaceAllocatorBaseline::new),
             new Candidate("SpaceAllocator", SpaceAllocator::new));
