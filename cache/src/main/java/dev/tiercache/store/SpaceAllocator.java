@@ -38,11 +38,13 @@ import java.util.Arrays;
  * are not linked; {@link #free} finds them by address: a free block ending where the freed one
  * starts (a second map, end to row) and a free block starting where it ends (a third, start to
  * row). Those two maps and the rows grow with the free blocks only, which coalescing keeps to at
- * most one more than the live ones.
+ * most one more than the live ones. The live map grows at three quarters full, the maps of free
+ * blocks at half full: every free probes them for neighbours that are mostly live, a miss that
+ * runs to the end of a cluster of cells, and half-full tables keep those clusters short.
  *
  * <h2>Complexity and garbage</h2>
- * {@link #allocate} and {@link #free} are O(1): bit scans, list splices, at most 16 list steps and
- * a handful of map operations (three on an allocate that fills a hole exactly, five on a free
+ * {@link #allocate} and {@link #free} are O(1) (expected, as the maps are): bit scans, list
+ * splices, at most 16 list steps and a handful of map operations (three on an allocate that fills a hole exactly, five on a free
  * between two live blocks; the maps of free blocks stay small, so most of those hit the CPU cache).
  * The only longer path is step 3, taken only when the answer would otherwise be {@code FULL}.
  * There is no Java object per block, and a steady-state allocate/free allocates nothing (the
