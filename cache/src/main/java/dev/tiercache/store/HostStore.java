@@ -70,7 +70,7 @@ public final class HostStore extends ArenaStore
     /**
      * Creates a pageable store for many small records (the meta arena): blocks up to
      * {@link SlabAllocator#SMALL_MAX} bytes come from slabs with a bit of heap bookkeeping each
-     * instead of a row.
+     * instead of a {@link SpaceAllocator} mapping (10.7 to 16 bytes).
      *
      * @param capacityBytes  arena size, at least 1.
      * @param alignmentBytes alignment of every block, a power of two up to {@link SlabAllocator#SMALL_MAX}.

@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * A {@link SpaceAllocator} with a slab front end for small blocks: the allocator of the meta
- * arena, where every entry holds one record of a hundred-odd bytes, so that a million entries do
- * not cost a million rows of heap bookkeeping.
+ * arena, where every entry holds one record of a hundred-odd bytes, so that a million entries
+ * cost a bit of heap bookkeeping each rather than a mapping each in the backing allocator.
  *
  * <h2>Algorithm</h2>
  * Requests up to {@link #SMALL_MAX} bytes (after rounding to the alignment) are served from slabs:

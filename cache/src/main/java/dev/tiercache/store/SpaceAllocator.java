@@ -1,7 +1,5 @@
 package dev.tiercache.store;
 
-import org.agrona.collections.Long2LongHashMap;
-
 import java.util.Arrays;
 
 /**
@@ -31,13 +29,26 @@ import java.util.Arrays;
  * whole to a request that fits its raw size, so an empty allocator can always give its full
  * capacity to one request.
  *
+ * <h2>Bookkeeping</h2>
+ * Only free blocks have rows (offset, size and the class-list links, in parallel primitive arrays
+ * with a recycled-row stack). A live block is one mapping in an {@link OffsetMap} from its offset
+ * to its size, both in alignment units and packed into one {@code long}: 10.7 to 16 bytes of heap
+ * per live block, against about 70 for a row per block and a map from offset to row (decision
+ * record {@code docs/decisions/0031-l2-bookkeeping-per-block.md}). A block's physical neighbours
+ * are not linked; {@link #free} finds them by address: a free block ending where the freed one
+ * starts (a second map, end to row) and a free block starting where it ends (a third, start to
+ * row). Those two maps and the rows grow with the free blocks only, which coalescing keeps to at
+ * most one more than the live ones. The live map grows at three quarters full, the maps of free
+ * blocks at half full: every free probes them for neighbours that are mostly live, a miss that
+ * runs to the end of a cluster of cells, and half-full tables keep those clusters short.
+ *
  * <h2>Complexity and garbage</h2>
- * {@link #allocate} and {@link #free} are O(1): bit scans, list splices, at most 16 list steps and
- * one hash-map operation. The only longer path is step 3, taken only when the answer would
- * otherwise be {@code FULL}. Blocks are rows in parallel
- * primitive arrays with a recycled-row stack, and live blocks are found by offset through an
- * Agrona {@link Long2LongHashMap}; there is no Java object per block, and a steady-state
- * allocate/free allocates nothing (the arrays and the map grow only past their high-water mark).
+ * {@link #allocate} and {@link #free} are O(1) (expected, as the maps are): bit scans, list
+ * splices, at most 16 list steps and a handful of map operations (three on an allocate that fills a hole exactly, five on a free
+ * between two live blocks; the maps of free blocks stay small, so most of those hit the CPU cache).
+ * The only longer path is step 3, taken only when the answer would otherwise be {@code FULL}.
+ * There is no Java object per block, and a steady-state allocate/free allocates nothing (the
+ * arrays and maps grow by half, only past their high-water mark).
  * {@link #largestFreeBlock()} and {@link #fragmentation()} walk the largest non-empty class, which
  * is short but not bounded; they are for metrics, not hot paths.
  *
@@ -80,29 +91,37 @@ public final class SpaceAllocator implements BlockAllocator
     private static final int FIRST_LEVEL_COUNT = 62 - SECOND_LEVEL_LOG2 + 2;
     private static final int CLASS_COUNT = FIRST_LEVEL_COUNT * SECOND_LEVEL_COUNT;
     private static final int NIL = -1;
-    private static final int INITIAL_ROWS = 64;
+    private static final int INITIAL_ROWS = 16;
+    private static final int MAX_ROWS = Integer.MAX_VALUE - 8;
+    private static final float LIVE_MAP_LOAD = 0.75f;
+    private static final float FREE_MAP_LOAD = 0.5f;
 
     private final long capacity;
     private final long alignment;
     private final long alignmentMask;
+    private final int alignmentShift;
+    /** {@code capacity} in alignment units, rounded up: the key of the end of the space. */
+    private final long capacityUnits;
 
     private final int[] classHeads = new int[CLASS_COUNT];
     private final int[] secondLevelBitmaps = new int[FIRST_LEVEL_COUNT];
     private long firstLevelBitmap;
 
-    private final Long2LongHashMap liveRowByOffset = new Long2LongHashMap(INITIAL_ROWS, 0.65f, NIL);
+    /** A live block's offset to its size, in alignment units. */
+    private final OffsetMap liveUnitsByOffset;
+    /** A free block's offset, in alignment units, to its row. */
+    private final OffsetMap freeRowByStart;
+    /** A free block's end, in alignment units rounded up, to its row. */
+    private final OffsetMap freeRowByEnd;
 
+    // one row per free block
     private long[] rowOffset = new long[INITIAL_ROWS];
     private long[] rowSize = new long[INITIAL_ROWS];
-    private int[] rowPrevPhysical = new int[INITIAL_ROWS];
-    private int[] rowNextPhysical = new int[INITIAL_ROWS];
     private int[] rowPrevFree = new int[INITIAL_ROWS];
     private int[] rowNextFree = new int[INITIAL_ROWS];
-    private boolean[] rowFree = new boolean[INITIAL_ROWS];
     private int rowHighWater;
     private int recycledRows = NIL;
 
-    private int lastRow;
     private long freeBytes;
     private int liveBlocks;
 
@@ -127,6 +146,13 @@ public final class SpaceAllocator implements BlockAllocator
         capacity = capacityBytes;
         alignment = alignmentBytes;
         alignmentMask = alignmentBytes - 1;
+        alignmentShift = Long.numberOfTrailingZeros(alignmentBytes);
+        capacityUnits = (capacityBytes + alignmentMask) >>> alignmentShift;
+        // the live map is the big one: kept dense; the maps of free blocks are few and probed on every
+        // free (mostly for neighbours that are live, i.e. a miss, which runs to the end of a cluster)
+        liveUnitsByOffset = new OffsetMap(capacityUnits - 1, capacityUnits, LIVE_MAP_LOAD);
+        freeRowByStart = new OffsetMap(capacityUnits - 1, MAX_ROWS, FREE_MAP_LOAD);
+        freeRowByEnd = new OffsetMap(capacityUnits, MAX_ROWS, FREE_MAP_LOAD);
         clear();
     }
 
@@ -164,11 +190,12 @@ public final class SpaceAllocator implements BlockAllocator
                 row = scanClass(classHeads[ownClass], need, Integer.MAX_VALUE);
                 if (row == NIL)
                 {
-                    if (!rowFree[lastRow] || rowSize[lastRow] < sizeBytes)
+                    // the block at the end of an unaligned capacity fits a request of its raw size
+                    row = (int)freeRowByEnd.get(capacityUnits);
+                    if (row == NIL || rowSize[row] < sizeBytes)
                     {
                         return FULL;
                     }
-                    row = lastRow;
                 }
             }
         }
@@ -177,7 +204,7 @@ public final class SpaceAllocator implements BlockAllocator
 
     /**
      * Returns a live block to the free space, merging it with free neighbours. Allocates nothing on
-     * the heap.
+     * the heap in steady state.
      *
      * @param offset the offset {@link #allocate} returned for the block.
      * @throws IllegalArgumentException when {@code offset} is not a live block's offset, e.g. a
@@ -185,29 +212,53 @@ public final class SpaceAllocator implements BlockAllocator
      */
     public void free(final long offset)
     {
-        final int freed = (int)liveRowByOffset.remove(offset);
-        if (freed == NIL)
+        final long units = (offset & alignmentMask) != 0 ? OffsetMap.MISSING : liveUnitsByOffset.remove(offset >> alignmentShift);
+        if (units == OffsetMap.MISSING)
         {
             throw new IllegalArgumentException("offset=" + offset + " is not a live block's offset");
         }
+        final long size = sizeOf(offset, units);
         liveBlocks--;
-        freeBytes += rowSize[freed];
+        freeBytes += size;
 
-        int row = freed;
-        final int prev = rowPrevPhysical[row];
-        if (prev != NIL && rowFree[prev])
+        final long startKey = offset >>> alignmentShift;
+        final long end = offset + size;
+        final long endKey = endKey(end);
+        // the free neighbours, if any, leave the maps at once: the merged block is mapped anew below
+        final int prev = (int)freeRowByEnd.remove(startKey);
+        final int next = (int)freeRowByStart.remove(endKey);
+        if (prev != NIL)
         {
             unlinkFree(prev);
-            absorbNext(prev);
-            row = prev;
+            if (next != NIL)
+            {
+                unlinkFree(next);
+                rowSize[prev] += size + rowSize[next];
+                freeRowByEnd.put(endKey(rowOffset[next] + rowSize[next]), prev);
+                recycleRow(next);
+            }
+            else
+            {
+                rowSize[prev] += size;
+                freeRowByEnd.put(endKey, prev);
+            }
+            linkFree(prev);
         }
-        final int next = rowNextPhysical[row];
-        if (next != NIL && rowFree[next])
+        else if (next != NIL)
         {
             unlinkFree(next);
-            absorbNext(row);
+            rowOffset[next] = offset;
+            rowSize[next] += size;
+            freeRowByStart.put(startKey, next);
+            linkFree(next);
         }
-        linkFree(row);
+        else
+        {
+            final int row = newRow(offset, size);
+            freeRowByStart.put(startKey, row);
+            freeRowByEnd.put(endKey, row);
+            linkFree(row);
+        }
     }
 
     /**
@@ -220,12 +271,12 @@ public final class SpaceAllocator implements BlockAllocator
      */
     public long blockSize(final long offset)
     {
-        final int row = (int)liveRowByOffset.get(offset);
-        if (row == NIL)
+        final long units = (offset & alignmentMask) != 0 ? OffsetMap.MISSING : liveUnitsByOffset.get(offset >> alignmentShift);
+        if (units == OffsetMap.MISSING)
         {
             throw new IllegalArgumentException("offset=" + offset + " is not a live block's offset");
         }
-        return rowSize[row];
+        return sizeOf(offset, units);
     }
 
     /**
@@ -313,7 +364,9 @@ public final class SpaceAllocator implements BlockAllocator
     /** Frees every block at once: afterwards the whole capacity is one free block. */
     public void clear()
     {
-        liveRowByOffset.clear();
+        liveUnitsByOffset.clear();
+        freeRowByStart.clear();
+        freeRowByEnd.clear();
         Arrays.fill(classHeads, NIL);
         Arrays.fill(secondLevelBitmaps, 0);
         firstLevelBitmap = 0;
@@ -322,10 +375,10 @@ public final class SpaceAllocator implements BlockAllocator
         liveBlocks = 0;
         freeBytes = capacity;
 
-        lastRow = newRow(0, capacity);
-        rowPrevPhysical[lastRow] = NIL;
-        rowNextPhysical[lastRow] = NIL;
-        linkFree(lastRow);
+        final int row = newRow(0, capacity);
+        freeRowByStart.put(0, row);
+        freeRowByEnd.put(capacityUnits, row);
+        linkFree(row);
     }
 
     /**
@@ -348,66 +401,21 @@ public final class SpaceAllocator implements BlockAllocator
     }
 
     /**
-     * Walks every structure and reports the first inconsistency: physical chain covering the
-     * capacity, alignment, no adjacent free blocks, class lists and bitmaps, counters, the live map.
-     * For tests; O(blocks).
+     * Walks every structure and reports the first inconsistency: the live and free blocks tiling
+     * the capacity, alignment, no adjacent free blocks, class lists and bitmaps, counters, the three
+     * maps. For tests; O(blocks log blocks).
      *
      * @return {@code null} when consistent, else what is wrong.
      */
     String checkConsistency()
     {
-        int row = lastRow;
-        long end = capacity;
-        long free = 0;
-        int live = 0;
-        int freeCount = 0;
-        while (row != NIL)
+        for (final OffsetMap map : new OffsetMap[] {liveUnitsByOffset, freeRowByStart, freeRowByEnd})
         {
-            if (rowOffset[row] + rowSize[row] != end || rowSize[row] <= 0)
+            final String inconsistency = map.checkConsistency();
+            if (inconsistency != null)
             {
-                return "row " + row + " [" + rowOffset[row] + "+" + rowSize[row] + ") does not end at " + end;
+                return inconsistency;
             }
-            if ((rowOffset[row] & alignmentMask) != 0)
-            {
-                return "row " + row + " offset=" + rowOffset[row] + " not aligned to " + alignment;
-            }
-            final int next = rowNextPhysical[row];
-            if (next != NIL && rowPrevPhysical[next] != row)
-            {
-                return "row " + row + " next=" + next + " whose prev=" + rowPrevPhysical[next];
-            }
-            if (rowFree[row])
-            {
-                if (next != NIL && rowFree[next])
-                {
-                    return "adjacent free rows " + row + " and " + next;
-                }
-                free += rowSize[row];
-                freeCount++;
-                if (!inClassList(row))
-                {
-                    return "free row " + row + " size=" + rowSize[row] + " missing from class " + classOf(rowSize[row]);
-                }
-            }
-            else
-            {
-                live++;
-                if (liveRowByOffset.get(rowOffset[row]) != row)
-                {
-                    return "live row " + row + " offset=" + rowOffset[row] + " not mapped";
-                }
-            }
-            end = rowOffset[row];
-            row = rowPrevPhysical[row];
-        }
-        if (end != 0)
-        {
-            return "physical chain starts at " + end + ", not 0";
-        }
-        if (free != freeBytes || live != liveBlocks || live != liveRowByOffset.size())
-        {
-            return "free=" + free + " vs freeBytes=" + freeBytes + ", live=" + live + " vs liveBlocks=" + liveBlocks +
-                " vs mapped=" + liveRowByOffset.size();
         }
         int listed = 0;
         for (int c = 0; c < CLASS_COUNT; c++)
@@ -420,9 +428,14 @@ public final class SpaceAllocator implements BlockAllocator
             int prev = NIL;
             for (int r = classHeads[c]; r != NIL; r = rowNextFree[r])
             {
-                if (!rowFree[r] || classOf(rowSize[r]) != c || rowPrevFree[r] != prev)
+                if (classOf(rowSize[r]) != c || rowPrevFree[r] != prev || listed > rowHighWater)
                 {
-                    return "class " + c + " holds row " + r + " size=" + rowSize[r] + " free=" + rowFree[r];
+                    return "class " + c + " holds row " + r + " size=" + rowSize[r] + " prev=" + rowPrevFree[r];
+                }
+                if (freeRowByStart.get(rowOffset[r] >>> alignmentShift) != r ||
+                    freeRowByEnd.get(endKey(rowOffset[r] + rowSize[r])) != r)
+                {
+                    return "free row " + r + " [" + rowOffset[r] + "+" + rowSize[r] + ") not mapped by start and end";
                 }
                 prev = r;
                 listed++;
@@ -435,7 +448,87 @@ public final class SpaceAllocator implements BlockAllocator
                 return "first-level bit " + fl + " disagrees with its second level";
             }
         }
-        return listed == freeCount ? null : "class lists hold " + listed + " rows, chain has " + freeCount + " free";
+        if (listed != freeRowByStart.size() || listed != freeRowByEnd.size())
+        {
+            return "class lists hold " + listed + " rows, by start " + freeRowByStart.size() + ", by end " + freeRowByEnd.size();
+        }
+        if (liveUnitsByOffset.size() != liveBlocks)
+        {
+            return "liveBlocks=" + liveBlocks + " but " + liveUnitsByOffset.size() + " are mapped";
+        }
+
+        // every block by offset: {offset, size, free ? 1 : 0}
+        final long[][] blocks = new long[listed + liveBlocks][];
+        int count = 0;
+        for (int cell = 0; cell < freeRowByStart.cells(); cell++)
+        {
+            if (freeRowByStart.keyAt(cell) != OffsetMap.MISSING)
+            {
+                final int r = (int)freeRowByStart.valueAt(cell);
+                blocks[count++] = new long[] {rowOffset[r], rowSize[r], 1};
+            }
+        }
+        for (int cell = 0; cell < liveUnitsByOffset.cells(); cell++)
+        {
+            final long key = liveUnitsByOffset.keyAt(cell);
+            if (key != OffsetMap.MISSING)
+            {
+                final long offset = key << alignmentShift;
+                blocks[count++] = new long[] {offset, sizeOf(offset, liveUnitsByOffset.valueAt(cell)), 0};
+            }
+        }
+        Arrays.sort(blocks, (a, b) -> Long.compare(a[0], b[0]));
+        long end = 0;
+        long free = 0;
+        boolean previousFree = false;
+        for (final long[] block : blocks)
+        {
+            if (block[0] != end || block[1] <= 0)
+            {
+                return "block [" + block[0] + "+" + block[1] + ") does not start at " + end;
+            }
+            if ((block[0] & alignmentMask) != 0)
+            {
+                return "block offset=" + block[0] + " not aligned to " + alignment;
+            }
+            final boolean isFree = block[2] == 1;
+            if (isFree && previousFree)
+            {
+                return "adjacent free blocks ending at " + end;
+            }
+            if (isFree)
+            {
+                free += block[1];
+            }
+            previousFree = isFree;
+            end = block[0] + block[1];
+        }
+        if (end != capacity)
+        {
+            return "blocks end at " + end + ", not at capacity " + capacity;
+        }
+        return free == freeBytes ? null : "free=" + free + " vs freeBytes=" + freeBytes;
+    }
+
+    /**
+     * The heap arrays' lengths, for the footprint measurement: rows, and the three maps' cells.
+     *
+     * @return e.g. {@code rows=16 live=96 byStart=64 byEnd=64}.
+     */
+    String tableSizes()
+    {
+        return "rows=" + rowOffset.length + " live=" + liveUnitsByOffset.cells() + (liveUnitsByOffset.isPacked() ? "" : " (wide)") +
+            " byStart=" + freeRowByStart.cells() + " byEnd=" + freeRowByEnd.cells();
+    }
+
+    private long sizeOf(final long offset, final long units)
+    {
+        return Math.min(units << alignmentShift, capacity - offset);
+    }
+
+    private long endKey(final long end)
+    {
+        return (end + alignmentMask) >>> alignmentShift;
     }
 
     private static int classOf(final long size)
@@ -448,18 +541,6 @@ public final class SpaceAllocator implements BlockAllocator
         final int firstLevel = log2 - SECOND_LEVEL_LOG2 + 1;
         final int secondLevel = (int)(size >>> (log2 - SECOND_LEVEL_LOG2)) - SECOND_LEVEL_COUNT;
         return firstLevel * SECOND_LEVEL_COUNT + secondLevel;
-    }
-
-    private boolean inClassList(final int row)
-    {
-        for (int r = classHeads[classOf(rowSize[row])]; r != NIL; r = rowNextFree[r])
-        {
-            if (r == row)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     private int scanClass(final int head, final long need, final int limit)
@@ -494,58 +575,35 @@ public final class SpaceAllocator implements BlockAllocator
         return fl * SECOND_LEVEL_COUNT + Integer.numberOfTrailingZeros(secondLevelBitmaps[fl]);
     }
 
+    /** Cuts {@code size} bytes from the low end of free row {@code row}; the rest stays free. */
     private long take(final int row, final long size)
     {
         unlinkFree(row);
+        final long offset = rowOffset[row];
         final long remainder = rowSize[row] - size;
+        freeRowByStart.remove(offset >>> alignmentShift);
         if (remainder > 0)
         {
-            final int rest = newRow(rowOffset[row] + size, remainder);
-            final int next = rowNextPhysical[row];
-            rowPrevPhysical[rest] = row;
-            rowNextPhysical[rest] = next;
-            if (next != NIL)
-            {
-                rowPrevPhysical[next] = rest;
-            }
-            else
-            {
-                lastRow = rest;
-            }
-            rowNextPhysical[row] = rest;
-            rowSize[row] = size;
-            linkFree(rest);
-        }
-        rowFree[row] = false;
-        freeBytes -= size;
-        liveBlocks++;
-        liveRowByOffset.put(rowOffset[row], row);
-        return rowOffset[row];
-    }
-
-    /** Merges the physical successor of {@code row} (already out of its class list) into it. */
-    private void absorbNext(final int row)
-    {
-        final int next = rowNextPhysical[row];
-        final int afterNext = rowNextPhysical[next];
-        rowSize[row] += rowSize[next];
-        rowNextPhysical[row] = afterNext;
-        if (afterNext != NIL)
-        {
-            rowPrevPhysical[afterNext] = row;
+            rowOffset[row] = offset + size;
+            rowSize[row] = remainder;
+            freeRowByStart.put((offset + size) >>> alignmentShift, row);
+            linkFree(row);
         }
         else
         {
-            lastRow = row;
+            freeRowByEnd.remove(endKey(offset + size));
+            recycleRow(row);
         }
-        recycleRow(next);
+        liveUnitsByOffset.put(offset >>> alignmentShift, (size + alignmentMask) >>> alignmentShift);
+        freeBytes -= size;
+        liveBlocks++;
+        return offset;
     }
 
     private void linkFree(final int row)
     {
         final int sizeClass = classOf(rowSize[row]);
         final int head = classHeads[sizeClass];
-        rowFree[row] = true;
         rowPrevFree[row] = NIL;
         rowNextFree[row] = head;
         if (head != NIL)
@@ -607,20 +665,20 @@ public final class SpaceAllocator implements BlockAllocator
 
     private void recycleRow(final int row)
     {
-        rowFree[row] = false;
         rowNextFree[row] = recycledRows;
         recycledRows = row;
     }
 
     private void growRows()
     {
-        final int rows = rowOffset.length * 2;
+        final int rows = (int)Math.min(MAX_ROWS, (long)rowOffset.length + (rowOffset.length >>> 1));
+        if (rows == rowOffset.length)
+        {
+            throw new IllegalStateException("more than " + MAX_ROWS + " free blocks");
+        }
         rowOffset = Arrays.copyOf(rowOffset, rows);
         rowSize = Arrays.copyOf(rowSize, rows);
-        rowPrevPhysical = Arrays.copyOf(rowPrevPhysical, rows);
-        rowNextPhysical = Arrays.copyOf(rowNextPhysical, rows);
         rowPrevFree = Arrays.copyOf(rowPrevFree, rows);
         rowNextFree = Arrays.copyOf(rowNextFree, rows);
-        rowFree = Arrays.copyOf(rowFree, rows);
     }
 }
