@@ -8,8 +8,8 @@ import java.util.Arrays;
  * The space allocator as it was before decision record
  * {@code docs/decisions/0031-l2-bookkeeping-per-block.md} (a row per block in seven parallel arrays
  * and an Agrona {@link Long2LongHashMap} from offset to row): the baseline that
- * {@link SpaceAllocatorBenchmark} runs beside the shipped {@code SpaceAllocator}. The same code as
- * the cache module's test-scope copy of that name, which the heap measurement uses; neither changes.
+ * {@link SpaceAllocatorBenchmark} and {@link SpaceAllocatorHeapMeasurement} run beside the shipped
+ * {@code SpaceAllocator}. Kept unchanged but for its name.
  */
 public final class RowSpaceAllocatorBaseline
 {

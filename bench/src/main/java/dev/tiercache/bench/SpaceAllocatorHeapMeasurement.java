@@ -1,7 +1,7 @@
-package dev.tiercache.store;
+package dev.tiercache.bench;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+import dev.tiercache.store.SpaceAllocator;
 
 import java.lang.reflect.Array;
 import java.lang.reflect.Field;
@@ -40,14 +40,12 @@ import java.util.function.BiFunction;
  * workload in the same JVM.
  *
  * <h2>Running it</h2>
- * Disabled by default:
  * <pre>
- * ./mvnw -B -q -pl cache -am verify -Dtest=SpaceAllocatorHeapMeasurement \
- *     -Dsurefire.failIfNoSpecifiedTests=false -Dtiercache.measure=true
- * cat cache/target/surefire-reports/dev.tiercache.store.SpaceAllocatorHeapMeasurement-output.txt
+ * ./mvnw -B -q package -pl bench -am -DskipTests -Dbench.smoke.skip=true -Dstress.skip=true
+ * java -cp bench/target/benchmarks.jar dev.tiercache.bench.SpaceAllocatorHeapMeasurement
  * </pre>
  */
-class SpaceAllocatorHeapMeasurement
+public final class SpaceAllocatorHeapMeasurement
 {
     static final long ALIGNMENT_BYTES = 64;
     static final long SEED = 0x5EED_0031L;
@@ -57,15 +55,86 @@ class SpaceAllocatorHeapMeasurement
     {
     }
 
-    private record Candidate(String name, BiFunction<Long, Long, BlockAllocator> factory)
+    private SpaceAllocatorHeapMeasurement()
     {
     }
 
-    @Test
-    @EnabledIfSystemProperty(named = "tiercache.measure", matches = "true")
-    void printHeapTable()
+    /** What the workloads call, over either allocator; {@link #target} is the allocator itself, whose heap is counted. */
+    private interface Blocks
     {
-        main(new String[0]);
+        long allocate(long sizeBytes);
+
+        void free(long offset);
+
+        int liveBlocks();
+
+        Object target();
+    }
+
+    private record Candidate(String name, BiFunction<Long, Long, Blocks> factory)
+    {
+    }
+
+    private static Blocks rows(final long capacityBytes, final long alignmentBytes)
+    {
+        final RowSpaceAllocatorBaseline rows = new RowSpaceAllocatorBaseline(capacityBytes, alignmentBytes);
+        return new Blocks()
+        {
+            @Override
+            public long allocate(final long sizeBytes)
+            {
+                return rows.allocate(sizeBytes);
+            }
+
+            @Override
+            public void free(final long offset)
+            {
+                rows.free(offset);
+            }
+
+            @Override
+            public int liveBlocks()
+            {
+                return rows.liveBlocks();
+            }
+
+            @Override
+            public Object target()
+            {
+                return rows;
+            }
+        };
+    }
+
+    private static Blocks shipped(final long capacityBytes, final long alignmentBytes)
+    {
+        final SpaceAllocator space = new SpaceAllocator(capacityBytes, alignmentBytes);
+        return new Blocks()
+        {
+            @Override
+            public long allocate(final long sizeBytes)
+            {
+                return space.allocate(sizeBytes);
+            }
+
+            @Override
+            public void free(final long offset)
+            {
+                space.free(offset);
+            }
+
+            @Override
+            public int liveBlocks()
+            {
+                return space.liveBlocks();
+            }
+
+            @Override
+            public Object target()
+            {
+                return space;
+            }
+        };
     }
 
     /**
@@ -80,8 +149,8 @@ class SpaceAllocatorHeapMeasurement
             new Workload("churn 64 B..16 KiB at 90 %, 512 MiB", 512L << 20, 300_000, true),
             new Workload("long churn, the same, 2 000 000 requests", 512L << 20, 2_000_000, true));
         final List<Candidate> candidates = List.of(
-            new Candidate("rows (before)", RowSpaceAllocatorBaseline::new),
-            new Candidate("SpaceAllocator", SpaceAllocator::new));
+            new Candidate("rows (before)", SpaceAllocatorHeapMeasurement::rows),
+            new Candidate("SpaceAllocator", SpaceAllocatorHeapMeasurement::shipped));
         System.out.println("| workload | allocator | live blocks | heap bytes | B per live block | ns per call |");
         System.out.println("|---|---|---:|---:|---:|---:|");
         for (final Workload workload : workloads)
@@ -116,21 +185,21 @@ class SpaceAllocatorHeapMeasurement
 
     private static long heapOf(final Candidate candidate, final Workload workload, final int[] live, final int c)
     {
-        final BlockAllocator allocator = candidate.factory().apply(workload.capacityBytes(), ALIGNMENT_BYTES);
+        final Blocks allocator = candidate.factory().apply(workload.capacityBytes(), ALIGNMENT_BYTES);
         run(allocator, workload);
         live[c] = allocator.liveBlocks();
-        return reachableBytes(allocator);
+        return reachableBytes(allocator.target());
     }
 
     private static double nanosPerCall(final Candidate candidate, final Workload workload)
     {
-        final BlockAllocator timed = candidate.factory().apply(workload.capacityBytes(), ALIGNMENT_BYTES);
+        final Blocks timed = candidate.factory().apply(workload.capacityBytes(), ALIGNMENT_BYTES);
         final long[] timing = new long[2];
         run(timed, workload, timing);
         return (double)timing[0] / timing[1];
     }
 
-    private static void run(final BlockAllocator allocator, final Workload workload)
+    private static void run(final Blocks allocator, final Workload workload)
     {
         run(allocator, workload, new long[2]);
     }
@@ -139,7 +208,7 @@ class SpaceAllocatorHeapMeasurement
      * Runs the workload; {@code timing} gets the nanoseconds and the allocate and free calls of the
      * timed part: all of a fill, the second half of a churn (the steady state of a full arena).
      */
-    private static void run(final BlockAllocator allocator, final Workload workload, final long[] timing)
+    private static void run(final Blocks allocator, final Workload workload, final long[] timing)
     {
         final int timedFrom = workload.churn() ? workload.requests() / 2 : 0;
         long start = System.nanoTime();
