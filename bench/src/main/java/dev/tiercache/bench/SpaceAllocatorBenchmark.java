@@ -49,14 +49,14 @@ public class SpaceAllocatorBenchmark
     private static final int STREAM = 1 << 20;
 
     /** {@code rows}: the allocator before 0031; {@code shipped}: {@link SpaceAllocator}. */
-    @Param({"rows", "shipped"})
+    @Param({AllocatorUnderTest.ROWS, AllocatorUnderTest.SHIPPED})
     public String allocator;
 
     /** {@code small} or {@code mixed}, see the class comment. */
     @Param({"small", "mixed"})
     public String workload;
 
-    private Allocator space;
+    private AllocatorUnderTest space;
     private long[] liveOffsets;
     private long[] liveRequested;
     private int live;
@@ -66,14 +66,6 @@ public class SpaceAllocatorBenchmark
     private int[] victims;
     private int cursor;
 
-    /** The two allocators behind one face; a fork runs only one of them, so the call stays monomorphic. */
-    private interface Allocator
-    {
-        long allocate(long sizeBytes);
-
-        void free(long offset);
-    }
-
     /**
      * Makes the allocator, the random streams, and fills it to 90 %.
      */
@@ -81,42 +73,7 @@ public class SpaceAllocatorBenchmark
     public void setUp()
     {
         final long capacity = workload.equals("small") ? 128L << 20 : 512L << 20;
-        if (allocator.equals("rows"))
-        {
-            final RowSpaceAllocatorBaseline rows = new RowSpaceAllocatorBaseline(capacity, ALIGNMENT_BYTES);
-            space = new Allocator()
-            {
-                @Override
-                public long allocate(final long sizeBytes)
-                {
-                    return rows.allocate(sizeBytes);
-                }
-
-                @Override
-                public void free(final long offset)
-                {
-                    rows.free(offset);
-                }
-            };
-        }
-        else
-        {
-            final SpaceAllocator shipped = new SpaceAllocator(capacity, ALIGNMENT_BYTES);
-            space = new Allocator()
-            {
-                @Override
-                public long allocate(final long sizeBytes)
-                {
-                    return shipped.allocate(sizeBytes);
-                }
-
-                @Override
-                public void free(final long offset)
-                {
-                    shipped.free(offset);
-                }
-            };
-        }
+        space = AllocatorUnderTest.of(allocator, capacity, ALIGNMENT_BYTES);
         final SplittableRandom rng = new SplittableRandom(SEED);
         sizes = new long[STREAM];
         victims = new int[STREAM];

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.function.BiFunction;
 
 /**
  * The heap and speed figures behind {@code docs/decisions/0031-l2-bookkeeping-per-block.md}: the
@@ -59,82 +58,8 @@ public final class SpaceAllocatorHeapMeasurement
     {
     }
 
-    /** What the workloads call, over either allocator; {@link #target} is the allocator itself, whose heap is counted. */
-    private interface Blocks
+    private record Candidate(String name, String allocator)
     {
-        long allocate(long sizeBytes);
-
-        void free(long offset);
-
-        int liveBlocks();
-
-        Object target();
-    }
-
-    private record Candidate(String name, BiFunction<Long, Long, Blocks> factory)
-    {
-    }
-
-    private static Blocks rows(final long capacityBytes, final long alignmentBytes)
-    {
-        final RowSpaceAllocatorBaseline rows = new RowSpaceAllocatorBaseline(capacityBytes, alignmentBytes);
-        return new Blocks()
-        {
-            @Override
-            public long allocate(final long sizeBytes)
-            {
-                return rows.allocate(sizeBytes);
-            }
-
-            @Override
-            public void free(final long offset)
-            {
-                rows.free(offset);
-            }
-
-            @Override
-            public int liveBlocks()
-            {
-                return rows.liveBlocks();
-            }
-
-            @Override
-            public Object target()
-            {
-                return rows;
-            }
-        };
-    }
-
-    private static Blocks shipped(final long capacityBytes, final long alignmentBytes)
-    {
-        final SpaceAllocator space = new SpaceAllocator(capacityBytes, alignmentBytes);
-        return new Blocks()
-        {
-            @Override
-            public long allocate(final long sizeBytes)
-            {
-                return space.allocate(sizeBytes);
-            }
-
-            @Override
-            public void free(final long offset)
-            {
-                space.free(offset);
-            }
-
-            @Override
-            public int liveBlocks()
-            {
-                return space.liveBlocks();
-            }
-
-            @Override
-            public Object target()
-            {
-                return space;
-            }
-        };
     }
 
     /**
@@ -149,8 +74,8 @@ public final class SpaceAllocatorHeapMeasurement
             new Workload("churn 64 B..16 KiB at 90 %, 512 MiB", 512L << 20, 300_000, true),
             new Workload("long churn, the same, 2 000 000 requests", 512L << 20, 2_000_000, true));
         final List<Candidate> candidates = List.of(
-            new Candidate("rows (before)", SpaceAllocatorHeapMeasurement::rows),
-            new Candidate("SpaceAllocator", SpaceAllocatorHeapMeasurement::shipped));
+            new Candidate("rows (before)", AllocatorUnderTest.ROWS),
+            new Candidate("SpaceAllocator", AllocatorUnderTest.SHIPPED));
         System.out.println("| workload | allocator | live blocks | heap bytes | B per live block | ns per call |");
         System.out.println("|---|---|---:|---:|---:|---:|");
         for (final Workload workload : workloads)
@@ -185,7 +110,7 @@ public final class SpaceAllocatorHeapMeasurement
 
     private static long heapOf(final Candidate candidate, final Workload workload, final int[] live, final int c)
     {
-        final Blocks allocator = candidate.factory().apply(workload.capacityBytes(), ALIGNMENT_BYTES);
+        final AllocatorUnderTest allocator = AllocatorUnderTest.of(candidate.allocator(), workload.capacityBytes(), ALIGNMENT_BYTES);
         run(allocator, workload);
         live[c] = allocator.liveBlocks();
         return reachableBytes(allocator.target());
@@ -193,13 +118,13 @@ public final class SpaceAllocatorHeapMeasurement
 
     private static double nanosPerCall(final Candidate candidate, final Workload workload)
     {
-        final Blocks timed = candidate.factory().apply(workload.capacityBytes(), ALIGNMENT_BYTES);
+        final AllocatorUnderTest timed = AllocatorUnderTest.of(candidate.allocator(), workload.capacityBytes(), ALIGNMENT_BYTES);
         final long[] timing = new long[2];
         run(timed, workload, timing);
         return (double)timing[0] / timing[1];
     }
 
-    private static void run(final Blocks allocator, final Workload workload)
+    private static void run(final AllocatorUnderTest allocator, final Workload workload)
     {
         run(allocator, workload, new long[2]);
     }
@@ -208,7 +133,7 @@ public final class SpaceAllocatorHeapMeasurement
      * Runs the workload; {@code timing} gets the nanoseconds and the allocate and free calls of the
      * timed part: all of a fill, the second half of a churn (the steady state of a full arena).
      */
-    private static void run(final Blocks allocator, final Workload workload, final long[] timing)
+    private static void run(final AllocatorUnderTest allocator, final Workload workload, final long[] timing)
     {
         final int timedFrom = workload.churn() ? workload.requests() / 2 : 0;
         long start = System.nanoTime();
