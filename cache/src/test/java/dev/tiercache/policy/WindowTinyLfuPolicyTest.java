@@ -259,27 +259,31 @@ class WindowTinyLfuPolicyTest
                 boolean agedFast = false;
                 for (final long key : trace)
                 {
-                    final int slot = index.find(key);
-                    if (slot >= 0)
-                    {
-                        policy.onAccess(slot);
-                    }
-                    else
-                    {
-                        policy.onMiss(key);
-                        if (index.size() == capacity)
-                        {
-                            final int victim = policy.selectVictim(s -> true);
-                            policy.onRemove(victim);
-                            index.remove(victim);
-                        }
-                        policy.onInsert(index.insert(key));
-                    }
+                    request(index, policy, capacity, key);
                     agedFast |= policy.agesFast();
                 }
                 assertEquals(capacity < FrequencySketch.MIN_ENTRIES, agedFast, "capacity=" + capacity);
             }
         }
+    }
+
+    /** One request of a replay through a policy over a full index of {@code capacity} slots. */
+    private static void request(final EntryIndex index, final EvictionPolicy policy, final int capacity, final long key)
+    {
+        final int slot = index.find(key);
+        if (slot >= 0)
+        {
+            policy.onAccess(slot);
+            return;
+        }
+        policy.onMiss(key);
+        if (index.size() == capacity)
+        {
+            final int victim = policy.selectVictim(s -> true);
+            policy.onRemove(victim);
+            index.remove(victim);
+        }
+        policy.onInsert(index.insert(key));
     }
 
     /** Forward and backward sweeps over {@code keys} keys, as the LIRS {@code zigzag} and {@code backf} traces. */
@@ -318,22 +322,7 @@ class WindowTinyLfuPolicyTest
             int longest = base;
             for (final long key : trace)
             {
-                final int slot = index.find(key);
-                if (slot >= 0)
-                {
-                    policy.onAccess(slot);
-                }
-                else
-                {
-                    policy.onMiss(key);
-                    if (index.size() == capacity)
-                    {
-                        final int victim = policy.selectVictim(s -> true);
-                        policy.onRemove(victim);
-                        index.remove(victim);
-                    }
-                    policy.onInsert(index.insert(key));
-                }
+                request(index, policy, capacity, key);
                 longest = Math.max(longest, policy.adaptationPeriod());
             }
             assertEquals(2 * SampledLruShadow.capacityFor(capacity), base);

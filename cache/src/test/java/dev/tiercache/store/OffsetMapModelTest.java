@@ -186,15 +186,7 @@ class OffsetMapModelTest
 
     private static Throwable failureOf(final Case testCase)
     {
-        try
-        {
-            run(testCase);
-            return null;
-        }
-        catch (final AssertionError | RuntimeException ex)
-        {
-            return ex;
-        }
+        return SpaceAllocatorModelTest.failureOf(() -> run(testCase));
     }
 
     private static void run(final Case testCase)
