@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -1534,7 +1535,7 @@ public final class TierCache implements AutoCloseable
             final long[] blocks = new long[Tier.values().length];
             final long[] bytes = new long[blocks.length];
             final long[] live = new long[blocks.length];
-            final java.util.Map<Long, Integer> recordSlots = new java.util.HashMap<>();
+            final Map<Long, Integer> recordSlots = new HashMap<>();
             long sharedRefs = 0;
             for (int slot = 0; slot < index.capacity(); slot++)
             {
@@ -1575,7 +1576,7 @@ public final class TierCache implements AutoCloseable
             }
             books(differs, "meta records", recordSlots.size(), levels.metaStore.liveBlocks());
             books(differs, "counts on shared meta records", sharedRefs, core.metas.sharedRefs());
-            for (final java.util.Map.Entry<Long, Integer> record : recordSlots.entrySet())
+            for (final Map.Entry<Long, Integer> record : recordSlots.entrySet())
             {
                 final boolean shared = MetaRecords.isShared(EntryMetaDescriptor.keyKind(core.metas.record(record.getKey())));
                 books(differs, "slots on the meta record at " + record.getKey(), record.getValue(),

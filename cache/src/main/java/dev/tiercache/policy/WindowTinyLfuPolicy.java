@@ -180,33 +180,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
         final int admissionMargin,
         final boolean adaptive)
     {
-        this(name, index, capacity, windowPercent, admissionMargin, adaptive, false);
-    }
-
-    /**
-     * Makes the policy with three new lists of the index.
-     *
-     * @param name            the registered name it reports.
-     * @param index           the level's index.
-     * @param capacity        what bounds the level; the entries it holds, estimated from it,
-     *                        size the sketch and the shadow.
-     * @param windowPercent   the window's share of the resident entries, {@code [0, 100)}; with
-     *                        {@code adaptive}, its smallest share.
-     * @param admissionMargin how much more frequent a candidate must be than the victim, {@code >= 0}.
-     * @param adaptive        whether to grow the window while a sampled LRU would hit more.
-     * @param burstOnce       whether a hit on the window's newest entry leaves the sketch alone
-     *                        (a burst of requests for one key counts once; see the class comment).
-     */
-    public WindowTinyLfuPolicy(
-        final String name,
-        final EntryIndex index,
-        final LevelCapacity capacity,
-        final int windowPercent,
-        final int admissionMargin,
-        final boolean adaptive,
-        final boolean burstOnce)
-    {
-        this(name, index, capacity, windowPercent, admissionMargin, adaptive, burstOnce, false);
+        this(name, index, capacity, windowPercent, admissionMargin, adaptive, false, false);
     }
 
     /**

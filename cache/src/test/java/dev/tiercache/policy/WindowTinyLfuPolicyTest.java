@@ -130,7 +130,7 @@ class WindowTinyLfuPolicyTest
             try (EntryIndex index = new EntryIndex(8))
             {
                 final WindowTinyLfuPolicy policy =
-                    new WindowTinyLfuPolicy("t", index, LevelCapacity.ofEntries(8), 1, 1, false, burstOnce);
+                    new WindowTinyLfuPolicy("t", index, LevelCapacity.ofEntries(8), 1, 1, false, burstOnce, false);
                 policy.onMiss(1);
                 final int first = index.insert(1);
                 policy.onInsert(first);
