@@ -46,6 +46,11 @@ final class Placement extends CacheRoom
                 EntryMetaDescriptor.align(payloadLength + parts[i].spec().byteSize(), EntryMetaDescriptor.PART_ALIGNMENT) :
                 payloadLength + parts[i].spec().byteSize();
         }
+        if (payloadLength > IndexSlotDescriptor.MAX_RAW_LENGTH)
+        {
+            throw new IllegalArgumentException("entry of " + payloadLength + " bytes is larger than the " + IndexSlotDescriptor.MAX_RAW_LENGTH +
+                " bytes an index slot's length holds");
+        }
         final boolean fitsHost = payloadLength > 0 && payloadLength <= hostMaxEntry();
         final boolean fitsFile = file != null && payloadLength <= fileMaxEntry();
         int existing = EntryIndex.NOT_FOUND;

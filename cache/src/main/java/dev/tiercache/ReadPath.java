@@ -82,7 +82,7 @@ final class ReadPath extends CacheRoom
                 hit(pinned, Tier.HOST);
                 return copied;
             }
-            if (tier == Tier.FILE && destination.isNative() && index.partCount(slot) == 1)
+            if (tier == Tier.FILE && destination.isNative() && index.onePart(slot))
             {
                 final long read;
                 try
@@ -125,7 +125,7 @@ final class ReadPath extends CacheRoom
 
     long copyHostParts(final int slot, final MemorySegment destination)
     {
-        if (index.partCount(slot) == 1)
+        if (index.onePart(slot))
         {
             // one part starts the payload and is all of it: no meta read
             final long length = index.rawLength(slot);

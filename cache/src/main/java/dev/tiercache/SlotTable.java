@@ -18,14 +18,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class SlotTable extends CacheRoom
 {
-    /** Treiber stack of retired slots whose last pin a reader dropped; {@link #reclaimNext} links it. */
+    /**
+     * Treiber stack of retired slots whose last pin a reader dropped, linked through the slots
+     * themselves ({@link EntryIndex#reclaimLink}): a retired slot is off every list, so its link
+     * field is free until the writer frees it, and the pusher's compare-and-set publishes the link.
+     */
     private final AtomicInteger reclaimHead = new AtomicInteger(NO_SLOT);
-    private final int[] reclaimNext;
 
     SlotTable(final CacheCore core)
     {
         super(core);
-        this.reclaimNext = new int[index.capacity()];
     }
 
     boolean keyMatches(final int slot, final int keyKind, final MemorySegment keyBytes, final long longKey)
@@ -53,7 +55,7 @@ final class SlotTable extends CacheRoom
             do
             {
                 head = reclaimHead.get();
-                reclaimNext[slot] = head;
+                index.reclaimLink(slot, head);
             }
             while (!reclaimHead.compareAndSet(head, slot));
         }
@@ -64,7 +66,7 @@ final class SlotTable extends CacheRoom
         int slot = reclaimHead.getAndSet(NO_SLOT);
         while (slot != NO_SLOT)
         {
-            final int next = reclaimNext[slot];
+            final int next = index.reclaimLink(slot);
             freeRetired(slot);
             slot = next;
         }
@@ -111,7 +113,6 @@ final class SlotTable extends CacheRoom
         index.level(slot, (byte) tier.ordinal());
         index.location(slot, location);
         index.rawLength(slot, length);
-        index.storedLength(slot, length);
         index.meta(slot, metaOffset);
         final MemorySegment memory = metaStore.memory();
         index.keyKindAndParts(slot, EntryMetaDescriptor.keyKind(memory, metaOffset), EntryMetaDescriptor.partCount(memory, metaOffset));
@@ -242,7 +243,7 @@ final class SlotTable extends CacheRoom
             return EntryIndex.FULL;
         }
         fillSlot(next, to, location, index.rawLength(slot), metaOffset, sequence, index.expiresAtNanos(slot), index.accessCount(slot));
-        index.lastAccessNanos(next, index.lastAccessNanos(slot));
+        index.copyLastAccess(slot, next);
         if (to == Tier.FILE)
         {
             if (isClean(slot) && index.backingLocation(slot) == location)

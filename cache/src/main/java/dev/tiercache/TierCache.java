@@ -1494,7 +1494,8 @@ public final class TierCache implements AutoCloseable
 
     /**
      * What the cache's bookkeeping holds in native memory, for the footprint report: {index slots
-     * and key table in use, meta arena reserved, meta arena used, index address space reserved}.
+     * and key table in use, meta arena reserved, meta arena used, index address space reserved,
+     * slot extension in use (part of the first)}.
      *
      * @return bytes.
      */
@@ -1503,7 +1504,8 @@ public final class TierCache implements AutoCloseable
         lock.lock();
         try
         {
-            return new long[] {index.nativeBytes(), levels.metaStore.capacity(), levels.metaStore.usedBytes(), index.reservedBytes()};
+            return new long[] {
+                index.nativeBytes(), levels.metaStore.capacity(), levels.metaStore.usedBytes(), index.reservedBytes(), index.extensionBytes()};
         }
         finally
         {

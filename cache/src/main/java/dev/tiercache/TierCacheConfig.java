@@ -469,6 +469,12 @@ public final class TierCacheConfig
             throw contradiction(SettingsKey.FILE_SIZE, values, sources, merged,
                 "more than " + Integer.MAX_VALUE + " regions of " + SettingsUnits.formatBytes(region));
         }
+        // device and host sizes are bounded far below this by the machine's memory, checked at build()
+        if (fileBytes > IndexSlotDescriptor.MAX_LOCATION + 1)
+        {
+            throw contradiction(SettingsKey.FILE_SIZE, values, sources, merged,
+                "more than the " + SettingsUnits.formatBytes(IndexSlotDescriptor.MAX_LOCATION + 1) + " an index slot's location addresses");
+        }
         checkEntryFits(SettingsKey.DEVICE_MAX_ENTRY_SIZE, SettingsKey.DEVICE_SIZE, values, sources, merged);
         checkEntryFits(SettingsKey.HOST_MAX_ENTRY_SIZE, SettingsKey.HOST_SIZE, values, sources, merged);
         checkEntryFits(SettingsKey.FILE_MAX_ENTRY_SIZE, SettingsKey.FILE_SIZE, values, sources, merged);
@@ -1028,15 +1034,21 @@ public final class TierCacheConfig
             .build();
     }
 
-    /** The key/spec arena: room for a one-part entry with a 64-byte key per slot, plus slack for longer ones. */
+    /**
+     * The key/spec arena: room for a one-part entry with a 64-byte key per slot, plus slack for
+     * longer ones, up to the 32 GiB a slot's meta field addresses.
+     */
     long metaBytes()
     {
-        return (long)maxEntries * 256 + (1L << 20);
+        return Math.min((long)maxEntries * 256 + (1L << 20), IndexSlotDescriptor.MAX_META_OFFSET);
     }
 
     /**
-     * Native memory the index takes up front, whatever is stored: its slots (with the slack
-     * for retired ones), its key table and the key/spec arena; about 460 bytes per entry.
+     * Native memory the index may come to use, whatever is stored: its slots (with the slack for
+     * retired ones) with an extension each, its key table at its largest and the key/spec arena;
+     * about 380 bytes per entry, most of it the arena. All of it is address space reserved at
+     * {@code build()} and backed by the kernel only as it is touched, so this is a bound, not
+     * what a cache of few or small entries uses.
      *
      * @return bytes.
      */
@@ -1044,7 +1056,8 @@ public final class TierCacheConfig
     {
         final long slotCount = Math.min(IndexSlotDescriptor.MAX_CAPACITY, maxEntries + Math.max(64L, maxEntries / 8L));
         final long tableCells = (long)Integer.highestOneBit((int)slotCount) << 2;
-        return slotCount * IndexSlotDescriptor.SLOT_LENGTH + tableCells * 2 * Long.BYTES + metaBytes();
+        return slotCount * (IndexSlotDescriptor.SLOT_LENGTH + IndexSlotDescriptor.EXTENSION_LENGTH) + tableCells * Integer.BYTES +
+            metaBytes();
     }
 
     /**

@@ -241,6 +241,8 @@ class BadInputTableTest
             new SetterRow("fileRegionBytes(2 GiB)", b -> b.fileRegionBytes(2L << 30), "cache.disk.region_size", "2147483648", "[8 KiB, 1 GiB]"),
             new SetterRow("file(path, -1)", b -> b.file(l3, -1), "cache.disk_size", "-1", "at least 0 bytes"),
             new SetterRow("file(path, less than a region)", b -> b.file(l3, 4096), "cache.disk_size", "4096", "smaller than one region"),
+            new SetterRow("file(path, 512 TiB)", b -> b.fileRegionBytes(1L << 30).file(l3, 1L << 49), "cache.disk_size", String.valueOf(1L << 49),
+                "an index slot's location addresses"),
             new SetterRow("file(path, Long.MAX_VALUE)", b -> b.file(l3, Long.MAX_VALUE).fileRegionBytes(8192), "cache.disk_size",
                 "9223372036854775807", "more than 2147483647 regions"),
             new SetterRow("minCompressionSavings(NaN)", b -> b.minCompressionSavings(Double.NaN), "cache.disk.min_compression_savings", "NaN",

@@ -12,8 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The native bookkeeping of a million small entries, read from the cache's own counters: a
- * guard on what decision records 0030 and 0032 bought. Per held entry, one-part entries under
- * {@code long} keys: the slot, at most 32 bytes of key table and no meta record of their own.
+ * guard on what decision records 0030, 0032 and 0035 bought. Per held entry, one-part entries under
+ * {@code long} keys without expiry: the 48-byte slot, at most 16 bytes of key table, no slot
+ * extension and no meta record of their own, so at most 64 bytes in all.
  * (The heap part of the fixed cost depends on the collector and is reported by
  * {@link FootprintMeasurement}, not asserted.)
  */
@@ -41,7 +42,9 @@ class FootprintTest
             final double meta = (double) full[2] / ENTRIES;
             System.out.printf("FootprintTest: index %.1f B and meta records %.1f B per held entry (%d bytes of meta in all)%n",
                 index, meta, full[2]);
-            assertTrue(index <= IndexSlotDescriptor.SLOT_LENGTH + 32, "index in use: " + index + " B per held entry");
+            assertTrue(index <= IndexSlotDescriptor.SLOT_LENGTH + 16, "index in use: " + index + " B per held entry");
+            assertEquals(0, full[4], "no entry here has an expiry or an L3 record");
+            assertTrue(index + meta <= 64, "fixed native cost: " + (index + meta) + " B per held entry");
             assertTrue(full[2] <= 128, "one shared meta record for every entry, not " + full[2] + " bytes");
             assertEquals(1, cache.metaRecordCounts()[0]);
         }

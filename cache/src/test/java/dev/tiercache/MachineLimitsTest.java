@@ -41,10 +41,10 @@ class MachineLimitsTest
     }
 
     @Test
-    void indexCost_isAbout460BytesPerEntry()
+    void indexCost_isAbout380BytesPerEntry()
     {
         final long perEntry = TierCache.builder().maxEntries(1 << 16).config().indexNativeBytes() >> 16;
-        assertTrue(perEntry > 400 && perEntry < 520, "perEntry=" + perEntry);
+        assertTrue(perEntry > 340 && perEntry < 420, "perEntry=" + perEntry);
     }
 
     @Test

@@ -10,33 +10,32 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.tiercache.index.IndexSlotDescriptor.ACCESS_COUNT_OFFSET;
-import static dev.tiercache.index.IndexSlotDescriptor.CHECKSUM_OFFSET;
+import static dev.tiercache.index.IndexSlotDescriptor.BACKING_LOCATION_OFFSET;
+import static dev.tiercache.index.IndexSlotDescriptor.BACKING_SEQUENCE_OFFSET;
+import static dev.tiercache.index.IndexSlotDescriptor.CACHE_FLAGS;
+import static dev.tiercache.index.IndexSlotDescriptor.COLD_LENGTH;
 import static dev.tiercache.index.IndexSlotDescriptor.EXPIRES_AT_NANOS_OFFSET;
+import static dev.tiercache.index.IndexSlotDescriptor.EXTENSION_LENGTH;
 import static dev.tiercache.index.IndexSlotDescriptor.FILE_SEQUENCE_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.FLAGS_OFFSET;
-import static dev.tiercache.index.IndexSlotDescriptor.KEY_KIND_OFFSET;
+import static dev.tiercache.index.IndexSlotDescriptor.HOT_LENGTH;
 import static dev.tiercache.index.IndexSlotDescriptor.KEY_HASH_OFFSET;
-import static dev.tiercache.index.IndexSlotDescriptor.LAST_ACCESS_NANOS_OFFSET;
-import static dev.tiercache.index.IndexSlotDescriptor.LEASE_COUNT_OFFSET;
+import static dev.tiercache.index.IndexSlotDescriptor.LAST_ACCESS_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.LEVEL_EMPTY;
-import static dev.tiercache.index.IndexSlotDescriptor.LEVEL_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.LIST_ID_OFFSET;
-import static dev.tiercache.index.IndexSlotDescriptor.LOCATION_OFFSET;
-import static dev.tiercache.index.IndexSlotDescriptor.META_OFFSET;
+import static dev.tiercache.index.IndexSlotDescriptor.LOCATION_CONTROL_OFFSET;
+import static dev.tiercache.index.IndexSlotDescriptor.MAX_ACCESS_COUNT;
+import static dev.tiercache.index.IndexSlotDescriptor.META_LENGTH_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.NEXT_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.NIL;
+import static dev.tiercache.index.IndexSlotDescriptor.NO_BACKING;
 import static dev.tiercache.index.IndexSlotDescriptor.NO_LIST;
-import static dev.tiercache.index.IndexSlotDescriptor.PART_COUNT_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.PIN_OFFSET;
 import static dev.tiercache.index.IndexSlotDescriptor.PREV_OFFSET;
-import static dev.tiercache.index.IndexSlotDescriptor.RAW_LENGTH_OFFSET;
-import static dev.tiercache.index.IndexSlotDescriptor.SLOT_LENGTH;
 import static dev.tiercache.index.IndexSlotDescriptor.STATE_FREE;
 import static dev.tiercache.index.IndexSlotDescriptor.STATE_LIVE;
 import static dev.tiercache.index.IndexSlotDescriptor.STATE_RESERVED;
 import static dev.tiercache.index.IndexSlotDescriptor.STATE_RETIRED;
-import static dev.tiercache.index.IndexSlotDescriptor.STATE_OFFSET;
-import static dev.tiercache.index.IndexSlotDescriptor.STORED_LENGTH_OFFSET;
 
 /**
  * The cache's entry index: a fixed number of slots (layout in {@link IndexSlotDescriptor}) and a
@@ -45,27 +44,29 @@ import static dev.tiercache.index.IndexSlotDescriptor.STORED_LENGTH_OFFSET;
  *
  * <h2>Why off-heap</h2>
  * A cache of millions of small tensors must not cost the collector millions of objects. Here an
- * entry is 128 bytes of slot and at most 64 bytes of key table in native memory and nothing on the heap:
+ * entry is 48 bytes of slot and 8 to 16 bytes of key table in native memory and nothing on the heap:
  * {@link #find}, every field accessor and every list operation allocate nothing, so a hit makes no
  * garbage; only {@link #newList()} allocates (one small object, at setup).
  *
  * <h2>Key table</h2>
  * Open addressing with linear probing over a power-of-two table of between two and four cells per
- * slot (load factor at most 0.5, so probe sequences stay short). Each 8-byte cell holds a 35-bit
- * tag (the high bits of the mixed key hash, whose low bits choose the home cell) and
- * {@code slot + 1} in its low 29 bits ({@code 0} marks an empty cell). A probe reads a slot's key
- * hash only when a cell's tag matches, which for another key happens once in 2<sup>35</sup>; a hit
- * reads one cell (usually one cache line) and then the slot it was looking for, whose first line
- * holds both the key hash and everything the hit reads next. The backward shift and a grow take
- * a moved cell's home from its slot's key hash (writer only). Removal shifts later cells of the cluster back instead of
+ * slot (load factor at most 0.5, so probe sequences stay short). Each 4-byte cell holds
+ * {@code slot + 1} in its low bits, as many as the capacity needs ({@code 0} marks an empty cell),
+ * and a tag of the key in the rest: the top bits of the mixed key hash, whose low bits choose the
+ * home cell. An index of a million slots keeps 11 bits of tag, so a probe reads the slot of another
+ * key once in 2048 cells it passes; at the largest capacity the tag is 3 bits. A hit reads one cell
+ * (usually one cache line) and then the slot it was looking for, whose hot part holds both the key
+ * hash and everything the hit reads next. The backward shift and a grow take a moved cell's home
+ * from its slot's key hash (writer only). Removal shifts later cells of the cluster back instead of
  * leaving tombstones, so lookups never degrade with churn. The table starts at 1024 cells and
  * doubles whenever the live slots would pass half of it, up to four cells per slot of capacity;
  * a grow is a structural change that lock-free readers detect like any other (see
- * "Lookups"). Cost: 128 bytes of slot plus 16 to 32 bytes of table per entry held.
+ * "Lookups"). Cost: 48 bytes of slot plus 8 to 16 bytes of table per entry held, and 32 bytes of
+ * slot extension for the entries that have an expiry, an L3 record or an L3 backing.
  *
  * <h2>Memory that grows with the entries</h2>
- * The slot array and each key table are anonymous mappings that the kernel backs with memory only
- * where they are touched. Slots are handed out lowest first (the free list before untouched
+ * The three slot arrays and each key table are anonymous mappings that the kernel backs with memory
+ * only where they are touched. Slots are handed out lowest first (the free list before untouched
  * slots), so a large capacity costs address space up front and resident memory only for the slots
  * used so far; {@link #nativeBytes()} is what is in use, {@link #reservedBytes()} what is mapped.
  *
@@ -81,8 +82,8 @@ import static dev.tiercache.index.IndexSlotDescriptor.STORED_LENGTH_OFFSET;
  * through three methods only: {@link #findConcurrent}, {@link #tryPin} and {@link #unpin}, and
  * the fields of a slot they hold pinned. The protocol, and the memory ordering each step relies on:
  * <ol>
- *   <li><b>Immutable while published.</b> A slot's key hash, level, location, lengths, meta,
- *       expiry and file sequence are written while the slot is {@link IndexSlotDescriptor#STATE_RESERVED}
+ *   <li><b>Immutable while published.</b> A slot's key hash, level, location, length, meta,
+ *       key kind, part flag, expiry and file sequence are written while the slot is {@link IndexSlotDescriptor#STATE_RESERVED}
  *       and never again until it is freed. A move or a replacing put does not edit a slot in place:
  *       it fills a new slot and {@link #relink}s the key to it, then retires the old one.</li>
  *   <li><b>Publication.</b> {@link #publish} stores the pin word with release semantics after the
@@ -112,8 +113,8 @@ import static dev.tiercache.index.IndexSlotDescriptor.STORED_LENGTH_OFFSET;
  *
  * <h2>Failure</h2>
  * A miss is {@link #NOT_FOUND} and a full index is {@link #FULL}: expected outcomes, returned.
- * Broken contracts throw: inserting a key that is present, removing a free slot or one with open
- * leases, putting a slot on a second list, a lease count going negative. After {@link #close()}
+ * Broken contracts throw: inserting a key that is present, removing a free or pinned slot, putting a
+ * slot on a second list, a field value its bits cannot hold (named, with the range). After {@link #close()}
  * every access throws {@link IllegalStateException} (the segment is closed), never reads freed memory.
  */
 public final class EntryIndex implements AutoCloseable
@@ -139,23 +140,44 @@ public final class EntryIndex implements AutoCloseable
     /** Pin word: set by {@link #retire}; a retired slot can no longer be pinned. */
     static final long RETIRED = 1L << 25;
 
+    /** Bytes per key table cell. */
+    static final long CELL_LENGTH = Integer.BYTES;
+
+    /** Units of the last access time: 2^20 ns. */
+    static final int ACCESS_TIME_SHIFT = 20;
+
     private static final VarHandle PIN_WORD = ValueLayout.JAVA_LONG.varHandle();
-    private static final VarHandle CELL = ValueLayout.JAVA_LONG.varHandle();
+    private static final VarHandle CELL = ValueLayout.JAVA_INT.varHandle();
 
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT;
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
-    /** Bytes per key table cell. */
-    static final long CELL_LENGTH = Long.BYTES;
-    /** A cell's low bits: {@code slot + 1}, 0 for an empty cell; enough for {@link IndexSlotDescriptor#MAX_CAPACITY}. */
-    static final int CELL_SLOT_BITS = 29;
-    private static final long CELL_SLOT_MASK = (1L << CELL_SLOT_BITS) - 1;
     private static final int INITIAL_TABLE_LENGTH = 1024;
 
+    private static final int CONTROL_BYTE = LOCATION_CONTROL_OFFSET + 6;
+    private static final int LENGTH_HIGH_BYTE = LOCATION_CONTROL_OFFSET + 7;
+    private static final int CONTROL_LEVEL_MASK = 0x3;
+    private static final int CONTROL_KEY_KIND_SHIFT = 2;
+    private static final int CONTROL_ONE_PART = 1 << 4;
+    private static final int CONTROL_EXTENSION = 1 << 5;
+    private static final int FLAGS_STATE_SHIFT = 4;
+    private static final int FLAGS_STATE_MASK = 0x3 << FLAGS_STATE_SHIFT;
+    private static final int FLAGS_BACKING = 1 << 6;
+    private static final int EXTENSION_PAGE_SHIFT = 12;
+
     private final Arena arena;
-    private final MemorySegment slots;
+    private final MemorySegment hot;
+    private final MemorySegment cold;
+    private final MemorySegment extension;
+    private final long[] extensionPages;
+    private int extensionPagesTouched;
     private final int capacity;
     private final int maxTableLength;
+    /** Bits of a cell holding {@code slot + 1}; the rest are the key's tag. */
+    private final int slotBits;
+    private final int cellSlotMask;
+    private final int tagShift;
     // written by the writer only; volatile so a lock-free reader sees a grown table whole
     private volatile MemorySegment table;
     private int tableMask;
@@ -173,7 +195,7 @@ public final class EntryIndex implements AutoCloseable
     private int[] listSize = new int[4];
 
     /**
-     * Makes an index of {@code capacity} slots; its native memory is allocated here, once.
+     * Makes an index of {@code capacity} slots; its native memory is reserved here, once.
      *
      * @param capacity the number of slots, in {@code [1, IndexSlotDescriptor.MAX_CAPACITY]}.
      */
@@ -198,35 +220,54 @@ public final class EntryIndex implements AutoCloseable
         }
         this.capacity = capacity;
         this.maxTableLength = Integer.highestOneBit(capacity) << 2;
+        this.slotBits = Integer.SIZE - Integer.numberOfLeadingZeros(capacity);
+        this.cellSlotMask = (int)((1L << slotBits) - 1);
+        this.tagShift = Long.SIZE - (Integer.SIZE - slotBits);
         final int tableLength = Math.min(maxTableLength, initialTableLength);
         this.tableMask = tableLength - 1;
         this.arena = NativeMemoryCounters.countedSharedArena(NativeMemoryCounters.Owner.INDEX);
-        this.slots = NativeMemoryCounters.mapAnonymous(arena, (long)capacity * SLOT_LENGTH);
+        this.hot = NativeMemoryCounters.mapAnonymous(arena, (long)capacity * HOT_LENGTH);
+        this.cold = NativeMemoryCounters.mapAnonymous(arena, (long)capacity * COLD_LENGTH);
+        this.extension = NativeMemoryCounters.mapAnonymous(arena, (long)capacity * EXTENSION_LENGTH);
+        this.extensionPages = new long[(int)((((long)capacity * EXTENSION_LENGTH >>> EXTENSION_PAGE_SHIFT) + 64) >>> 6)];
         this.table = NativeMemoryCounters.mapAnonymous(arena, tableLength * CELL_LENGTH);
     }
 
     /**
-     * Native bytes this index uses: the slots handed out so far (the slot array is reserved as
-     * address space and backed by the kernel as slots are first touched, lowest first) and the
-     * key table, which doubles as the entries grow.
+     * Native bytes this index uses: the slots handed out so far (the slot arrays are reserved as
+     * address space and backed by the kernel as slots are first touched, lowest first), the pages
+     * of the extension part some slot has stored a field in, and the key table, which doubles as
+     * the entries grow.
      *
      * @return bytes in use.
      */
     public long nativeBytes()
     {
-        return (long)neverUsed * SLOT_LENGTH + table.byteSize();
+        return (long)neverUsed * IndexSlotDescriptor.SLOT_LENGTH + ((long)extensionPagesTouched << EXTENSION_PAGE_SHIFT) +
+            table.byteSize();
     }
 
     /**
-     * Address space this index has reserved: the whole slot array, the key table at its present
-     * size and the tables it outgrew (unmapped at {@link #close()}; their pages are given back to
-     * the kernel when they are outgrown).
+     * Native bytes of the extension part in use: the pages some slot has stored an expiry, a file
+     * sequence or a backing in (included in {@link #nativeBytes()}).
+     *
+     * @return bytes.
+     */
+    public long extensionBytes()
+    {
+        return (long)extensionPagesTouched << EXTENSION_PAGE_SHIFT;
+    }
+
+    /**
+     * Address space this index has reserved: the three slot arrays whole, the key table at its
+     * present size and the tables it outgrew (unmapped at {@link #close()}; their pages are given
+     * back to the kernel when they are outgrown).
      *
      * @return bytes reserved.
      */
     public long reservedBytes()
     {
-        return slots.byteSize() + table.byteSize() + retiredTableBytes;
+        return hot.byteSize() + cold.byteSize() + extension.byteSize() + table.byteSize() + retiredTableBytes;
     }
 
     /**
@@ -269,18 +310,18 @@ public final class EntryIndex implements AutoCloseable
     public int find(final long keyHash)
     {
         final long mixed = mix(keyHash);
-        final long tag = mixed >>> CELL_SLOT_BITS;
+        final int tag = tag(mixed);
         int cell = (int)mixed & tableMask;
         while (true)
         {
-            final long value = table.get(LONG, cell * CELL_LENGTH);
+            final int value = table.get(INT, cell * CELL_LENGTH);
             if (value == 0)
             {
                 return NOT_FOUND;
             }
-            if (value >>> CELL_SLOT_BITS == tag)
+            if (value >>> slotBits == tag)
             {
-                final int slot = (int)(value & CELL_SLOT_MASK) - 1;
+                final int slot = (value & cellSlotMask) - 1;
                 if (keyHash(slot) == keyHash)
                 {
                     return slot;
@@ -309,27 +350,27 @@ public final class EntryIndex implements AutoCloseable
         final MemorySegment cells = table;
         final int mask = (int)(cells.byteSize() / CELL_LENGTH) - 1;
         final long mixed = mix(keyHash);
-        final long tag = mixed >>> CELL_SLOT_BITS;
+        final int tag = tag(mixed);
         int cell = (int)mixed & mask;
         boolean unsure = false;
         for (int probes = 0; probes <= mask; probes++)
         {
             // acquire: pairs with relink's release store, so a reader that sees the new slot sees it filled
-            final long value = (long)CELL.getAcquire(cells, cell * CELL_LENGTH);
+            final int value = (int)CELL.getAcquire(cells, cell * CELL_LENGTH);
             if (value == 0)
             {
                 break;
             }
-            if (value >>> CELL_SLOT_BITS == tag)
+            if (value >>> slotBits == tag)
             {
-                final long slot = (value & CELL_SLOT_MASK) - 1;
+                final int slot = (value & cellSlotMask) - 1;
                 if (slot >= capacity)
                 {
                     return RETRY;
                 }
-                if (keyHash((int)slot) == keyHash)
+                if (keyHash(slot) == keyHash)
                 {
-                    return (int)slot;
+                    return slot;
                 }
                 // another key with the same tag, or a slot freed and reused since the cell was
                 // written (a relink and a free are no structural change): not a miss to trust
@@ -383,7 +424,7 @@ public final class EntryIndex implements AutoCloseable
         if (freeHead != NIL)
         {
             slot = freeHead;
-            freeHead = slots.get(INT, offset(slot) + NEXT_OFFSET);
+            freeHead = cold.get(INT, coldOffset(slot) + NEXT_OFFSET);
         }
         else if (neverUsed < capacity)
         {
@@ -393,26 +434,18 @@ public final class EntryIndex implements AutoCloseable
         {
             return FULL;
         }
-        final long base = offset(slot);
-        slots.set(LONG, base + KEY_HASH_OFFSET, keyHash);
-        slots.set(LONG, base + LOCATION_OFFSET, 0L);
-        slots.set(LONG, base + STORED_LENGTH_OFFSET, 0L);
-        slots.set(LONG, base + RAW_LENGTH_OFFSET, 0L);
-        slots.set(LONG, base + LAST_ACCESS_NANOS_OFFSET, 0L);
-        slots.set(LONG, base + EXPIRES_AT_NANOS_OFFSET, 0L);
-        slots.set(INT, base + PREV_OFFSET, NIL);
-        slots.set(INT, base + NEXT_OFFSET, NIL);
-        slots.set(INT, base + ACCESS_COUNT_OFFSET, 0);
-        slots.set(INT, base + LEASE_COUNT_OFFSET, 0);
-        slots.set(INT, base + CHECKSUM_OFFSET, 0);
-        slots.set(BYTE, base + LEVEL_OFFSET, LEVEL_EMPTY);
-        slots.set(BYTE, base + FLAGS_OFFSET, (byte)0);
-        slots.set(BYTE, base + LIST_ID_OFFSET, NO_LIST);
-        slots.set(BYTE, base + STATE_OFFSET, STATE_RESERVED);
-        slots.set(LONG, base + META_OFFSET, 0L);
-        slots.set(LONG, base + FILE_SEQUENCE_OFFSET, 0L);
-        slots.set(BYTE, base + KEY_KIND_OFFSET, (byte)0);
-        slots.set(BYTE, base + PART_COUNT_OFFSET, (byte)0);
+        final long base = hotOffset(slot);
+        hot.set(LONG, base + KEY_HASH_OFFSET, keyHash);
+        hot.set(LONG, base + META_LENGTH_OFFSET, 0L);
+        // location 0, control: level EMPTY (stored as level + 1 = 0), no key kind, no extension; length high byte 0
+        hot.set(LONG, base + LOCATION_CONTROL_OFFSET, 0L);
+        final long c = coldOffset(slot);
+        cold.set(INT, c + PREV_OFFSET, NIL);
+        cold.set(INT, c + NEXT_OFFSET, NIL);
+        cold.set(INT, c + LAST_ACCESS_OFFSET, 0);
+        cold.set(SHORT, c + ACCESS_COUNT_OFFSET, (short)0);
+        cold.set(BYTE, c + FLAGS_OFFSET, (byte)(STATE_RESERVED << FLAGS_STATE_SHIFT));
+        cold.set(BYTE, c + LIST_ID_OFFSET, NO_LIST);
         return slot;
     }
 
@@ -425,10 +458,10 @@ public final class EntryIndex implements AutoCloseable
     public void publish(final int slot)
     {
         checkState(slot, STATE_RESERVED);
-        final long at = offset(slot) + PIN_OFFSET;
-        final long word = (long)PIN_WORD.getVolatile(slots, at);
+        final long at = hotOffset(slot) + PIN_OFFSET;
+        final long word = (long)PIN_WORD.getVolatile(hot, at);
         final long incarnation = ((word >>> 32) + 1) & Integer.MAX_VALUE;
-        PIN_WORD.setRelease(slots, at, (incarnation << 32) | PINNABLE);
+        PIN_WORD.setRelease(hot, at, (incarnation << 32) | PINNABLE);
     }
 
     /**
@@ -446,25 +479,26 @@ public final class EntryIndex implements AutoCloseable
             grow();
         }
         final long mixed = mix(keyHash);
+        final int tag = tag(mixed);
         int cell = (int)mixed & tableMask;
         while (true)
         {
-            final long value = table.get(LONG, cell * CELL_LENGTH);
+            final int value = table.get(INT, cell * CELL_LENGTH);
             if (value == 0)
             {
                 break;
             }
-            final int other = (int)(value & CELL_SLOT_MASK) - 1;
-            if (value >>> CELL_SLOT_BITS == mixed >>> CELL_SLOT_BITS && keyHash(other) == keyHash)
+            final int other = (value & cellSlotMask) - 1;
+            if (value >>> slotBits == tag && keyHash(other) == keyHash)
             {
                 throw new IllegalArgumentException("keyHash=" + keyHash + " already in slot=" + other);
             }
             cell = (cell + 1) & tableMask;
         }
         tableVersion.getAndIncrement();
-        table.set(LONG, cell * CELL_LENGTH, cellValue(mixed, slot));
+        table.set(INT, cell * CELL_LENGTH, cellValue(mixed, slot));
         tableVersion.getAndIncrement();
-        slots.set(BYTE, offset(slot) + STATE_OFFSET, STATE_LIVE);
+        state(slot, STATE_LIVE);
         size++;
     }
 
@@ -489,8 +523,8 @@ public final class EntryIndex implements AutoCloseable
         }
         final long cell = cellOf(oldSlot, keyHash);
         CELL.setRelease(table, cell * CELL_LENGTH, cellValue(mix(keyHash), replacement));
-        slots.set(BYTE, offset(replacement) + STATE_OFFSET, STATE_LIVE);
-        slots.set(BYTE, offset(oldSlot) + STATE_OFFSET, STATE_RETIRED);
+        state(replacement, STATE_LIVE);
+        state(oldSlot, STATE_RETIRED);
     }
 
     /**
@@ -502,16 +536,15 @@ public final class EntryIndex implements AutoCloseable
     public void unlink(final int slot)
     {
         checkLive(slot);
-        final long base = offset(slot);
-        final byte listId = slots.get(BYTE, base + LIST_ID_OFFSET);
+        final byte listId = listId(slot);
         if (listId != NO_LIST)
         {
             unlink(listId, slot);
         }
         tableVersion.getAndIncrement();
-        removeFromTable(slot, slots.get(LONG, base + KEY_HASH_OFFSET));
+        removeFromTable(slot, keyHash(slot));
         tableVersion.getAndIncrement();
-        slots.set(BYTE, base + STATE_OFFSET, STATE_RETIRED);
+        state(slot, STATE_RETIRED);
         size--;
     }
 
@@ -525,14 +558,13 @@ public final class EntryIndex implements AutoCloseable
      */
     public boolean retire(final int slot)
     {
-        final long base = offset(slot);
-        final byte state = slots.get(BYTE, base + STATE_OFFSET);
+        final byte state = state(slot);
         if (state == STATE_LIVE || state == STATE_FREE)
         {
             throw new IllegalStateException("slot=" + slot + " is " + (state == STATE_LIVE ? "in the key table" : "free") + ", cannot retire");
         }
-        slots.set(BYTE, base + STATE_OFFSET, STATE_RETIRED);
-        final long before = (long)PIN_WORD.getAndBitwiseOr(slots, base + PIN_OFFSET, RETIRED);
+        state(slot, STATE_RETIRED);
+        final long before = (long)PIN_WORD.getAndBitwiseOr(hot, hotOffset(slot) + PIN_OFFSET, RETIRED);
         return (before & PINS_MASK) == 0;
     }
 
@@ -543,18 +575,18 @@ public final class EntryIndex implements AutoCloseable
      */
     public void free(final int slot)
     {
-        final long base = offset(slot);
         checkState(slot, STATE_RETIRED);
-        final long word = (long)PIN_WORD.getVolatile(slots, base + PIN_OFFSET);
+        final long base = hotOffset(slot);
+        final long word = (long)PIN_WORD.getVolatile(hot, base + PIN_OFFSET);
         if ((word & PINS_MASK) != 0)
         {
             throw new IllegalStateException("slot=" + slot + " still has pins=" + (word & PINS_MASK));
         }
-        PIN_WORD.setRelease(slots, base + PIN_OFFSET, word & ~(PINS_MASK | PINNABLE | RETIRED));
-        slots.set(BYTE, base + LEVEL_OFFSET, LEVEL_EMPTY);
-        slots.set(LONG, base + LOCATION_OFFSET, 0L);
-        slots.set(BYTE, base + STATE_OFFSET, STATE_FREE);
-        slots.set(INT, base + NEXT_OFFSET, freeHead);
+        PIN_WORD.setRelease(hot, base + PIN_OFFSET, word & ~(PINS_MASK | PINNABLE | RETIRED));
+        hot.set(LONG, base + LOCATION_CONTROL_OFFSET, 0L);
+        state(slot, STATE_FREE);
+        cold.set(BYTE, coldOffset(slot) + FLAGS_OFFSET, (byte)0);
+        cold.set(INT, coldOffset(slot) + NEXT_OFFSET, freeHead);
         freeHead = slot;
     }
 
@@ -568,11 +600,11 @@ public final class EntryIndex implements AutoCloseable
      */
     public long tryPin(final int slot)
     {
-        final long at = offset(slot) + PIN_OFFSET;
-        long word = (long)PIN_WORD.getVolatile(slots, at);
+        final long at = hotOffset(slot) + PIN_OFFSET;
+        long word = (long)PIN_WORD.getVolatile(hot, at);
         while ((word & (PINNABLE | RETIRED)) == PINNABLE && (word & PINS_MASK) != PINS_MASK)
         {
-            final long witness = (long)PIN_WORD.compareAndExchange(slots, at, word, word + 1);
+            final long witness = (long)PIN_WORD.compareAndExchange(hot, at, word, word + 1);
             if (witness == word)
             {
                 return word + 1;
@@ -592,8 +624,8 @@ public final class EntryIndex implements AutoCloseable
      */
     public boolean unpin(final int slot)
     {
-        final long at = offset(slot) + PIN_OFFSET;
-        long word = (long)PIN_WORD.getVolatile(slots, at);
+        final long at = hotOffset(slot) + PIN_OFFSET;
+        long word = (long)PIN_WORD.getVolatile(hot, at);
         while (true)
         {
             if ((word & PINS_MASK) == 0)
@@ -601,7 +633,7 @@ public final class EntryIndex implements AutoCloseable
                 // refuse rather than borrow from the flag bits: the word stays intact for its owner
                 throw new IllegalStateException("slot=" + slot + " unpinned more often than pinned");
             }
-            final long witness = (long)PIN_WORD.compareAndExchange(slots, at, word, word - 1);
+            final long witness = (long)PIN_WORD.compareAndExchange(hot, at, word, word - 1);
             if (witness == word)
             {
                 final long after = word - 1;
@@ -619,7 +651,7 @@ public final class EntryIndex implements AutoCloseable
      */
     public int incarnation(final int slot)
     {
-        return (int)(((long)PIN_WORD.getVolatile(slots, offset(slot) + PIN_OFFSET)) >>> 32);
+        return (int)(((long)PIN_WORD.getVolatile(hot, hotOffset(slot) + PIN_OFFSET)) >>> 32);
     }
 
     /**
@@ -630,133 +662,140 @@ public final class EntryIndex implements AutoCloseable
      */
     public int pins(final int slot)
     {
-        return (int)(((long)PIN_WORD.getVolatile(slots, offset(slot) + PIN_OFFSET)) & PINS_MASK);
+        return (int)(((long)PIN_WORD.getVolatile(hot, hotOffset(slot) + PIN_OFFSET)) & PINS_MASK);
     }
 
     /**
-     * The slot's state byte.
+     * The slot's state.
      *
      * @param slot a slot.
      * @return one of {@code IndexSlotDescriptor.STATE_*}.
      */
     public byte state(final int slot)
     {
-        return slot < neverUsed ? slots.get(BYTE, offset(slot) + STATE_OFFSET) : STATE_FREE;
+        return slot < neverUsed ? (byte)((cold.get(BYTE, coldOffset(slot) + FLAGS_OFFSET) & FLAGS_STATE_MASK) >>> FLAGS_STATE_SHIFT) : STATE_FREE;
     }
 
     /**
-     * The key kind the cache stored (a copy of its meta record's).
+     * The key kind copied from the slot's meta record.
      *
      * @param slot a slot.
-     * @return the kind.
+     * @return the key kind.
      */
     public int keyKind(final int slot)
     {
-        return slots.get(BYTE, offset(slot) + KEY_KIND_OFFSET);
+        return (control(slot) >>> CONTROL_KEY_KIND_SHIFT) & IndexSlotDescriptor.MAX_KEY_KIND;
     }
 
     /**
-     * The part count the cache stored (a copy of its meta record's).
+     * Whether the slot's entry has exactly one part (copied from its meta record).
      *
      * @param slot a slot.
-     * @return the count.
+     * @return true for one part.
      */
-    public int partCount(final int slot)
+    public boolean onePart(final int slot)
     {
-        return slots.get(BYTE, offset(slot) + PART_COUNT_OFFSET);
+        return (control(slot) & CONTROL_ONE_PART) != 0;
     }
 
     /**
-     * Sets the key kind and part count (before {@link #publish}).
+     * Copies the key kind and whether the entry has one part from its meta record (before publication).
      *
-     * @param slot      a slot being filled.
-     * @param keyKind   the kind, 0 to 127.
-     * @param partCount the count, 0 to 127.
+     * @param slot      the slot being filled.
+     * @param keyKind   the key kind, in {@code [0, IndexSlotDescriptor.MAX_KEY_KIND]}.
+     * @param partCount the part count, at least 1.
      */
     public void keyKindAndParts(final int slot, final int keyKind, final int partCount)
     {
-        if (keyKind < 0 || keyKind > Byte.MAX_VALUE || partCount < 0 || partCount > Byte.MAX_VALUE)
+        if (keyKind < 0 || keyKind > IndexSlotDescriptor.MAX_KEY_KIND || partCount < 1)
         {
-            throw new IllegalArgumentException("keyKind=" + keyKind + " partCount=" + partCount + ": each must be in [0, 127]");
+            throw new IllegalArgumentException("keyKind=" + keyKind + " partCount=" + partCount +
+                ": the key kind must be in [0, " + IndexSlotDescriptor.MAX_KEY_KIND + "] and the part count at least 1");
         }
-        final long base = offset(slot);
-        slots.set(BYTE, base + KEY_KIND_OFFSET, (byte)keyKind);
-        slots.set(BYTE, base + PART_COUNT_OFFSET, (byte)partCount);
+        final int others = control(slot) & ~((IndexSlotDescriptor.MAX_KEY_KIND << CONTROL_KEY_KIND_SHIFT) | CONTROL_ONE_PART);
+        control(slot, others | keyKind << CONTROL_KEY_KIND_SHIFT | (partCount == 1 ? CONTROL_ONE_PART : 0));
     }
 
     /**
-     * The L3 entry's sequence number.
+     * The L3 entry's sequence number, {@code 0} where none was stored.
      *
      * @param slot a slot.
-     * @return the sequence, 0 outside L3.
+     * @return the sequence.
      */
     public long fileSequence(final int slot)
     {
-        return slots.get(LONG, offset(slot) + FILE_SEQUENCE_OFFSET);
+        return (control(slot) & CONTROL_EXTENSION) != 0 ? extension.get(LONG, extensionOffset(slot) + FILE_SEQUENCE_OFFSET) : 0L;
     }
 
     /**
-     * Sets the L3 entry's sequence number (before {@link #publish}).
+     * Sets the L3 entry's sequence number (before publication); {@code 0} on a slot without an
+     * extension stores nothing.
      *
-     * @param slot     a slot being filled.
+     * @param slot     the slot being filled.
      * @param sequence the sequence.
      */
     public void fileSequence(final int slot, final long sequence)
     {
-        slots.set(LONG, offset(slot) + FILE_SEQUENCE_OFFSET, sequence);
+        if (sequence != 0 || (control(slot) & CONTROL_EXTENSION) != 0)
+        {
+            extension.set(LONG, withExtension(slot) + FILE_SEQUENCE_OFFSET, sequence);
+        }
     }
 
     /**
      * The L3 record an L1 or L2 slot owns (writer only).
      *
-     * @param slot the slot.
+     * @param slot a slot.
      * @return its location, or {@link IndexSlotDescriptor#NO_BACKING}.
      */
     public long backingLocation(final int slot)
     {
-        return slots.get(LONG, offset(slot) + IndexSlotDescriptor.BACKING_LOCATION_OFFSET);
+        return (flagsByte(slot) & FLAGS_BACKING) != 0 ? extension.get(LONG, extensionOffset(slot) + BACKING_LOCATION_OFFSET) : NO_BACKING;
     }
 
     /**
      * That record's sequence number (writer only).
      *
-     * @param slot the slot.
-     * @return the sequence.
+     * @param slot a slot.
+     * @return the sequence, {@code 0} for no backing.
      */
     public long backingSequence(final int slot)
     {
-        return slots.get(LONG, offset(slot) + IndexSlotDescriptor.BACKING_SEQUENCE_OFFSET);
+        return (flagsByte(slot) & FLAGS_BACKING) != 0 ? extension.get(LONG, extensionOffset(slot) + BACKING_SEQUENCE_OFFSET) : 0L;
     }
 
     /**
-     * Sets the L3 record a slot owns; writer only, allowed while the slot is published (readers
-     * never read it).
+     * Sets or clears the L3 record an L1 or L2 slot owns (writer only).
      *
      * @param slot     the slot.
-     * @param location the record's location, or {@link IndexSlotDescriptor#NO_BACKING}.
-     * @param sequence its sequence.
+     * @param location the record's location, or {@link IndexSlotDescriptor#NO_BACKING} for none
+     *                 (then {@code sequence} is not stored).
+     * @param sequence the record's sequence number.
      */
     public void backing(final int slot, final long location, final long sequence)
     {
-        slots.set(LONG, offset(slot) + IndexSlotDescriptor.BACKING_LOCATION_OFFSET, location);
-        slots.set(LONG, offset(slot) + IndexSlotDescriptor.BACKING_SEQUENCE_OFFSET, sequence);
+        final byte flags = flagsByte(slot);
+        if (location == NO_BACKING)
+        {
+            flagsByte(slot, (byte)(flags & ~FLAGS_BACKING));
+            return;
+        }
+        final long at = extensionOffset(slot);
+        touchExtension(slot);
+        extension.set(LONG, at + BACKING_LOCATION_OFFSET, location);
+        extension.set(LONG, at + BACKING_SEQUENCE_OFFSET, sequence);
+        flagsByte(slot, (byte)(flags | FLAGS_BACKING));
     }
 
     /**
-     * Frees a live slot: takes it off its list (if any) and out of the key table. Allocates nothing.
+     * Takes a live slot out at once: off its list, out of the key table, retired and freed.
      *
-     * @param slot a live slot.
-     * @throws IllegalStateException when the slot is free or has open leases.
+     * @param slot a live slot nobody has pinned.
+     * @throws IllegalStateException when it is pinned.
      */
     public void remove(final int slot)
     {
         checkLive(slot);
-        final long base = offset(slot);
-        final int leases = slots.get(INT, base + LEASE_COUNT_OFFSET);
-        if (leases != 0)
-        {
-            throw new IllegalStateException("slot=" + slot + " has leaseCount=" + leases + ", cannot remove");
-        }
         unlink(slot);
         if (!retire(slot))
         {
@@ -766,22 +805,21 @@ public final class EntryIndex implements AutoCloseable
     }
 
     /**
-     * Whether a slot belongs to a key.
+     * Whether the slot is live (in the key table).
      *
-     * @param slot a slot in {@code [0, capacity)}.
-     * @return {@code true} when live.
+     * @param slot a slot number in {@code [0, capacity)}.
+     * @return true when live.
      */
     public boolean isLive(final int slot)
     {
         IndexSlotDescriptor.checkSlot(slot, capacity);
-        return slot < neverUsed && slots.get(BYTE, offset(slot) + STATE_OFFSET) == STATE_LIVE;
+        return state(slot) == STATE_LIVE;
     }
 
     /**
-     * Makes a new, empty list over this index's slots. Allocates the returned object; call at setup.
+     * Makes a new list threaded through this index's slots (one small object, at setup).
      *
      * @return the list.
-     * @throws IllegalStateException when {@link IndexSlotDescriptor#MAX_LISTS} lists exist already.
      */
     public SlotList newList()
     {
@@ -803,321 +841,283 @@ public final class EntryIndex implements AutoCloseable
     }
 
     /**
-     * The 64-bit key hash of a slot.
+     * The slot's key hash.
      *
-     * @param slot a live slot.
-     * @return its key hash.
+     * @param slot a slot.
+     * @return the 64-bit key hash.
      */
     public long keyHash(final int slot)
     {
-        return slots.get(LONG, offset(slot) + KEY_HASH_OFFSET);
+        return hot.get(LONG, hotOffset(slot) + KEY_HASH_OFFSET);
     }
 
     /**
-     * The level holding the entry's bytes.
+     * The slot's level.
      *
-     * @param slot a live slot.
-     * @return one of the {@code IndexSlotDescriptor.LEVEL_*} values.
+     * @param slot a slot.
+     * @return one of the {@code LEVEL_*} values.
      */
     public byte level(final int slot)
     {
-        return slots.get(BYTE, offset(slot) + LEVEL_OFFSET);
+        return (byte)((control(slot) & CONTROL_LEVEL_MASK) - 1);
     }
 
     /**
-     * Sets the level holding the entry's bytes.
+     * Sets the slot's level (before publication).
      *
-     * @param slot  a live slot.
-     * @param level one of the {@code IndexSlotDescriptor.LEVEL_*} values.
+     * @param slot  the slot being filled.
+     * @param level one of the {@code LEVEL_*} values.
      */
     public void level(final int slot, final byte level)
     {
         IndexSlotDescriptor.checkLevel(level);
-        slots.set(BYTE, offset(slot) + LEVEL_OFFSET, level);
+        control(slot, (control(slot) & ~CONTROL_LEVEL_MASK) | (level + 1));
     }
 
     /**
-     * The cache's flag bits.
+     * The cache's flag bits of the slot ({@link IndexSlotDescriptor#CACHE_FLAGS}).
      *
-     * @param slot a live slot.
-     * @return the flags byte.
+     * @param slot a slot.
+     * @return the flags.
      */
     public byte flags(final int slot)
     {
-        return slots.get(BYTE, offset(slot) + FLAGS_OFFSET);
+        return (byte)(flagsByte(slot) & CACHE_FLAGS);
     }
 
     /**
-     * Sets the cache's flag bits.
+     * Sets the cache's flag bits of the slot.
      *
-     * @param slot  a live slot.
-     * @param flags the flags byte.
+     * @param slot  a slot.
+     * @param flags bits within {@link IndexSlotDescriptor#CACHE_FLAGS}.
      */
     public void flags(final int slot, final byte flags)
     {
-        slots.set(BYTE, offset(slot) + FLAGS_OFFSET, flags);
+        if ((flags & ~CACHE_FLAGS) != 0)
+        {
+            throw new IllegalArgumentException("flags=0x" + Integer.toHexString(flags & 0xFF) + " outside the cache's bits 0x" +
+                Integer.toHexString(CACHE_FLAGS));
+        }
+        flagsByte(slot, (byte)((flagsByte(slot) & ~CACHE_FLAGS) | flags));
     }
 
     /**
      * The entry's offset in its level's store.
      *
-     * @param slot a live slot.
+     * @param slot a slot.
      * @return the location.
      */
     public long location(final int slot)
     {
-        return slots.get(LONG, offset(slot) + LOCATION_OFFSET);
+        final long base = hotOffset(slot) + LOCATION_CONTROL_OFFSET;
+        return (hot.get(INT, base) & 0xFFFF_FFFFL) | (hot.get(SHORT, base + Integer.BYTES) & 0xFFFFL) << 32;
     }
 
     /**
-     * Sets the entry's offset in its level's store.
+     * Sets the entry's offset in its level's store (before publication).
      *
-     * @param slot     a live slot.
-     * @param location the location.
+     * @param slot     the slot being filled.
+     * @param location in {@code [0, IndexSlotDescriptor.MAX_LOCATION]}.
      */
     public void location(final int slot, final long location)
     {
-        slots.set(LONG, offset(slot) + LOCATION_OFFSET, location);
+        IndexSlotDescriptor.checkRange("location", location, IndexSlotDescriptor.MAX_LOCATION);
+        final long base = hotOffset(slot) + LOCATION_CONTROL_OFFSET;
+        hot.set(INT, base, (int)location);
+        hot.set(SHORT, base + Integer.BYTES, (short)(location >>> 32));
     }
 
     /**
-     * Bytes as stored in the level (compressed in L3 when that saved space).
+     * The entry's length as read.
      *
-     * @param slot a live slot.
-     * @return the stored length.
-     */
-    public long storedLength(final int slot)
-    {
-        return slots.get(LONG, offset(slot) + STORED_LENGTH_OFFSET);
-    }
-
-    /**
-     * Sets the stored length.
-     *
-     * @param slot   a live slot.
-     * @param length bytes, {@code >= 0}.
-     */
-    public void storedLength(final int slot, final long length)
-    {
-        IndexSlotDescriptor.checkLength("storedLength", length);
-        slots.set(LONG, offset(slot) + STORED_LENGTH_OFFSET, length);
-    }
-
-    /**
-     * Bytes of the entry as the user reads them.
-     *
-     * @param slot a live slot.
-     * @return the raw length.
+     * @param slot a slot.
+     * @return bytes.
      */
     public long rawLength(final int slot)
     {
-        return slots.get(LONG, offset(slot) + RAW_LENGTH_OFFSET);
+        final long base = hotOffset(slot);
+        return (hot.get(INT, base + META_LENGTH_OFFSET + Integer.BYTES) & 0xFFFF_FFFFL) |
+            (hot.get(BYTE, base + LENGTH_HIGH_BYTE) & 0xFFL) << 32;
     }
 
     /**
-     * Sets the raw length.
+     * Sets the entry's length as read (before publication).
      *
-     * @param slot   a live slot.
-     * @param length bytes, {@code >= 0}.
+     * @param slot   the slot being filled.
+     * @param length in {@code [0, IndexSlotDescriptor.MAX_RAW_LENGTH]}.
      */
     public void rawLength(final int slot, final long length)
     {
-        IndexSlotDescriptor.checkLength("rawLength", length);
-        slots.set(LONG, offset(slot) + RAW_LENGTH_OFFSET, length);
+        IndexSlotDescriptor.checkRange("rawLength", length, IndexSlotDescriptor.MAX_RAW_LENGTH);
+        final long base = hotOffset(slot);
+        hot.set(INT, base + META_LENGTH_OFFSET + Integer.BYTES, (int)length);
+        hot.set(BYTE, base + LENGTH_HIGH_BYTE, (byte)(length >>> 32));
     }
 
     /**
-     * The CRC32C of the raw bytes.
+     * Accesses since the entry was inserted, saturating at {@link IndexSlotDescriptor#MAX_ACCESS_COUNT}.
      *
-     * @param slot a live slot.
-     * @return the checksum.
-     */
-    public int checksum(final int slot)
-    {
-        return slots.get(INT, offset(slot) + CHECKSUM_OFFSET);
-    }
-
-    /**
-     * Sets the checksum.
-     *
-     * @param slot     a live slot.
-     * @param checksum the CRC32C of the raw bytes.
-     */
-    public void checksum(final int slot, final int checksum)
-    {
-        slots.set(INT, offset(slot) + CHECKSUM_OFFSET, checksum);
-    }
-
-    /**
-     * Accesses recorded since insertion.
-     *
-     * @param slot a live slot.
-     * @return the access count.
+     * @param slot a slot.
+     * @return the count.
      */
     public int accessCount(final int slot)
     {
-        return slots.get(INT, offset(slot) + ACCESS_COUNT_OFFSET);
+        return cold.get(SHORT, coldOffset(slot) + ACCESS_COUNT_OFFSET) & MAX_ACCESS_COUNT;
     }
 
     /**
-     * Sets the access count (e.g. to reset it after a move).
+     * Sets the access count (values above {@link IndexSlotDescriptor#MAX_ACCESS_COUNT} are held as that).
      *
-     * @param slot  a live slot.
-     * @param count the count, {@code >= 0}.
+     * @param slot  a slot.
+     * @param count the count, at least 0.
      */
     public void accessCount(final int slot, final int count)
     {
-        slots.set(INT, offset(slot) + ACCESS_COUNT_OFFSET, count);
+        IndexSlotDescriptor.checkRange("accessCount", count, Integer.MAX_VALUE);
+        cold.set(SHORT, coldOffset(slot) + ACCESS_COUNT_OFFSET, (short)Math.min(count, MAX_ACCESS_COUNT));
     }
 
     /**
-     * Records one access: increments the access count (saturating) and sets the last access time.
-     * Allocates nothing.
+     * Counts an access and stamps its time.
      *
-     * @param slot     a live slot.
-     * @param nowNanos the current {@link System#nanoTime()}.
-     * @return the new access count.
+     * @param slot     a slot.
+     * @param nowNanos {@link System#nanoTime()} now.
+     * @return the access count after it.
      */
     public int recordAccess(final int slot, final long nowNanos)
     {
-        final long base = offset(slot);
-        final int count = slots.get(INT, base + ACCESS_COUNT_OFFSET);
-        final int next = count == Integer.MAX_VALUE ? count : count + 1;
-        slots.set(INT, base + ACCESS_COUNT_OFFSET, next);
-        slots.set(LONG, base + LAST_ACCESS_NANOS_OFFSET, nowNanos);
+        final long base = coldOffset(slot);
+        final int count = cold.get(SHORT, base + ACCESS_COUNT_OFFSET) & MAX_ACCESS_COUNT;
+        final int next = count == MAX_ACCESS_COUNT ? count : count + 1;
+        cold.set(SHORT, base + ACCESS_COUNT_OFFSET, (short)next);
+        cold.set(INT, base + LAST_ACCESS_OFFSET, accessTime(nowNanos));
         return next;
     }
 
     /**
-     * The {@link System#nanoTime()} of the last access.
+     * How long the slot has gone without an access, never more than it has: the stamp is in units
+     * of 2^20 ns, so this is the whole units between the stamp and now less one, at most two units
+     * (about 2 ms) short of the truth. A last access up to 2^31 units (26 days) ago is measured so;
+     * an older one reads as a later one, since the stamp is 32 bits (the cache's idle scan sees
+     * every entry far more often than that).
      *
-     * @param slot a live slot.
-     * @return the last access time.
+     * @param slot     a slot.
+     * @param nowNanos {@link System#nanoTime()} now.
+     * @return nanoseconds since the last access, a lower bound; {@code 0} when the stamp is not in the past.
      */
-    public long lastAccessNanos(final int slot)
+    public long idleNanos(final int slot, final long nowNanos)
     {
-        return slots.get(LONG, offset(slot) + LAST_ACCESS_NANOS_OFFSET);
+        final int elapsed = accessTime(nowNanos) - cold.get(INT, coldOffset(slot) + LAST_ACCESS_OFFSET);
+        return elapsed <= 1 ? 0L : (long)(elapsed - 1) << ACCESS_TIME_SHIFT;
     }
 
     /**
-     * Sets the last access time.
+     * Stamps the slot's last access at {@code nanos}.
      *
-     * @param slot  a live slot.
-     * @param nanos a {@link System#nanoTime()} value.
+     * @param slot  a slot.
+     * @param nanos a {@link System#nanoTime()} reading.
      */
     public void lastAccessNanos(final int slot, final long nanos)
     {
-        slots.set(LONG, offset(slot) + LAST_ACCESS_NANOS_OFFSET, nanos);
+        cold.set(INT, coldOffset(slot) + LAST_ACCESS_OFFSET, accessTime(nanos));
     }
 
     /**
-     * The {@link System#nanoTime()} after which the entry is expired.
+     * Gives a slot the last access stamp of another (a move keeps the entry's history).
      *
-     * @param slot a live slot.
-     * @return the expiry time, {@code 0} for never.
+     * @param from the slot whose stamp is copied.
+     * @param to   the slot that takes it.
+     */
+    public void copyLastAccess(final int from, final int to)
+    {
+        cold.set(INT, coldOffset(to) + LAST_ACCESS_OFFSET, cold.get(INT, coldOffset(from) + LAST_ACCESS_OFFSET));
+    }
+
+    /**
+     * The nanoTime after which the entry is expired, {@code 0} for never.
+     *
+     * @param slot a slot.
+     * @return the expiry.
      */
     public long expiresAtNanos(final int slot)
     {
-        return slots.get(LONG, offset(slot) + EXPIRES_AT_NANOS_OFFSET);
+        return (control(slot) & CONTROL_EXTENSION) != 0 ? extension.get(LONG, extensionOffset(slot) + EXPIRES_AT_NANOS_OFFSET) : 0L;
     }
 
     /**
-     * Sets the expiry time.
+     * Sets the expiry (before publication); {@code 0} on a slot without an extension stores nothing.
      *
-     * @param slot  a live slot.
-     * @param nanos a {@link System#nanoTime()} value, {@code 0} for never.
+     * @param slot  the slot being filled.
+     * @param nanos the nanoTime after which the entry is expired, {@code 0} for never.
      */
     public void expiresAtNanos(final int slot, final long nanos)
     {
-        slots.set(LONG, offset(slot) + EXPIRES_AT_NANOS_OFFSET, nanos);
-    }
-
-    /**
-     * Open leases on the entry.
-     *
-     * @param slot a live slot.
-     * @return the lease count.
-     */
-    public int leaseCount(final int slot)
-    {
-        return slots.get(INT, offset(slot) + LEASE_COUNT_OFFSET);
-    }
-
-    /**
-     * Opens a lease: while any is open, the entry's bytes must not be moved or freed.
-     *
-     * @param slot a live slot.
-     * @return the new lease count.
-     */
-    public int incrementLease(final int slot)
-    {
-        checkLive(slot);
-        final long at = offset(slot) + LEASE_COUNT_OFFSET;
-        final int count = slots.get(INT, at);
-        if (count == Integer.MAX_VALUE)
+        if (nanos != 0 || (control(slot) & CONTROL_EXTENSION) != 0)
         {
-            throw new IllegalStateException("slot=" + slot + " leaseCount=" + count + " would overflow");
+            extension.set(LONG, withExtension(slot) + EXPIRES_AT_NANOS_OFFSET, nanos);
         }
-        slots.set(INT, at, count + 1);
-        return count + 1;
     }
 
     /**
-     * Closes a lease.
+     * The offset of the slot's meta record.
      *
-     * @param slot a live slot.
-     * @return the new lease count.
-     * @throws IllegalStateException when no lease is open (a double close by the caller).
-     */
-    public int decrementLease(final int slot)
-    {
-        checkLive(slot);
-        final long at = offset(slot) + LEASE_COUNT_OFFSET;
-        final int count = slots.get(INT, at);
-        if (count <= 0)
-        {
-            throw new IllegalStateException("slot=" + slot + " leaseCount=" + count + ", nothing to release");
-        }
-        slots.set(INT, at, count - 1);
-        return count - 1;
-    }
-
-    /**
-     * The cache's own long.
-     *
-     * @param slot a live slot.
-     * @return the meta value.
+     * @param slot a slot.
+     * @return the offset, a multiple of 8.
      */
     public long meta(final int slot)
     {
-        return slots.get(LONG, offset(slot) + META_OFFSET);
+        return (hot.get(INT, hotOffset(slot) + META_LENGTH_OFFSET) & 0xFFFF_FFFFL) << 3;
     }
 
     /**
-     * Sets the cache's own long.
+     * Sets the offset of the slot's meta record (before publication).
      *
-     * @param slot a live slot.
-     * @param meta the value.
+     * @param slot the slot being filled.
+     * @param meta a multiple of 8 below {@link IndexSlotDescriptor#MAX_META_OFFSET}.
      */
     public void meta(final int slot, final long meta)
     {
-        slots.set(LONG, offset(slot) + META_OFFSET, meta);
+        if ((meta & 7) != 0 || meta < 0 || meta >= IndexSlotDescriptor.MAX_META_OFFSET)
+        {
+            throw new IllegalArgumentException("meta=" + meta + " is not a multiple of 8 in [0, " + IndexSlotDescriptor.MAX_META_OFFSET + ")");
+        }
+        hot.set(INT, hotOffset(slot) + META_LENGTH_OFFSET, (int)(meta >>> 3));
     }
 
     /**
-     * The id of the list the slot is on.
+     * The list the slot is on.
      *
-     * @param slot a live slot.
+     * @param slot a slot.
      * @return the list id, or {@link IndexSlotDescriptor#NO_LIST}.
      */
     public byte listId(final int slot)
     {
-        return slots.get(BYTE, offset(slot) + LIST_ID_OFFSET);
+        return cold.get(BYTE, coldOffset(slot) + LIST_ID_OFFSET);
     }
 
     /**
-     * Frees the native memory. Idempotent; afterwards every access throws {@link IllegalStateException}.
+     * The link of a retired slot on the cache's stack of slots to reclaim (the slot's {@code next}
+     * field, which a slot off every list does not otherwise use until it is freed).
+     *
+     * @param slot a retired slot.
+     * @return the next slot on the stack.
      */
+    public int reclaimLink(final int slot)
+    {
+        return cold.get(INT, coldOffset(slot) + NEXT_OFFSET);
+    }
+
+    /**
+     * Sets that link (by the thread that pushes the slot, before its publishing compare-and-set).
+     *
+     * @param slot a retired slot whose last pin is gone.
+     * @param next the next slot on the stack.
+     */
+    public void reclaimLink(final int slot, final int next)
+    {
+        cold.set(INT, coldOffset(slot) + NEXT_OFFSET, next);
+    }
+
     @Override
     public void close()
     {
@@ -1150,29 +1150,29 @@ public final class EntryIndex implements AutoCloseable
 
     int nextOf(final int slot)
     {
-        return slots.get(INT, offset(slot) + NEXT_OFFSET);
+        return cold.get(INT, coldOffset(slot) + NEXT_OFFSET);
     }
 
     int prevOf(final int slot)
     {
-        return slots.get(INT, offset(slot) + PREV_OFFSET);
+        return cold.get(INT, coldOffset(slot) + PREV_OFFSET);
     }
 
     void linkFirst(final byte listId, final int slot)
     {
         checkUnlinked(listId, slot);
-        final long base = offset(slot);
+        final long base = coldOffset(slot);
         final int head = listHead[listId];
-        slots.set(INT, base + PREV_OFFSET, NIL);
-        slots.set(INT, base + NEXT_OFFSET, head);
-        slots.set(BYTE, base + LIST_ID_OFFSET, listId);
+        cold.set(INT, base + PREV_OFFSET, NIL);
+        cold.set(INT, base + NEXT_OFFSET, head);
+        cold.set(BYTE, base + LIST_ID_OFFSET, listId);
         if (head == NIL)
         {
             listTail[listId] = slot;
         }
         else
         {
-            slots.set(INT, offset(head) + PREV_OFFSET, slot);
+            cold.set(INT, coldOffset(head) + PREV_OFFSET, slot);
         }
         listHead[listId] = slot;
         listSize[listId]++;
@@ -1181,18 +1181,18 @@ public final class EntryIndex implements AutoCloseable
     void linkLast(final byte listId, final int slot)
     {
         checkUnlinked(listId, slot);
-        final long base = offset(slot);
+        final long base = coldOffset(slot);
         final int tail = listTail[listId];
-        slots.set(INT, base + PREV_OFFSET, tail);
-        slots.set(INT, base + NEXT_OFFSET, NIL);
-        slots.set(BYTE, base + LIST_ID_OFFSET, listId);
+        cold.set(INT, base + PREV_OFFSET, tail);
+        cold.set(INT, base + NEXT_OFFSET, NIL);
+        cold.set(BYTE, base + LIST_ID_OFFSET, listId);
         if (tail == NIL)
         {
             listHead[listId] = slot;
         }
         else
         {
-            slots.set(INT, offset(tail) + NEXT_OFFSET, slot);
+            cold.set(INT, coldOffset(tail) + NEXT_OFFSET, slot);
         }
         listTail[listId] = slot;
         listSize[listId]++;
@@ -1201,7 +1201,7 @@ public final class EntryIndex implements AutoCloseable
     void checkOn(final byte listId, final int slot)
     {
         checkLive(slot);
-        final byte actual = slots.get(BYTE, offset(slot) + LIST_ID_OFFSET);
+        final byte actual = listId(slot);
         if (actual != listId)
         {
             throw new IllegalStateException("slot=" + slot + " is on listId=" + actual + ", not listId=" + listId);
@@ -1210,16 +1210,16 @@ public final class EntryIndex implements AutoCloseable
 
     void unlink(final byte listId, final int slot)
     {
-        final long base = offset(slot);
-        final int prev = slots.get(INT, base + PREV_OFFSET);
-        final int next = slots.get(INT, base + NEXT_OFFSET);
+        final long base = coldOffset(slot);
+        final int prev = cold.get(INT, base + PREV_OFFSET);
+        final int next = cold.get(INT, base + NEXT_OFFSET);
         if (prev == NIL)
         {
             listHead[listId] = next;
         }
         else
         {
-            slots.set(INT, offset(prev) + NEXT_OFFSET, next);
+            cold.set(INT, coldOffset(prev) + NEXT_OFFSET, next);
         }
         if (next == NIL)
         {
@@ -1227,18 +1227,18 @@ public final class EntryIndex implements AutoCloseable
         }
         else
         {
-            slots.set(INT, offset(next) + PREV_OFFSET, prev);
+            cold.set(INT, coldOffset(next) + PREV_OFFSET, prev);
         }
-        slots.set(INT, base + PREV_OFFSET, NIL);
-        slots.set(INT, base + NEXT_OFFSET, NIL);
-        slots.set(BYTE, base + LIST_ID_OFFSET, NO_LIST);
+        cold.set(INT, base + PREV_OFFSET, NIL);
+        cold.set(INT, base + NEXT_OFFSET, NIL);
+        cold.set(BYTE, base + LIST_ID_OFFSET, NO_LIST);
         listSize[listId]--;
     }
 
     private void checkUnlinked(final byte listId, final int slot)
     {
         checkLive(slot);
-        final byte actual = slots.get(BYTE, offset(slot) + LIST_ID_OFFSET);
+        final byte actual = listId(slot);
         if (actual != NO_LIST)
         {
             throw new IllegalStateException("slot=" + slot + " is already on listId=" + actual + ", cannot add to listId=" + listId);
@@ -1255,17 +1255,69 @@ public final class EntryIndex implements AutoCloseable
         }
     }
 
+    private void state(final int slot, final byte state)
+    {
+        final byte flags = flagsByte(slot);
+        flagsByte(slot, (byte)((flags & ~FLAGS_STATE_MASK) | state << FLAGS_STATE_SHIFT));
+    }
+
+    private byte flagsByte(final int slot)
+    {
+        return cold.get(BYTE, coldOffset(slot) + FLAGS_OFFSET);
+    }
+
+    private void flagsByte(final int slot, final byte flags)
+    {
+        cold.set(BYTE, coldOffset(slot) + FLAGS_OFFSET, flags);
+    }
+
+    private int control(final int slot)
+    {
+        return hot.get(BYTE, hotOffset(slot) + CONTROL_BYTE) & 0xFF;
+    }
+
+    private void control(final int slot, final int control)
+    {
+        hot.set(BYTE, hotOffset(slot) + CONTROL_BYTE, (byte)control);
+    }
+
+    /** The slot's extension offset, giving it an extension (both fields zero) when it has none. */
+    private long withExtension(final int slot)
+    {
+        final long at = extensionOffset(slot);
+        final int control = control(slot);
+        if ((control & CONTROL_EXTENSION) == 0)
+        {
+            touchExtension(slot);
+            extension.set(LONG, at + EXPIRES_AT_NANOS_OFFSET, 0L);
+            extension.set(LONG, at + FILE_SEQUENCE_OFFSET, 0L);
+            control(slot, control | CONTROL_EXTENSION);
+        }
+        return at;
+    }
+
+    private void touchExtension(final int slot)
+    {
+        final int page = (int)(extensionOffset(slot) >>> EXTENSION_PAGE_SHIFT);
+        final long bit = 1L << page;
+        if ((extensionPages[page >>> 6] & bit) == 0)
+        {
+            extensionPages[page >>> 6] |= bit;
+            extensionPagesTouched++;
+        }
+    }
+
     private long cellOf(final int slot, final long keyHash)
     {
         int cell = (int)mix(keyHash) & tableMask;
         while (true)
         {
-            final long value = table.get(LONG, cell * CELL_LENGTH);
+            final int value = table.get(INT, cell * CELL_LENGTH);
             if (value == 0)
             {
                 throw new IllegalStateException("slot=" + slot + " keyHash=" + keyHash + " is not in the key table");
             }
-            if ((value & CELL_SLOT_MASK) == slot + 1L)
+            if ((value & cellSlotMask) == slot + 1)
             {
                 return cell;
             }
@@ -1291,29 +1343,21 @@ public final class EntryIndex implements AutoCloseable
         while (true)
         {
             cell = (cell + 1) & tableMask;
-            final long value = table.get(LONG, cell * CELL_LENGTH);
+            final int value = table.get(INT, cell * CELL_LENGTH);
             if (value == 0)
             {
                 break;
             }
-            final int home = (int)mix(keyHash((int)(value & CELL_SLOT_MASK) - 1)) & tableMask;
+            final int home = (int)mix(keyHash((value & cellSlotMask) - 1)) & tableMask;
             if (((cell - home) & tableMask) >= ((cell - hole) & tableMask))
             {
-                table.set(LONG, hole * CELL_LENGTH, value);
+                table.set(INT, hole * CELL_LENGTH, value);
                 hole = cell;
             }
         }
-        table.set(LONG, hole * CELL_LENGTH, 0L);
+        table.set(INT, hole * CELL_LENGTH, 0);
     }
 
-    /**
-     * Doubles the key table. The new table is filled while readers still probe the old one (it does
-     * not change meanwhile: there is one writer), then swapped in between two version steps, so a
-     * reader's miss that overlapped the swap is retried and a hit it reports is checked under its
-     * pin as always. The old table's pages go back to the kernel at once; its address range stays
-     * mapped until {@link #close()}, so a reader still probing it reads zeroes (empty cells: a miss
-     * that the version check turns into a retry), never unmapped memory.
-     */
     private void grow()
     {
         final MemorySegment old = table;
@@ -1321,20 +1365,20 @@ public final class EntryIndex implements AutoCloseable
         final int length = oldLength << 1;
         final int mask = length - 1;
         final MemorySegment grown = NativeMemoryCounters.mapAnonymous(arena, length * CELL_LENGTH);
-        // the live slots are exactly the table's keys: walking them in order reads the slot array
+        // the live slots are exactly the table's keys: walking them in order reads the slot arrays
         // once, front to back, rather than a slot at random for each cell
         int moved = 0;
         for (int slot = 0; slot < neverUsed; slot++)
         {
-            if (slots.get(BYTE, offset(slot) + STATE_OFFSET) == STATE_LIVE)
+            if (state(slot) == STATE_LIVE)
             {
                 final long mixed = mix(keyHash(slot));
                 int cell = (int)mixed & mask;
-                while (grown.get(LONG, cell * CELL_LENGTH) != 0)
+                while (grown.get(INT, cell * CELL_LENGTH) != 0)
                 {
                     cell = (cell + 1) & mask;
                 }
-                grown.set(LONG, cell * CELL_LENGTH, cellValue(mixed, slot));
+                grown.set(INT, cell * CELL_LENGTH, cellValue(mixed, slot));
                 moved++;
             }
         }
@@ -1350,21 +1394,37 @@ public final class EntryIndex implements AutoCloseable
         dev.tiercache.libc.Libc.madviseDontNeed(old);
     }
 
-    /** A table cell: the high bits of the mixed key hash as a tag, then {@code slot + 1}. */
-    private static long cellValue(final long mixedKeyHash, final int slot)
+    /** The key's tag: the top bits of its mixed hash that a cell has room for beside {@code slot + 1}. */
+    private int tag(final long mixedKeyHash)
     {
-        return (mixedKeyHash >>> CELL_SLOT_BITS) << CELL_SLOT_BITS | (slot + 1L);
+        return (int)(mixedKeyHash >>> tagShift);
     }
 
-    private static long offset(final int slot)
+    private int cellValue(final long mixedKeyHash, final int slot)
     {
-        return (long)slot * SLOT_LENGTH;
+        return tag(mixedKeyHash) << slotBits | (slot + 1);
     }
 
-    /**
-     * Spreads a key hash over the table: sample indices and other dense keys arrive as hashes of
-     * themselves, so the low bits alone would cluster. The finaliser of SplitMix64.
-     */
+    private static long hotOffset(final int slot)
+    {
+        return (long)slot * HOT_LENGTH;
+    }
+
+    private static long coldOffset(final int slot)
+    {
+        return (long)slot * COLD_LENGTH;
+    }
+
+    private static long extensionOffset(final int slot)
+    {
+        return (long)slot * EXTENSION_LENGTH;
+    }
+
+    private static int accessTime(final long nanos)
+    {
+        return (int)(nanos >>> ACCESS_TIME_SHIFT);
+    }
+
     static long mix(final long keyHash)
     {
         long z = keyHash + 0x9E37_79B9_7F4A_7C15L;

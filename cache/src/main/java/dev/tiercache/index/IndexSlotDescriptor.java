@@ -1,156 +1,156 @@
 package dev.tiercache.index;
 
 /**
- * The layout of one slot of the {@link EntryIndex}: 128 bytes, two cache lines, naturally aligned.
+ * The layout of one slot of the {@link EntryIndex}: 48 bytes in two arrays every slot uses, plus
+ * 32 bytes in a third that only slots with an expiry, an L3 record or an L3 backing touch.
  *
+ * <h2>Hot part: 32 bytes, what a lock-free reader reads</h2>
  * <pre>
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  *  +---------------------------------------------------------------+
  *  |                        keyHash (long)                         |  0
  *  +---------------------------------------------------------------+
- *  |                        location (long)                        |  8
- *  +---------------------------------------------------------------+
- *  |                        rawLength (long)                       | 16
- *  +---------------------------------------------------------------+
- *  |                     expiresAtNanos (long)                     | 24
- *  +---------------------------------------------------------------+
- *  |                    pin word (long, atomic)                    | 32
- *  +---------------------------------------------------------------+
- *  |                          meta (long)                          | 40
- *  +---------------------------------------------------------------+
- *  |                      fileSequence (long)                      | 48
- *  +-------+-------+-------+-------+-------------------------------+
- *  | level |keyKind| parts | state |        reserved (int)         | 56
- *  +=======+=======+=======+=======+===============================+  first cache line ends
- *  |                      storedLength (long)                      | 64
- *  +---------------------------------------------------------------+
- *  |                     lastAccessNanos (long)                    | 72
+ *  |                    pin word (long, atomic)                    |  8
  *  +-------------------------------+-------------------------------+
- *  |           prev (int)          |           next (int)          | 80
- *  +-------------------------------+-------------------------------+
- *  |        accessCount (int)      |        leaseCount (int)       | 88
- *  +-------------------------------+-------+-------+---------------+
- *  |         checksum (int)        | flags | listId|   reserved    | 96
- *  +-------------------------------+-------+-------+---------------+
- *  |                    backingLocation (long)                     | 104
- *  +---------------------------------------------------------------+
- *  |                    backingSequence (long)                     | 112
- *  +---------------------------------------------------------------+
- *  |                       reserved (8 bytes)                      | 120..127
- *  +---------------------------------------------------------------+
+ *  |   meta (int, offset / 8)      |   rawLength, low 32 bits      | 16
+ *  +-------------------------------+---------------+-------+-------+
+ *  |               location (48 bits)              |control| lenHi | 24
+ *  +-----------------------------------------------+-------+-------+
  * </pre>
- *
- * <p>Everything a reader touches without the writer lock (key hash, location, length, expiry, the
- * pin word, meta, sequence, level, key kind, part count) sits in the first cache line, and is
- * immutable while the slot is published, except the pin word. The second line holds what only the
- * writer reads and writes (policy links, access statistics, flags), so the policy drain moving a
- * slot in its list does not take the line readers need from their caches. A hit of a {@code long}
- * key with one part reads this one line and the bytes. The reserved tail keeps the stride a power
- * of two, so a slot never straddles more than two lines.
- *
+ * Everything here but the pin word is written while the slot is
+ * {@link #STATE_RESERVED} and never again until it is freed. Slots are 32 bytes apart from a
+ * page-aligned base, so a hot part never straddles a cache line: a hit of a {@code long} key with
+ * one part reads one line of it, and the bytes.
  * <ul>
  *   <li>{@code keyHash}: the 64-bit hash of the user key.</li>
- *   <li>{@code location}: the entry's offset in its level's store.</li>
- *   <li>{@code storedLength}, {@code rawLength}: bytes as stored (maybe compressed) and as read.</li>
- *   <li>{@code lastAccessNanos}: {@link System#nanoTime()} of the last access.</li>
- *   <li>{@code expiresAtNanos}: the nanoTime after which the entry is expired, {@code 0} for never.</li>
- *   <li>{@code prev}, {@code next}: links of the {@link SlotList} the slot is on, {@link #NIL} at the ends.</li>
- *   <li>{@code accessCount}: accesses since the entry was inserted (saturates at {@code Integer.MAX_VALUE}).</li>
- *   <li>{@code leaseCount}: open leases; while positive the entry's bytes must not move or be freed.</li>
- *   <li>{@code checksum}: CRC32C of the raw bytes.</li>
- *   <li>{@code level}: {@link #LEVEL_L1}, {@link #LEVEL_L2}, {@link #LEVEL_L3} or {@link #LEVEL_EMPTY}.</li>
- *   <li>{@code keyKind}, {@code parts}: the cache's key kind and part count, copies of its meta
- *       record's, so that a hit of a one-part entry under a {@code long} key needs no meta read.</li>
- *   <li>{@code flags}: bits owned by the cache.</li>
- *   <li>{@code listId}: the list the slot is on, {@link #NO_LIST} for none; the index keeps it.</li>
- *   <li>{@code state}: {@link #STATE_FREE} or {@link #STATE_LIVE}; the index keeps it.</li>
- *   <li>{@code meta}: a long the cache may use as it likes.</li>
  *   <li>{@code pin word}: the only field written by readers, always with an atomic operation:
  *       {@code incarnation (31 bits) << 32 | RETIRED | PINNABLE | pins (24 bits)}; see
  *       {@link EntryIndex} for the protocol.</li>
- *   <li>{@code fileSequence}: the L3 entry's sequence number, so a read proves the entry's identity.</li>
- *   <li>{@code backingLocation}, {@code backingSequence}: for an L1 or L2 slot, the L3 record the
- *       slot owns ({@link #NO_BACKING} for none): a copy of its own value, or the older value a
- *       replacing put keeps until the new one reaches the file; only the writer reads them.</li>
+ *   <li>{@code meta}: the offset of the entry's meta record, a multiple of 8 below {@link #MAX_META_OFFSET},
+ *       stored divided by 8.</li>
+ *   <li>{@code rawLength}: bytes as read, 40 bits ({@link #MAX_RAW_LENGTH}), the high byte at 31.</li>
+ *   <li>{@code location}: the entry's offset in its level's store, 48 bits ({@link #MAX_LOCATION}).</li>
+ *   <li>{@code control} (byte 30): the level plus one in bits 0-1, the key kind (a copy of the meta
+ *       record's) in bits 2-3, "one part" in bit 4 (so that a hit of a one-part entry under a
+ *       {@code long} key needs no meta read) and "has an extension" in bit 5 (the slot's expiry or
+ *       file sequence is not zero and lives in the extension part).</li>
  * </ul>
+ *
+ * <h2>Cold part: 16 bytes, writer only</h2>
+ * <pre>
+ *  +-------------------------------+-------------------------------+
+ *  |           prev (int)          |           next (int)          |  0
+ *  +-------------------------------+---------------+-------+-------+
+ *  |   lastAccess (int, 2^20 ns)   |  accessCount  | flags | listId|  8
+ *  +-------------------------------+---------------+-------+-------+
+ * </pre>
+ * The policies' links and access statistics sit in their own array, so the policy drain moving a
+ * slot in its list does not take the line readers need from their caches.
+ * <ul>
+ *   <li>{@code prev}, {@code next}: links of the {@link SlotList} the slot is on, {@link #NIL} at
+ *       the ends; {@code next} also links the free list and the cache's stack of slots to reclaim.</li>
+ *   <li>{@code lastAccess}: {@link System#nanoTime()} of the last access in units of
+ *       2<sup>20</sup> ns (about 1 ms), truncated to 32 bits: an idle time is read at most two
+ *       units short, never long, up to 2<sup>31</sup> units (26 days); see {@link EntryIndex#idleNanos}.</li>
+ *   <li>{@code accessCount}: accesses since the entry was inserted, unsigned 16 bits, saturating
+ *       at {@link #MAX_ACCESS_COUNT}.</li>
+ *   <li>{@code flags}: bits 0-3 are the cache's ({@link #CACHE_FLAGS}); bits 4-5 hold the state
+ *       ({@link #STATE_FREE} and so on) and bit 6 "has a backing", all three the index's.</li>
+ *   <li>{@code listId}: the list the slot is on, {@link #NO_LIST} for none; the index keeps it.</li>
+ * </ul>
+ *
+ * <h2>Extension part: 32 bytes, touched only by the slots that need it</h2>
+ * <pre>
+ *  | expiresAtNanos (long) | fileSequence (long) | backingLocation (long) | backingSequence (long) |
+ * </pre>
+ * The array is reserved as address space like the others, and the kernel backs a page of it only
+ * when a slot on that page first stores one of these fields; a cache of entries without expiry
+ * and without L3 never touches it.
+ * <ul>
+ *   <li>{@code expiresAtNanos}: the nanoTime after which the entry is expired, {@code 0} for
+ *       never (then it is not stored).</li>
+ *   <li>{@code fileSequence}: the L3 entry's sequence number, so a read proves the entry's
+ *       identity ({@code 0} is not stored).</li>
+ *   <li>{@code backingLocation}, {@code backingSequence}: for an L1 or L2 slot, the L3 record the
+ *       slot owns ({@link #NO_BACKING} for none, then not stored): a copy of its own value, or the
+ *       older value a replacing put keeps until the new one reaches the file; writer only.</li>
+ * </ul>
+ * The narrowed fields are the limits decision record 0035 sets and defends.
  */
 public final class IndexSlotDescriptor
 {
-    /** Bytes per slot. */
-    public static final int SLOT_LENGTH = 128;
+    /** Bytes per slot in the parts every slot uses: the hot part and the cold part. */
+    public static final int SLOT_LENGTH = 48;
 
-    /** Alignment of the slot array: one cache line. */
-    public static final int SLOT_ALIGNMENT = 64;
+    /** Bytes per slot of the hot part (read by lock-free readers). */
+    public static final int HOT_LENGTH = 32;
 
-    /** Offset of the 64-bit key hash. */
+    /** Bytes per slot of the cold part (the writer's). */
+    public static final int COLD_LENGTH = 16;
+
+    /** Bytes per slot of the extension part (touched only by slots that store one of its fields). */
+    public static final int EXTENSION_LENGTH = 32;
+
+    /** Hot part: offset of the 64-bit key hash. */
     public static final int KEY_HASH_OFFSET = 0;
 
-    /** Offset of the store location. */
-    public static final int LOCATION_OFFSET = 8;
+    /** Hot part: offset of the pin word (read and written atomically; see {@link EntryIndex}). */
+    public static final int PIN_OFFSET = 8;
 
-    /** Offset of the stored length. */
-    public static final int STORED_LENGTH_OFFSET = 64;
+    /** Hot part: offset of the word holding the meta offset / 8 (low int) and the raw length's low 32 bits (high int). */
+    public static final int META_LENGTH_OFFSET = 16;
 
-    /** Offset of the raw length. */
-    public static final int RAW_LENGTH_OFFSET = 16;
+    /** Hot part: offset of the word holding the location (48 bits), the control byte and the raw length's high byte. */
+    public static final int LOCATION_CONTROL_OFFSET = 24;
 
-    /** Offset of the last access time. */
-    public static final int LAST_ACCESS_NANOS_OFFSET = 72;
+    /** Cold part: offset of the previous-slot link. */
+    public static final int PREV_OFFSET = 0;
 
-    /** Offset of the expiry time. */
-    public static final int EXPIRES_AT_NANOS_OFFSET = 24;
+    /** Cold part: offset of the next-slot link. */
+    public static final int NEXT_OFFSET = 4;
 
-    /** Offset of the previous-slot link. */
-    public static final int PREV_OFFSET = 80;
+    /** Cold part: offset of the last access time, in units of 2^20 ns. */
+    public static final int LAST_ACCESS_OFFSET = 8;
 
-    /** Offset of the next-slot link. */
-    public static final int NEXT_OFFSET = 84;
+    /** Cold part: offset of the access count (unsigned short). */
+    public static final int ACCESS_COUNT_OFFSET = 12;
 
-    /** Offset of the access count. */
-    public static final int ACCESS_COUNT_OFFSET = 88;
+    /** Cold part: offset of the flags byte. */
+    public static final int FLAGS_OFFSET = 14;
 
-    /** Offset of the lease count. */
-    public static final int LEASE_COUNT_OFFSET = 92;
+    /** Cold part: offset of the list id byte. */
+    public static final int LIST_ID_OFFSET = 15;
 
-    /** Offset of the checksum. */
-    public static final int CHECKSUM_OFFSET = 96;
+    /** Extension part: offset of the expiry time. */
+    public static final int EXPIRES_AT_NANOS_OFFSET = 0;
 
-    /** Offset of the level byte. */
-    public static final int LEVEL_OFFSET = 56;
+    /** Extension part: offset of the L3 entry's sequence number. */
+    public static final int FILE_SEQUENCE_OFFSET = 8;
 
-    /** Offset of the flags byte. */
-    public static final int FLAGS_OFFSET = 100;
+    /** Extension part: offset of the L3 record an L1 or L2 slot owns (writer only). */
+    public static final int BACKING_LOCATION_OFFSET = 16;
 
-    /** Offset of the list id byte. */
-    public static final int LIST_ID_OFFSET = 101;
+    /** Extension part: offset of that record's sequence number (writer only). */
+    public static final int BACKING_SEQUENCE_OFFSET = 24;
 
-    /** Offset of the key kind byte (a copy of the meta record's). */
-    public static final int KEY_KIND_OFFSET = 57;
+    /** Largest location a slot holds (48 bits: 256 TiB into a level's store). */
+    public static final long MAX_LOCATION = (1L << 48) - 1;
 
-    /** Offset of the part count byte (a copy of the meta record's). */
-    public static final int PART_COUNT_OFFSET = 58;
+    /** Largest raw length a slot holds (40 bits: 1 TiB per entry). */
+    public static final long MAX_RAW_LENGTH = (1L << 40) - 1;
 
-    /** Offset of the state byte. */
-    public static final int STATE_OFFSET = 59;
+    /** Meta offsets are below this (a 32-bit count of 8-byte units: 32 GiB of meta records). */
+    public static final long MAX_META_OFFSET = 1L << 35;
 
-    /** Offset of the user meta long. */
-    public static final int META_OFFSET = 40;
+    /** The access count saturates here. */
+    public static final int MAX_ACCESS_COUNT = 0xFFFF;
 
-    /** Offset of the pin word (read and written atomically; see {@link EntryIndex}). */
-    public static final int PIN_OFFSET = 32;
-
-    /** Offset of the L3 record an L1 or L2 slot owns (writer only). */
-    public static final int BACKING_LOCATION_OFFSET = 104;
-
-    /** Offset of that record's sequence number (writer only). */
-    public static final int BACKING_SEQUENCE_OFFSET = 112;
+    /** The flag bits the cache may use; the others are the index's. */
+    public static final int CACHE_FLAGS = 0x0F;
 
     /** Backing location value: the slot owns no L3 record. */
     public static final long NO_BACKING = -1;
-
-    /** Offset of the L3 entry's sequence number. */
-    public static final int FILE_SEQUENCE_OFFSET = 48;
 
     /** Level value: the entry is in L1 (device memory). */
     public static final byte LEVEL_L1 = 0;
@@ -164,6 +164,9 @@ public final class IndexSlotDescriptor
     /** Level value: the slot is reserved but holds no bytes in any level yet. */
     public static final byte LEVEL_EMPTY = -1;
 
+    /** Largest key kind a slot holds (two bits). */
+    public static final int MAX_KEY_KIND = 3;
+
     /** Link value: no slot (the end of a list). */
     public static final int NIL = -1;
 
@@ -173,7 +176,7 @@ public final class IndexSlotDescriptor
     /** Most lists one index can hold, since a list id is a byte. */
     public static final int MAX_LISTS = Byte.MAX_VALUE;
 
-    /** Most slots one index can hold (the key table, four cells per slot at most, is indexed by int). */
+    /** Most slots one index can hold (a key table cell holds {@code slot + 1} and at least a 3-bit tag in 32 bits). */
     public static final int MAX_CAPACITY = 1 << 28;
 
     /** State value: the slot is free. */
@@ -190,17 +193,6 @@ public final class IndexSlotDescriptor
 
     private IndexSlotDescriptor()
     {
-    }
-
-    /**
-     * Byte offset of a slot in the slot array.
-     *
-     * @param slot the slot number.
-     * @return {@code slot * SLOT_LENGTH}.
-     */
-    public static long slotOffset(final int slot)
-    {
-        return (long)slot * SLOT_LENGTH;
     }
 
     /**
@@ -247,17 +239,18 @@ public final class IndexSlotDescriptor
     }
 
     /**
-     * Checks a length field.
+     * Checks a field against the range its bits can hold.
      *
-     * @param name   the field's name, for the message.
-     * @param length the value.
-     * @throws IllegalArgumentException when it is negative.
+     * @param name  the field's name, for the message.
+     * @param value the value.
+     * @param max   the largest value the field holds.
+     * @throws IllegalArgumentException when it is negative or above {@code max}.
      */
-    public static void checkLength(final String name, final long length)
+    public static void checkRange(final String name, final long value, final long max)
     {
-        if (length < 0)
+        if (value < 0 || value > max)
         {
-            throw new IllegalArgumentException(name + "=" + length + " < 0");
+            throw new IllegalArgumentException(name + "=" + value + " not in [0, " + max + "] (what the slot's field holds)");
         }
     }
 }

@@ -225,7 +225,7 @@ public final class PromotionRule
      */
     public boolean isIdle(final EntryIndex index, final int slot, final long nowNanos)
     {
-        return nowNanos - index.lastAccessNanos(slot) >= demoteAfterIdleNanos;
+        return index.idleNanos(slot, nowNanos) >= demoteAfterIdleNanos;
     }
 
     /**

@@ -248,7 +248,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     @Override
     public void onInsert(final int slot)
     {
-        residentBytes += index.storedLength(slot);
+        residentBytes += index.rawLength(slot);
         final int estimate = capacity.estimate(size() + 1L, residentBytes);
         if (estimate > sizedFor + sizedFor / RESIZE_BAND || estimate < sizedFor - sizedFor / RESIZE_BAND)
         {
@@ -322,7 +322,7 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     @Override
     public void onRemove(final int slot)
     {
-        residentBytes -= index.storedLength(slot);
+        residentBytes -= index.rawLength(slot);
         final byte listId = index.listId(slot);
         if (listId == probation.id())
         {

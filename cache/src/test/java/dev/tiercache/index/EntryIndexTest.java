@@ -58,49 +58,71 @@ class EntryIndexTest
         {
             final int slot = index.insert(-5L);
             index.level(slot, IndexSlotDescriptor.LEVEL_L3);
-            index.flags(slot, (byte)0x5A);
+            index.flags(slot, (byte)0x0A);
             index.location(slot, 1L << 40);
-            index.storedLength(slot, 123);
             index.rawLength(slot, 456);
-            index.checksum(slot, 0xCAFEBABE);
             index.accessCount(slot, 3);
-            assertEquals(4, index.recordAccess(slot, 777L));
+            assertEquals(4, index.recordAccess(slot, 777L << EntryIndex.ACCESS_TIME_SHIFT));
             index.expiresAtNanos(slot, 999L);
-            index.meta(slot, Long.MIN_VALUE);
+            index.fileSequence(slot, 31L);
+            index.meta(slot, IndexSlotDescriptor.MAX_META_OFFSET - 8);
             assertEquals(IndexSlotDescriptor.LEVEL_L3, index.level(slot));
-            assertEquals((byte)0x5A, index.flags(slot));
+            assertEquals((byte)0x0A, index.flags(slot));
             assertEquals(1L << 40, index.location(slot));
-            assertEquals(123, index.storedLength(slot));
             assertEquals(456, index.rawLength(slot));
-            assertEquals(0xCAFEBABE, index.checksum(slot));
             assertEquals(4, index.accessCount(slot));
-            assertEquals(777L, index.lastAccessNanos(slot));
+            assertEquals(2L << EntryIndex.ACCESS_TIME_SHIFT, index.idleNanos(slot, 780L << EntryIndex.ACCESS_TIME_SHIFT));
             assertEquals(999L, index.expiresAtNanos(slot));
-            assertEquals(Long.MIN_VALUE, index.meta(slot));
+            assertEquals(31L, index.fileSequence(slot));
+            assertEquals(IndexSlotDescriptor.MAX_META_OFFSET - 8, index.meta(slot));
 
             index.remove(slot);
             final int again = index.insert(6L);
             assertEquals(slot, again);
             assertEquals(0, index.location(again));
+            assertEquals(0, index.rawLength(again));
             assertEquals(0, index.accessCount(again));
             assertEquals(0, index.meta(again));
+            assertEquals(0, index.flags(again));
+            assertEquals(0, index.expiresAtNanos(again), "a reused slot does not inherit the old extension");
+            assertEquals(0, index.fileSequence(again));
+            assertEquals(IndexSlotDescriptor.NO_BACKING, index.backingLocation(again));
             assertEquals(IndexSlotDescriptor.LEVEL_EMPTY, index.level(again));
         }
     }
 
     @Test
-    void remove_leasedSlot_throws_untilReleased()
+    void remove_pinnedSlot_throws_untilUnpinned()
     {
         try (EntryIndex index = new EntryIndex(2))
         {
             final int slot = index.insert(1L);
-            assertEquals(1, index.incrementLease(slot));
+            assertTrue(index.tryPin(slot) != EntryIndex.PIN_FAILED);
             assertThrows(IllegalStateException.class, () -> index.remove(slot));
-            assertEquals(0, index.decrementLease(slot));
-            assertThrows(IllegalStateException.class, () -> index.decrementLease(slot));
-            index.remove(slot);
+            assertTrue(index.unpin(slot), "the last pin of a slot that remove retired reports it");
+            index.free(slot);
             assertFalse(index.isLive(slot));
             assertThrows(IllegalStateException.class, () -> index.remove(slot));
+        }
+    }
+
+    @Test
+    void idleNanos_isALowerBoundWithinTwoUnits_andAFutureStampReadsZero()
+    {
+        try (EntryIndex index = new EntryIndex(1))
+        {
+            final int slot = index.insert(1L);
+            final long unit = 1L << EntryIndex.ACCESS_TIME_SHIFT;
+            final java.util.Random random = new java.util.Random(11);
+            for (int i = 0; i < 10_000; i++)
+            {
+                final long stamp = random.nextLong(); // nanoTime may be anything, negative too
+                final long idle = random.nextInt(4) == 0 ? random.nextLong(8 * unit) : random.nextLong((1L << 31) * unit);
+                index.lastAccessNanos(slot, stamp);
+                final long read = index.idleNanos(slot, stamp + idle);
+                assertTrue(read <= idle && idle - read < 2 * unit, "stamp=" + stamp + " idle=" + idle + " read=" + read);
+                assertEquals(0, index.idleNanos(slot, stamp - 1 - random.nextLong(8 * unit)), "a stamp after now is no idleness");
+            }
         }
     }
 
@@ -112,6 +134,13 @@ class EntryIndexTest
             final int slot = index.insert(1L);
             assertThrows(IllegalArgumentException.class, () -> index.level(slot, (byte)3));
             assertThrows(IllegalArgumentException.class, () -> index.rawLength(slot, -1));
+            assertThrows(IllegalArgumentException.class, () -> index.rawLength(slot, IndexSlotDescriptor.MAX_RAW_LENGTH + 1));
+            assertThrows(IllegalArgumentException.class, () -> index.location(slot, IndexSlotDescriptor.MAX_LOCATION + 1));
+            assertThrows(IllegalArgumentException.class, () -> index.meta(slot, 12));
+            assertThrows(IllegalArgumentException.class, () -> index.meta(slot, IndexSlotDescriptor.MAX_META_OFFSET));
+            assertThrows(IllegalArgumentException.class, () -> index.flags(slot, (byte)0x10), "bit 4 is the index's");
+            assertThrows(IllegalArgumentException.class, () -> index.keyKindAndParts(slot, 4, 1));
+            assertThrows(IllegalArgumentException.class, () -> index.accessCount(slot, -1));
             assertThrows(IllegalArgumentException.class, () -> new EntryIndex(0));
         }
     }
@@ -170,20 +199,26 @@ class EntryIndexTest
     }
 
     @Test
-    void descriptor_fieldsDoNotOverlap_andFitTheSlot()
+    void descriptor_fieldsDoNotOverlap_andFitTheirParts()
     {
-        final int[][] fields = {
-            {IndexSlotDescriptor.KEY_HASH_OFFSET, 8}, {IndexSlotDescriptor.LOCATION_OFFSET, 8},
-            {IndexSlotDescriptor.STORED_LENGTH_OFFSET, 8}, {IndexSlotDescriptor.RAW_LENGTH_OFFSET, 8},
-            {IndexSlotDescriptor.LAST_ACCESS_NANOS_OFFSET, 8}, {IndexSlotDescriptor.EXPIRES_AT_NANOS_OFFSET, 8},
+        checkPart(IndexSlotDescriptor.HOT_LENGTH, new int[][] {
+            {IndexSlotDescriptor.KEY_HASH_OFFSET, 8}, {IndexSlotDescriptor.PIN_OFFSET, 8},
+            {IndexSlotDescriptor.META_LENGTH_OFFSET, 8}, {IndexSlotDescriptor.LOCATION_CONTROL_OFFSET, 8}});
+        checkPart(IndexSlotDescriptor.COLD_LENGTH, new int[][] {
             {IndexSlotDescriptor.PREV_OFFSET, 4}, {IndexSlotDescriptor.NEXT_OFFSET, 4},
-            {IndexSlotDescriptor.ACCESS_COUNT_OFFSET, 4}, {IndexSlotDescriptor.LEASE_COUNT_OFFSET, 4},
-            {IndexSlotDescriptor.CHECKSUM_OFFSET, 4}, {IndexSlotDescriptor.LEVEL_OFFSET, 1},
-            {IndexSlotDescriptor.FLAGS_OFFSET, 1}, {IndexSlotDescriptor.LIST_ID_OFFSET, 1},
-            {IndexSlotDescriptor.STATE_OFFSET, 1}, {IndexSlotDescriptor.META_OFFSET, 8},
-            {IndexSlotDescriptor.PIN_OFFSET, 8}, {IndexSlotDescriptor.FILE_SEQUENCE_OFFSET, 8},
-            {IndexSlotDescriptor.KEY_KIND_OFFSET, 1}, {IndexSlotDescriptor.PART_COUNT_OFFSET, 1}};
-        final boolean[] used = new boolean[IndexSlotDescriptor.SLOT_LENGTH];
+            {IndexSlotDescriptor.LAST_ACCESS_OFFSET, 4}, {IndexSlotDescriptor.ACCESS_COUNT_OFFSET, 2},
+            {IndexSlotDescriptor.FLAGS_OFFSET, 1}, {IndexSlotDescriptor.LIST_ID_OFFSET, 1}});
+        checkPart(IndexSlotDescriptor.EXTENSION_LENGTH, new int[][] {
+            {IndexSlotDescriptor.EXPIRES_AT_NANOS_OFFSET, 8}, {IndexSlotDescriptor.FILE_SEQUENCE_OFFSET, 8},
+            {IndexSlotDescriptor.BACKING_LOCATION_OFFSET, 8}, {IndexSlotDescriptor.BACKING_SEQUENCE_OFFSET, 8}});
+        assertEquals(IndexSlotDescriptor.SLOT_LENGTH, IndexSlotDescriptor.HOT_LENGTH + IndexSlotDescriptor.COLD_LENGTH);
+        assertEquals(0, 64 % IndexSlotDescriptor.HOT_LENGTH, "a hot part never straddles a cache line");
+        assertThrows(IndexOutOfBoundsException.class, () -> IndexSlotDescriptor.checkSlot(5, 5));
+    }
+
+    private static void checkPart(final int length, final int[][] fields)
+    {
+        final boolean[] used = new boolean[length];
         for (final int[] field : fields)
         {
             assertEquals(0, field[0] % field[1], "offset=" + field[0] + " is not aligned to " + field[1]);
@@ -193,7 +228,9 @@ class EntryIndexTest
                 used[i] = true;
             }
         }
-        assertEquals(0, Integer.bitCount(IndexSlotDescriptor.SLOT_LENGTH) - 1);
-        assertThrows(IndexOutOfBoundsException.class, () -> IndexSlotDescriptor.checkSlot(5, 5));
+        for (int i = 0; i < length; i++)
+        {
+            assertTrue(used[i], "byte " + i + " of a " + length + "-byte part belongs to no field");
+        }
     }
 }

@@ -52,7 +52,7 @@ class LevelCapacityTest
             // the level is emptied and refilled with entries twice as large: it now holds 500, and the policy follows
             for (int victim = policy.selectVictim(ANY); victim != EvictionPolicy.NONE; victim = policy.selectVictim(ANY))
             {
-                used -= index.storedLength(victim);
+                used -= index.rawLength(victim);
                 policy.onRemove(victim);
                 index.remove(victim);
             }
@@ -76,12 +76,12 @@ class LevelCapacityTest
             while (used + size > capacity)
             {
                 final int victim = policy.selectVictim(ANY);
-                used -= index.storedLength(victim);
+                used -= index.rawLength(victim);
                 policy.onRemove(victim);
                 index.remove(victim);
             }
             final int slot = index.insert(key);
-            index.storedLength(slot, size);
+            index.rawLength(slot, size);
             used += size;
             policy.onInsert(slot);
         }

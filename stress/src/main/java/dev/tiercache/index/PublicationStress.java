@@ -15,7 +15,7 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * The writer fills a new slot (location, raw length, meta; the key hash comes with
+ * The writer fills a new slot (location, raw length, meta, expiry; the key hash comes with
  * {@link EntryIndex#allocate}), {@link EntryIndex#publish}es and {@link EntryIndex#link}s it; a
  * reader looks the key up with {@link EntryIndex#findConcurrent}, pins what it found and reads the
  * fields. A pinned slot must show every field as written before publication, never the zeros
@@ -23,7 +23,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * the pooled index's slots held other stamps before.
  *
  * <p>Result: {@code what the reader saw, the fields that were wrong (bits: 1 key hash, 2 location,
- * 4 raw length, 8 meta)}.
+ * 4 raw length, 8 meta, 16 expiry, which lives in the slot's extension part)}.
  */
 @JCStressTest
 @Description("allocate, fill, publish, link vs findConcurrent + tryPin + field reads")
@@ -50,7 +50,8 @@ public class PublicationStress
         final int slot = index.allocate(KEY);
         index.location(slot, stamp);
         index.rawLength(slot, stamp + 1);
-        index.meta(slot, ~stamp);
+        index.meta(slot, (stamp + 3) << 3);
+        index.expiresAtNanos(slot, stamp + 5);
         index.publish(slot);
         index.link(slot);
     }
@@ -82,7 +83,8 @@ public class PublicationStress
             r.r2 = (index.keyHash(slot) == KEY ? 0 : 1) |
                 (index.location(slot) == stamp ? 0 : 2) |
                 (index.rawLength(slot) == stamp + 1 ? 0 : 4) |
-                (index.meta(slot) == ~stamp ? 0 : 8);
+                (index.meta(slot) == (stamp + 3) << 3 ? 0 : 8) |
+                (index.expiresAtNanos(slot) == stamp + 5 ? 0 : 16);
             index.unpin(slot);
         }
     }

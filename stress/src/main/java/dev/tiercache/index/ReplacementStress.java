@@ -69,7 +69,7 @@ public class ReplacementStress
         final int slot = index.allocate(key);
         index.location(slot, stamp);
         index.rawLength(slot, stamp);
-        index.meta(slot, ~stamp);
+        index.meta(slot, (stamp + 3) << 3);
         index.publish(slot);
         return slot;
     }
@@ -117,7 +117,7 @@ public class ReplacementStress
             final long expected = key == KEY ? (slot == oldSlot ? stamp : stamp + 1) : stamp + 2;
             r.r1 = key == OTHER_KEY ? 5 : slot == oldSlot ? 3 : 4;
             r.r3 = (key == KEY || key == OTHER_KEY) && seen == expected && index.rawLength(slot) == expected &&
-                index.meta(slot) == ~expected ? 0 : 1;
+                index.meta(slot) == (expected + 3) << 3 ? 0 : 1;
             readerOwns = index.unpin(slot) && slot == oldSlot && key == KEY;
         }
     }
