@@ -81,14 +81,14 @@ public final class PolicySimulator
                         break;
                     }
                     first = false;
-                    used -= index.storedLength(victim);
+                    used -= index.rawLength(victim);
                     eviction.onRemove(victim);
                     index.remove(victim);
                 }
                 if (admitted)
                 {
                     final int inserted = index.insert(key);
-                    index.storedLength(inserted, size);
+                    index.rawLength(inserted, size);
                     used += size;
                     eviction.onInsert(inserted);
                 }
