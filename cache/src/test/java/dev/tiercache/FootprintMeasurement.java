@@ -18,8 +18,10 @@ import java.nio.file.Path;
  * <pre>
  * ./mvnw -B -q test-compile -pl cache -am
  * java --enable-native-access=ALL-UNNAMED -Dtiercache.cudart=none -Xmx4g -cp "cache/target/classes:cache/target/test-classes:bindings/target/classes:&lt;agrona jar&gt;:&lt;lz4-java jar&gt;" \
- *   dev.tiercache.FootprintMeasurement [maxEntries] [entries to put]
+ *   dev.tiercache.FootprintMeasurement [maxEntries] [entries to put] [ttl]
  * </pre>
+ * With {@code ttl} the entries expire after an hour, so each slot also stores an expiry in its
+ * extension part (decision record 0035).
  */
 public final class FootprintMeasurement
 {
@@ -31,9 +33,15 @@ public final class FootprintMeasurement
     {
         final int maxEntries = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         final int entries = args.length > 1 ? Integer.parseInt(args[1]) : maxEntries;
+        final boolean ttl = args.length > 2 && "ttl".equals(args[2]);
         final long heapBefore = heapUsed();
         final long rssBefore = residentBytes();
-        try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(128L << 20).maxEntries(maxEntries).build();
+        final TierCache.Builder builder = TierCache.builder().useGpu(false).hostBytes(128L << 20).maxEntries(maxEntries);
+        if (ttl)
+        {
+            builder.ttl(java.time.Duration.ofHours(1));
+        }
+        try (TierCache cache = builder.build();
              Arena arena = Arena.ofConfined())
         {
             final long rssBuilt = residentBytes();
@@ -50,8 +58,8 @@ public final class FootprintMeasurement
             final long rssFull = residentBytes();
             final int held = cache.size();
             System.out.printf("entries held: %d (of maxEntries %d)%n", held, maxEntries);
-            System.out.printf("index (slots + key table) in use: %d bytes = %.1f B per held entry; address space reserved %d bytes = %.1f B per potential entry%n",
-                full[0], (double) full[0] / held, full.length > 3 ? full[3] : full[0], (double) (full.length > 3 ? full[3] : full[0]) / maxEntries);
+            System.out.printf("index (slots + key table) in use: %d bytes = %.1f B per held entry, of which slot extensions %.1f B; address space reserved %d bytes = %.1f B per potential entry%n",
+                full[0], (double) full[0] / held, (double) full[4] / held, full[3], (double) full[3] / maxEntries);
             System.out.printf("meta arena reserved: %d bytes = %.1f B per potential entry; used %d bytes = %.1f B per held entry%n",
                 full[1], (double) full[1] / maxEntries, full[2], (double) full[2] / held);
             System.out.printf("heap (policies, buffers): %.1f B per potential entry when empty, %.1f B per held entry when full%n",
