@@ -2,6 +2,7 @@ package dev.tiercache;
 
 import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
+import dev.tiercache.policy.HeapBytes;
 
 import java.util.function.LongConsumer;
 
@@ -144,6 +145,16 @@ final class AccessDrain extends CacheRoom
         {
             core.moverIdle.wake();
         }
+    }
+
+    /**
+     * The heap the promotion queue holds now.
+     *
+     * @return bytes (see {@link HeapBytes}).
+     */
+    long heapBytes()
+    {
+        return HeapBytes.longs(pendingPromotions.length);
     }
 
     /**

@@ -1512,6 +1512,25 @@ public final class TierCache implements AutoCloseable
     }
 
     /**
+     * Test and measurement hook: the heap the policies and buffers hold, by structure, counted from
+     * their arrays' lengths ({@link HeapAccount}); {@link #bookkeepingBytes()} gives the native side.
+     *
+     * @return bytes by structure, in a stable order.
+     */
+    Map<String, Long> heapBytes()
+    {
+        lock.lock();
+        try
+        {
+            return HeapAccount.of(core, accessDrain);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Test hook: checks every level's books against the entries present. Each live or retired
      * slot owns one block of its level (L1, L2) and, in L3, one live file entry; it owns its meta
      * record, or holds one count of a shared one (whose count must be its slots');

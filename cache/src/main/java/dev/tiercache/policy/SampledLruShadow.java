@@ -17,6 +17,7 @@ final class SampledLruShadow
 {
     private static final int TARGET_CAPACITY = 256;
     private static final int NIL = -1;
+    private static final float LOAD_FACTOR = 0.65f;
 
     private final int sampleShift;
     private final int capacity;
@@ -40,7 +41,7 @@ final class SampledLruShadow
         this.next = new int[capacity];
         Arrays.fill(prev, NIL);
         Arrays.fill(next, NIL);
-        this.slots = new Long2LongHashMap(capacity * 2 + 8, 0.65f, NIL);
+        this.slots = new Long2LongHashMap(capacity * 2 + 8, LOAD_FACTOR, NIL);
     }
 
     /**
@@ -52,6 +53,17 @@ final class SampledLruShadow
     static int capacityFor(final int cacheCapacity)
     {
         return Math.max(1, cacheCapacity >> sampleShift(cacheCapacity));
+    }
+
+    /**
+     * The heap the shadow holds, all of it allocated at construction: its key and link arrays and
+     * its map.
+     *
+     * @return bytes (see {@link HeapBytes}).
+     */
+    long heapBytes()
+    {
+        return HeapBytes.longs(keys.length) + HeapBytes.ints(prev.length) + HeapBytes.ints(next.length) + HeapBytes.of(slots);
     }
 
     private static int sampleShift(final int cacheCapacity)
