@@ -127,7 +127,12 @@ public final class TierCache implements AutoCloseable
 
     private static LevelCapacity levelCapacity(final ArenaStore store, final int maxEntries)
     {
-        return store == null || store.capacity() < 1
+        if (store == null)
+        {
+            // a level that is off holds nothing and its policy is never called: no sketch for maxEntries
+            return LevelCapacity.ofEntries(1);
+        }
+        return store.capacity() < 1
             ? LevelCapacity.ofEntries(maxEntries)
             : LevelCapacity.ofBytes(store.capacity(), maxEntries, TYPICAL_ENTRY_BYTES);
     }

@@ -69,6 +69,26 @@ class HeapAccountTest
         }
     }
 
+    @Test
+    void levelThatIsOff_holdsNoSketchForMaxEntries() throws ReflectiveOperationException
+    {
+        try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(8L << 20).maxEntries(1 << 18).build();
+             Arena arena = Arena.ofConfined())
+        {
+            fill(cache, arena, 1 << 12);
+            try (EntryHandle handle = cache.get(7L))
+            {
+                assertTrue(handle != null, "key 7 is cached");
+            }
+            final Map<String, Long> parts = cache.heapBytes();
+            final long l1 = parts.entrySet().stream().filter(part -> part.getKey().startsWith("L1 ")).mapToLong(Map.Entry::getValue).sum();
+            // sized for one entry: the smallest sketch (4096 longs) and the aging duel's fixed arrays, not 2^18 longs
+            assertTrue(l1 < 64 * 1024, "L1 is off, yet its policy holds " + l1 + " bytes: " + parts);
+            final CacheCore core = (CacheCore) field(cache, "core");
+            assertEquals(0, core.policies[Tier.DEVICE.ordinal()].size(), "L1 is off: its policy holds no slot");
+        }
+    }
+
     private static void fill(final TierCache cache, final Arena arena, final int entries)
     {
         final MemorySegment value = arena.allocate(8);
