@@ -10,8 +10,11 @@ import java.util.Arrays;
  * cost (set sampling, as in cache set dueling). The adaptive policy compares its own hits on the
  * same sampled keys with this estimate.
  *
- * <p>Everything is allocated at construction (the map is presized below its resize threshold);
- * {@link #access} allocates nothing. Not thread-safe.
+ * <p>Everything is allocated at construction: the arrays for {@link #capacity()} keys (at most
+ * 511 while the cache's capacity is below {@code 2^25}), the map with the fewest buckets whose
+ * resize threshold is not below that capacity (the shadow holds at most that many keys: it
+ * evicts before it inserts), so the map never resizes; {@link #access} allocates nothing. Not
+ * thread-safe.
  */
 final class SampledLruShadow
 {
@@ -41,7 +44,7 @@ final class SampledLruShadow
         this.next = new int[capacity];
         Arrays.fill(prev, NIL);
         Arrays.fill(next, NIL);
-        this.slots = new Long2LongHashMap(capacity * 2 + 8, LOAD_FACTOR, NIL);
+        this.slots = new Long2LongHashMap(mapCapacityFor(capacity), LOAD_FACTOR, NIL);
     }
 
     /**
@@ -56,6 +59,18 @@ final class SampledLruShadow
     }
 
     /**
+     * The map's initial capacity for a shadow of {@code keys} keys: one whose resize threshold
+     * ({@code buckets * loadFactor}, buckets the next power of two) is at least {@code keys}.
+     *
+     * @param keys the shadow's capacity.
+     * @return the capacity to ask the map for.
+     */
+    private static int mapCapacityFor(final int keys)
+    {
+        return (int)Math.ceil(keys / (double)LOAD_FACTOR);
+    }
+
+    /**
      * The heap the shadow holds, all of it allocated at construction: its key and link arrays and
      * its map.
      *
@@ -64,6 +79,16 @@ final class SampledLruShadow
     long heapBytes()
     {
         return HeapBytes.longs(keys.length) + HeapBytes.ints(prev.length) + HeapBytes.ints(next.length) + HeapBytes.of(slots);
+    }
+
+    /**
+     * The map's resize threshold, for tests: never below {@link #capacity()}.
+     *
+     * @return entries.
+     */
+    int mapResizeThreshold()
+    {
+        return slots.resizeThreshold();
     }
 
     private static int sampleShift(final int cacheCapacity)

@@ -93,6 +93,34 @@ class PolicyHeapBytesTest
         assertEquals(ReachableArrays.bytes(sketch), sketch.heapBytes());
     }
 
+    @Test
+    void shadowMap_neverResizes_andHasNoMoreBucketsThanThat()
+    {
+        for (int cacheCapacity = 1; cacheCapacity <= 1 << 22; cacheCapacity = cacheCapacity < 4096 ? cacheCapacity + 1 : cacheCapacity * 3 / 2)
+        {
+            final SampledLruShadow shadow = new SampledLruShadow(cacheCapacity);
+            final int keys = shadow.capacity();
+            final int threshold = shadow.mapResizeThreshold();
+            assertTrue(threshold >= keys, "cacheCapacity=" + cacheCapacity + ": " + keys + " keys, resize threshold " + threshold);
+            // half the buckets would resize: a threshold at most about twice what is needed, or the map's smallest (8 buckets, 5)
+            assertTrue(threshold / 2 < keys || threshold == 5, "cacheCapacity=" + cacheCapacity + ": " + keys + " keys, resize threshold " + threshold);
+        }
+    }
+
+    @Test
+    void shadow_holdsAsManyKeysAsItsCapacity_withoutGrowing()
+    {
+        final SampledLruShadow shadow = new SampledLruShadow(1000);
+        final long before = shadow.heapBytes();
+        assertEquals(ReachableArrays.bytes(shadow), before);
+        for (long key = 0; key < 10 * shadow.capacity(); key++)
+        {
+            shadow.access(key);
+        }
+        assertEquals(before, shadow.heapBytes(), "the map never resized");
+        assertEquals(ReachableArrays.bytes(shadow), shadow.heapBytes());
+    }
+
     private static void assertMatchesArrays(final EvictionPolicy policy, final String when)
     {
         long sum = 0;
