@@ -70,6 +70,21 @@ class HeapAccountTest
     }
 
     @Test
+    void account_afterBuild_doesNotScaleWithMaxEntries()
+    {
+        final Map<String, Long> small;
+        try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(8L << 20).maxEntries(1 << 12).build())
+        {
+            small = cache.heapBytes();
+        }
+        try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(8L << 20).maxEntries(1 << 20).build())
+        {
+            // nothing is presized for maxEntries: the same level bytes give the same structures
+            assertEquals(small, cache.heapBytes());
+        }
+    }
+
+    @Test
     void levelThatIsOff_holdsNoSketchForMaxEntries() throws ReflectiveOperationException
     {
         try (TierCache cache = TierCache.builder().useGpu(false).hostBytes(8L << 20).maxEntries(1 << 18).build();
