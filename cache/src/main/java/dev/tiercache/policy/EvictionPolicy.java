@@ -24,7 +24,7 @@ import java.util.function.IntPredicate;
  * window's cold end into the main space there) but never removes a slot; the victim stays resident
  * until the caller calls {@link #onRemove}. Every method allocates nothing, except that a frequency
  * policy resizes its history when the level's estimate of its entries moves (rare; see
- * {@link WindowTinyLfuPolicy}).
+ * {@link WindowTinyLfuPolicy}) and that the heap report ({@link #heapBytesByPart}) returns a map.
  *
  * <p>Not thread-safe: called under the same lock as the index's mutations.
  */

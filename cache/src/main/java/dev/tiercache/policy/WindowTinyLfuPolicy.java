@@ -93,7 +93,7 @@ import java.util.function.IntPredicate;
  * construction except a resize of the sketches or the shadow (see above) and the start of the
  * aging duel when a level's estimate falls below {@value FrequencySketch#MIN_ENTRIES} entries,
  * which happen a few times while a level fills and then only when its mean entry size moves by a
- * quarter. The
+ * quarter, and the heap report ({@link #heapBytesByPart}), which returns a map. The
  * sketch's estimates may be high through collisions, never low; that costs hit ratio, never
  * correctness: the policy only orders slots and never frees one.
  */
