@@ -1,5 +1,7 @@
 package dev.tiercache;
 
+import dev.tiercache.policy.HeapBytes;
+
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongConsumer;
@@ -129,6 +131,17 @@ final class AccessBuffer
             }
         }
         return false;
+    }
+
+    /**
+     * The heap the stripes' array and their cells hold: fixed at construction by the processor
+     * count, whatever the entries.
+     *
+     * @return bytes (see {@link HeapBytes}).
+     */
+    long heapBytes()
+    {
+        return HeapBytes.references(stripes.length) + HeapBytes.longs(STRIPE_LENGTH) * stripes.length;
     }
 
     private int stripeOf(final long threadId)

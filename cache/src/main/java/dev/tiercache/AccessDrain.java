@@ -2,6 +2,7 @@ package dev.tiercache;
 
 import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
+import dev.tiercache.policy.HeapBytes;
 
 import java.util.function.LongConsumer;
 
@@ -14,8 +15,14 @@ import java.util.function.LongConsumer;
  */
 final class AccessDrain extends CacheRoom
 {
+    /** The promotion queue's first length: a quiet cache's queue stays this small. */
+    static final int MIN_PENDING_PROMOTIONS = 64;
+
     private final SlotTable slots;
-    private final long[] pendingPromotions;
+    /** The most promotion requests that wait; one more is dropped (the entry asks again on its next hit). */
+    private final int maxPendingPromotions;
+    /** A ring of key hashes, doubled while full up to {@link #maxPendingPromotions}. */
+    private long[] pendingPromotions = new long[MIN_PENDING_PROMOTIONS];
     private int pendingHead;
     private int pendingSize;
     private final LongConsumer applyAccess = this::applyAccess;
@@ -28,7 +35,7 @@ final class AccessDrain extends CacheRoom
     {
         super(core);
         this.slots = slots;
-        this.pendingPromotions = new long[Math.max(64, Math.min(config.maxEntries, 1 << 16))];
+        this.maxPendingPromotions = Math.max(MIN_PENDING_PROMOTIONS, Math.min(config.maxEntries, 1 << 16));
     }
 
     /**
@@ -133,9 +140,13 @@ final class AccessDrain extends CacheRoom
     void requestPromotion(final int slot)
     {
         final byte flags = index.flags(slot);
-        if (pendingSize == pendingPromotions.length || (flags & (FLAG_QUEUED | FLAG_MOVING)) != 0)
+        if (pendingSize == maxPendingPromotions || (flags & (FLAG_QUEUED | FLAG_MOVING)) != 0)
         {
             return;
+        }
+        if (pendingSize == pendingPromotions.length)
+        {
+            growPromotions();
         }
         index.flags(slot, (byte) (flags | FLAG_QUEUED));
         pendingPromotions[(pendingHead + pendingSize) % pendingPromotions.length] = index.keyHash(slot);
@@ -144,6 +155,41 @@ final class AccessDrain extends CacheRoom
         {
             core.moverIdle.wake();
         }
+    }
+
+    /**
+     * Doubles the full ring, oldest request first: a few times while the mover falls behind (at
+     * most ten), so that a cache whose promotions keep up never holds the largest queue.
+     */
+    private void growPromotions()
+    {
+        final long[] old = pendingPromotions;
+        final long[] grown = new long[Math.min(maxPendingPromotions, old.length * 2)];
+        final int firstRun = old.length - pendingHead;
+        System.arraycopy(old, pendingHead, grown, 0, firstRun);
+        System.arraycopy(old, 0, grown, firstRun, pendingHead);
+        pendingPromotions = grown;
+        pendingHead = 0;
+    }
+
+    /**
+     * The heap the promotion queue holds now.
+     *
+     * @return bytes (see {@link HeapBytes}).
+     */
+    long heapBytes()
+    {
+        return HeapBytes.longs(pendingPromotions.length);
+    }
+
+    /**
+     * The promotion queue's length now, for tests.
+     *
+     * @return its capacity in requests.
+     */
+    int promotionQueueLength()
+    {
+        return pendingPromotions.length;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.tiercache;
 
+import dev.tiercache.policy.HeapBytes;
 import dev.tiercache.store.HostStore;
 import dev.tiercache.store.SpaceAllocator;
 
@@ -211,6 +212,17 @@ final class MetaRecords
     long sharedRefs()
     {
         return sharedRefs;
+    }
+
+    /**
+     * The heap the intern table and the scratch record hold: the table grows with the shared
+     * records (two cells per record at most), not with the entries that share them.
+     *
+     * @return bytes (see {@link HeapBytes}).
+     */
+    long heapBytes()
+    {
+        return HeapBytes.longs(cells.length) + HeapBytes.longs((int)(scratch.byteSize() / Long.BYTES));
     }
 
     /** The share count of a shared record (tests and the accounting check). */

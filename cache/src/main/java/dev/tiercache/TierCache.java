@@ -127,7 +127,12 @@ public final class TierCache implements AutoCloseable
 
     private static LevelCapacity levelCapacity(final ArenaStore store, final int maxEntries)
     {
-        return store == null || store.capacity() < 1
+        if (store == null)
+        {
+            // a level that is off holds nothing and its policy is never called: no sketch for maxEntries
+            return LevelCapacity.ofEntries(1);
+        }
+        return store.capacity() < 1
             ? LevelCapacity.ofEntries(maxEntries)
             : LevelCapacity.ofBytes(store.capacity(), maxEntries, TYPICAL_ENTRY_BYTES);
     }
@@ -1506,6 +1511,25 @@ public final class TierCache implements AutoCloseable
         {
             return new long[] {
                 index.nativeBytes(), levels.metaStore.capacity(), levels.metaStore.usedBytes(), index.reservedBytes(), index.extensionBytes()};
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Test and measurement hook: the heap the policies and buffers hold, by structure, counted from
+     * their arrays' lengths ({@link HeapAccount}); {@link #bookkeepingBytes()} gives the native side.
+     *
+     * @return bytes by structure, in a stable order.
+     */
+    Map<String, Long> heapBytes()
+    {
+        lock.lock();
+        try
+        {
+            return HeapAccount.of(core, accessDrain);
         }
         finally
         {

@@ -7,11 +7,15 @@ import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * The fixed cost per entry: builds a cache for {@code maxEntries} entries, fills it with 8-byte
  * entries under {@code long} keys, one part each, and reports what the bookkeeping holds (index
- * slots and key table, meta records, heap for the policies) per potential and per held entry, and
+ * slots and key table, meta records, heap for the policies) per potential and per held entry, the
+ * policies' and buffers' heap structure by structure as they count it from their arrays
+ * ({@code TierCache.heapBytes()}; the JVM's heap reading also holds the stores', the index's and
+ * the slot table's arrays, the classes' statics and the collector's rounding), and
  * the process's resident memory (from {@code /proc/self/statm}) at each step, so that what a
  * large {@code maxEntries} reserves up front shows as resident bytes, not only as counters. A
  * measurement, not a test:
@@ -46,6 +50,7 @@ public final class FootprintMeasurement
         {
             final long rssBuilt = residentBytes();
             final long[] empty = cache.bookkeepingBytes();
+            final Map<String, Long> heapPartsEmpty = cache.heapBytes();
             final long heapEmpty = heapUsed() - heapBefore;
             final MemorySegment value = arena.allocate(8);
             for (int key = 0; key < entries; key++)
@@ -54,6 +59,7 @@ public final class FootprintMeasurement
                 cache.put(key, value);
             }
             final long[] full = cache.bookkeepingBytes();
+            final Map<String, Long> heapPartsFull = cache.heapBytes();
             final long heapFull = heapUsed() - heapBefore;
             final long rssFull = residentBytes();
             final int held = cache.size();
@@ -64,6 +70,17 @@ public final class FootprintMeasurement
                 full[1], (double) full[1] / maxEntries, full[2], (double) full[2] / held);
             System.out.printf("heap (policies, buffers): %.1f B per potential entry when empty, %.1f B per held entry when full%n",
                 (double) heapEmpty / maxEntries, (double) heapFull / held);
+            System.out.printf("heap by structure (policies, buffers; not the stores, the index or the slot table), counted from array lengths:%n");
+            for (final Map.Entry<String, Long> part : heapPartsFull.entrySet())
+            {
+                final long before = heapPartsEmpty.getOrDefault(part.getKey(), 0L);
+                System.out.printf("  %-28s %,12d bytes = %5.2f B per held entry when full (%,12d bytes = %5.2f B per potential entry after build)%n",
+                    part.getKey(), part.getValue(), (double) part.getValue() / held, before, (double) before / maxEntries);
+            }
+            final long accountedFull = HeapAccount.total(heapPartsFull);
+            final long accountedEmpty = HeapAccount.total(heapPartsEmpty);
+            System.out.printf("  %-28s %,12d bytes = %5.2f B per held entry when full (%,12d bytes = %5.2f B per potential entry after build)%n",
+                "total", accountedFull, (double) accountedFull / held, accountedEmpty, (double) accountedEmpty / maxEntries);
             System.out.printf("fixed cost per held entry (index + meta used + heap): %.1f B%n",
                 (double) (full[0] + full[2] + heapFull) / held);
             System.out.printf("resident memory: build() added %.1f MiB (%.1f B per potential entry; index in use then %d bytes); filling added %.1f MiB more%n",

@@ -66,6 +66,18 @@ final class AgingDuel
     }
 
     /**
+     * The heap the duel holds, all of it allocated at construction: the contests' arrays and the
+     * map from a waiting key to its contest.
+     *
+     * @return bytes (see {@link HeapBytes}).
+     */
+    long heapBytes()
+    {
+        return HeapBytes.longs(candidates.length) + HeapBytes.longs(victims.length) +
+            HeapBytes.booleans(fastPrefersCandidate.length) + HeapBytes.booleans(waiting.length) + HeapBytes.of(contestOfKey);
+    }
+
+    /**
      * Records a contest on which the two sketches disagree. A contest that either key already
      * waits in is dropped unscored: the new one is settled by the same request.
      *

@@ -1,5 +1,6 @@
 package dev.tiercache.policy;
 
+import java.util.Map;
 import java.util.function.IntPredicate;
 
 /**
@@ -23,7 +24,7 @@ import java.util.function.IntPredicate;
  * window's cold end into the main space there) but never removes a slot; the victim stays resident
  * until the caller calls {@link #onRemove}. Every method allocates nothing, except that a frequency
  * policy resizes its history when the level's estimate of its entries moves (rare; see
- * {@link WindowTinyLfuPolicy}).
+ * {@link WindowTinyLfuPolicy}) and that the heap report ({@link #heapBytesByPart}) returns a map.
  *
  * <p>Not thread-safe: called under the same lock as the index's mutations.
  */
@@ -108,4 +109,28 @@ public interface EvictionPolicy
      * @return the number of resident slots.
      */
     int size();
+
+    /**
+     * The heap the policy holds, by structure, for footprint reports: each array counted by its
+     * length (see {@link HeapBytes}). Its lists are the index's and are not counted here. Allocates
+     * the map; call it from a report, not a hot path.
+     *
+     * @return bytes per structure, in a stable order; empty when the policy holds no arrays.
+     */
+    Map<String, Long> heapBytesByPart();
+
+    /**
+     * The sum of {@link #heapBytesByPart()}.
+     *
+     * @return bytes.
+     */
+    default long heapBytes()
+    {
+        long bytes = 0;
+        for (final long part : heapBytesByPart().values())
+        {
+            bytes += part;
+        }
+        return bytes;
+    }
 }

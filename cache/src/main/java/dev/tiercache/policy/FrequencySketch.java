@@ -148,6 +148,16 @@ public final class FrequencySketch
     }
 
     /**
+     * The heap the sketch holds: its table of {@link #width()} longs.
+     *
+     * @return bytes (see {@link HeapBytes}).
+     */
+    public long heapBytes()
+    {
+        return HeapBytes.longs(table.length);
+    }
+
+    /**
      * Records one request for a key.
      *
      * @param keyHash the key's hash.

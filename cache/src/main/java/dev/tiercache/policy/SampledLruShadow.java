@@ -10,13 +10,17 @@ import java.util.Arrays;
  * cost (set sampling, as in cache set dueling). The adaptive policy compares its own hits on the
  * same sampled keys with this estimate.
  *
- * <p>Everything is allocated at construction (the map is presized below its resize threshold);
- * {@link #access} allocates nothing. Not thread-safe.
+ * <p>Everything is allocated at construction: the arrays for {@link #capacity()} keys (at most
+ * 511 while the cache's capacity is below {@code 2^25}), the map with the fewest buckets whose
+ * resize threshold is not below that capacity (the shadow holds at most that many keys: it
+ * evicts before it inserts), so the map never resizes; {@link #access} allocates nothing. Not
+ * thread-safe.
  */
 final class SampledLruShadow
 {
     private static final int TARGET_CAPACITY = 256;
     private static final int NIL = -1;
+    private static final float LOAD_FACTOR = 0.65f;
 
     private final int sampleShift;
     private final int capacity;
@@ -40,7 +44,7 @@ final class SampledLruShadow
         this.next = new int[capacity];
         Arrays.fill(prev, NIL);
         Arrays.fill(next, NIL);
-        this.slots = new Long2LongHashMap(capacity * 2 + 8, 0.65f, NIL);
+        this.slots = new Long2LongHashMap(mapCapacityFor(capacity), LOAD_FACTOR, NIL);
     }
 
     /**
@@ -52,6 +56,39 @@ final class SampledLruShadow
     static int capacityFor(final int cacheCapacity)
     {
         return Math.max(1, cacheCapacity >> sampleShift(cacheCapacity));
+    }
+
+    /**
+     * The map's initial capacity for a shadow of {@code keys} keys: one whose resize threshold
+     * ({@code buckets * loadFactor}, buckets the next power of two) is at least {@code keys}.
+     *
+     * @param keys the shadow's capacity.
+     * @return the capacity to ask the map for.
+     */
+    private static int mapCapacityFor(final int keys)
+    {
+        return (int)Math.ceil(keys / (double)LOAD_FACTOR);
+    }
+
+    /**
+     * The heap the shadow holds, all of it allocated at construction: its key and link arrays and
+     * its map.
+     *
+     * @return bytes (see {@link HeapBytes}).
+     */
+    long heapBytes()
+    {
+        return HeapBytes.longs(keys.length) + HeapBytes.ints(prev.length) + HeapBytes.ints(next.length) + HeapBytes.of(slots);
+    }
+
+    /**
+     * The map's resize threshold, for tests: never below {@link #capacity()}.
+     *
+     * @return entries.
+     */
+    int mapResizeThreshold()
+    {
+        return slots.resizeThreshold();
     }
 
     private static int sampleShift(final int cacheCapacity)

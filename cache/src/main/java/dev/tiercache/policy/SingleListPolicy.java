@@ -4,6 +4,7 @@ import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.IndexSlotDescriptor;
 import dev.tiercache.index.SlotList;
 
+import java.util.Map;
 import java.util.function.IntPredicate;
 
 /**
@@ -54,6 +55,17 @@ abstract class SingleListPolicy implements EvictionPolicy
     public final int size()
     {
         return list.size();
+    }
+
+    /**
+     * Nothing: the one list is the index's.
+     *
+     * @return an empty map.
+     */
+    @Override
+    public final Map<String, Long> heapBytesByPart()
+    {
+        return Map.of();
     }
 
     /**

@@ -3,6 +3,8 @@ package dev.tiercache.policy;
 import dev.tiercache.index.EntryIndex;
 import dev.tiercache.index.SlotList;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.IntPredicate;
 
 /**
@@ -91,7 +93,7 @@ import java.util.function.IntPredicate;
  * construction except a resize of the sketches or the shadow (see above) and the start of the
  * aging duel when a level's estimate falls below {@value FrequencySketch#MIN_ENTRIES} entries,
  * which happen a few times while a level fills and then only when its mean entry size moves by a
- * quarter. The
+ * quarter, and the heap report ({@link #heapBytesByPart}), which returns a map. The
  * sketch's estimates may be high through collisions, never low; that costs hit ratio, never
  * correctness: the policy only orders slots and never frees one.
  */
@@ -447,6 +449,30 @@ public final class WindowTinyLfuPolicy implements EvictionPolicy
     public int expectedEntries()
     {
         return sizedFor;
+    }
+
+    /**
+     * The sketch, the fast-aging sketch and the aging duel (while the level is small enough for
+     * them) and the LRU shadow (when adaptive), each by the arrays it holds now.
+     *
+     * @return bytes under {@code "sketch"}, {@code "fast sketch"}, {@code "aging duel"} and
+     *         {@code "lru shadow"}, those present only.
+     */
+    @Override
+    public Map<String, Long> heapBytesByPart()
+    {
+        final Map<String, Long> parts = new LinkedHashMap<>();
+        parts.put("sketch", sketch.heapBytes());
+        if (fastSketch != null)
+        {
+            parts.put("fast sketch", fastSketch.heapBytes());
+            parts.put("aging duel", duel.heapBytes());
+        }
+        if (lruShadow != null)
+        {
+            parts.put("lru shadow", lruShadow.heapBytes());
+        }
+        return parts;
     }
 
     private void resize(final int entries)
