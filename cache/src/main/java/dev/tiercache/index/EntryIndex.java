@@ -155,8 +155,11 @@ public final class EntryIndex implements AutoCloseable
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final int INITIAL_TABLE_LENGTH = 1024;
 
-    private static final int CONTROL_BYTE = LOCATION_CONTROL_OFFSET + 6;
-    private static final int LENGTH_HIGH_BYTE = LOCATION_CONTROL_OFFSET + 7;
+    /** The two packed words of the hot part are little-endian on every platform, as the descriptor draws them. */
+    private static final ValueLayout.OfLong PACKED = ValueLayout.JAVA_LONG.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final int CONTROL_SHIFT = 48;
+    private static final int LENGTH_HIGH_SHIFT = 56;
+    private static final long LOW_INT = 0xFFFF_FFFFL;
     private static final int CONTROL_LEVEL_MASK = 0x3;
     private static final int CONTROL_KEY_KIND_SHIFT = 2;
     private static final int CONTROL_ONE_PART = 1 << 4;
@@ -909,8 +912,7 @@ public final class EntryIndex implements AutoCloseable
      */
     public long location(final int slot)
     {
-        final long base = hotOffset(slot) + LOCATION_CONTROL_OFFSET;
-        return (hot.get(INT, base) & 0xFFFF_FFFFL) | (hot.get(SHORT, base + Integer.BYTES) & 0xFFFFL) << 32;
+        return hot.get(PACKED, hotOffset(slot) + LOCATION_CONTROL_OFFSET) & IndexSlotDescriptor.MAX_LOCATION;
     }
 
     /**
@@ -922,9 +924,8 @@ public final class EntryIndex implements AutoCloseable
     public void location(final int slot, final long location)
     {
         IndexSlotDescriptor.checkRange("location", location, IndexSlotDescriptor.MAX_LOCATION);
-        final long base = hotOffset(slot) + LOCATION_CONTROL_OFFSET;
-        hot.set(INT, base, (int)location);
-        hot.set(SHORT, base + Integer.BYTES, (short)(location >>> 32));
+        final long at = hotOffset(slot) + LOCATION_CONTROL_OFFSET;
+        hot.set(PACKED, at, (hot.get(PACKED, at) & ~IndexSlotDescriptor.MAX_LOCATION) | location);
     }
 
     /**
@@ -936,8 +937,7 @@ public final class EntryIndex implements AutoCloseable
     public long rawLength(final int slot)
     {
         final long base = hotOffset(slot);
-        return (hot.get(INT, base + META_LENGTH_OFFSET + Integer.BYTES) & 0xFFFF_FFFFL) |
-            (hot.get(BYTE, base + LENGTH_HIGH_BYTE) & 0xFFL) << 32;
+        return hot.get(PACKED, base + META_LENGTH_OFFSET) >>> 32 | (hot.get(PACKED, base + LOCATION_CONTROL_OFFSET) >>> LENGTH_HIGH_SHIFT) << 32;
     }
 
     /**
@@ -949,9 +949,10 @@ public final class EntryIndex implements AutoCloseable
     public void rawLength(final int slot, final long length)
     {
         IndexSlotDescriptor.checkRange("rawLength", length, IndexSlotDescriptor.MAX_RAW_LENGTH);
-        final long base = hotOffset(slot);
-        hot.set(INT, base + META_LENGTH_OFFSET + Integer.BYTES, (int)length);
-        hot.set(BYTE, base + LENGTH_HIGH_BYTE, (byte)(length >>> 32));
+        final long low = hotOffset(slot) + META_LENGTH_OFFSET;
+        final long high = hotOffset(slot) + LOCATION_CONTROL_OFFSET;
+        hot.set(PACKED, low, (hot.get(PACKED, low) & LOW_INT) | length << 32);
+        hot.set(PACKED, high, (hot.get(PACKED, high) & ~(0xFFL << LENGTH_HIGH_SHIFT)) | (length >>> 32) << LENGTH_HIGH_SHIFT);
     }
 
     /**
@@ -1066,7 +1067,7 @@ public final class EntryIndex implements AutoCloseable
      */
     public long meta(final int slot)
     {
-        return (hot.get(INT, hotOffset(slot) + META_LENGTH_OFFSET) & 0xFFFF_FFFFL) << 3;
+        return (hot.get(PACKED, hotOffset(slot) + META_LENGTH_OFFSET) & LOW_INT) << 3;
     }
 
     /**
@@ -1081,7 +1082,8 @@ public final class EntryIndex implements AutoCloseable
         {
             throw new IllegalArgumentException("meta=" + meta + " is not a multiple of 8 in [0, " + IndexSlotDescriptor.MAX_META_OFFSET + ")");
         }
-        hot.set(INT, hotOffset(slot) + META_LENGTH_OFFSET, (int)(meta >>> 3));
+        final long at = hotOffset(slot) + META_LENGTH_OFFSET;
+        hot.set(PACKED, at, (hot.get(PACKED, at) & ~LOW_INT) | meta >>> 3);
     }
 
     /**
@@ -1273,12 +1275,13 @@ public final class EntryIndex implements AutoCloseable
 
     private int control(final int slot)
     {
-        return hot.get(BYTE, hotOffset(slot) + CONTROL_BYTE) & 0xFF;
+        return (int)(hot.get(PACKED, hotOffset(slot) + LOCATION_CONTROL_OFFSET) >>> CONTROL_SHIFT) & 0xFF;
     }
 
     private void control(final int slot, final int control)
     {
-        hot.set(BYTE, hotOffset(slot) + CONTROL_BYTE, (byte)control);
+        final long at = hotOffset(slot) + LOCATION_CONTROL_OFFSET;
+        hot.set(PACKED, at, (hot.get(PACKED, at) & ~(0xFFL << CONTROL_SHIFT)) | (long)(control & 0xFF) << CONTROL_SHIFT);
     }
 
     /** The slot's extension offset, giving it an extension (both fields zero) when it has none. */

@@ -18,7 +18,9 @@ package dev.tiercache.index;
  *  |               location (48 bits)              |control| lenHi | 24
  *  +-----------------------------------------------+-------+-------+
  * </pre>
- * Everything here but the pin word is written while the slot is
+ * The two packed words (offsets 16 and 24) are little-endian on every platform, so the bytes lie
+ * as drawn; on the usual little-endian machines each is one plain load. Everything here but the
+ * pin word is written while the slot is
  * {@link #STATE_RESERVED} and never again until it is freed. Slots are 32 bytes apart from a
  * page-aligned base, so a hot part never straddles a cache line: a hit of a {@code long} key with
  * one part reads one line of it, and the bytes.
