@@ -11,11 +11,18 @@ import java.util.Arrays;
  * <pre>
  *  index:  | page (bits 16 and up) | word in page (bits 6..15) | bit in word (bits 0..5) |
  *  pages:  long[][]  one reference per 2^16 bits, null until a bit in it is set
- *  page:   long[1024] (8 KiB), the last one only as long as the set needs
+ *  page:   +----------------------------+------------------------------------------+
+ *          | words: 1024 longs, the bits | summary: 16 longs, bit w = word w != 0   |
+ *          +----------------------------+------------------------------------------+
+ *          (8320 bytes; the last page only as long as the set needs: n words, ceil(n/64) summary)
  * </pre>
- * So a set costs one reference per 2<sup>16</sup> bits at once, and an eighth of a byte per bit
- * once its page is touched: for the 64-byte units of the L2 arena, 0.25 bytes per 128 bytes of
- * arena. A set shorter than a page is one page of just its length.
+ * So a set costs one reference per 2<sup>16</sup> bits at once, and 0.127 bytes per bit once its
+ * page is touched: for the 64-byte units of the L2 arena, about 0.25 bytes per 128 bytes of arena.
+ * A set shorter than a page is one page of just its length.
+ *
+ * <p>{@link #nextSetBit} reads the summary to skip empty words, 64 at a time: the distance to the
+ * next set bit costs a summary word per 4096 bits (a 4 MiB block of 64-byte units: 16 reads), and
+ * pages never touched are skipped by their null reference.
  *
  * <h2>Garbage</h2>
  * {@link #get}, {@link #clear}, {@link #nextSetBit} and a {@link #set} into a page already there
@@ -40,6 +47,8 @@ final class PagedBitSet
     private final long length;
     private final long words;
     private final long[][] pages;
+    /** The words of the last page; every other page has {@link #PAGE_WORDS}. */
+    private final int lastPageWords;
 
     /**
      * An empty set.
@@ -55,6 +64,7 @@ final class PagedBitSet
         this.length = length;
         this.words = (length + 63) >>> WORD_SHIFT;
         this.pages = new long[(int)((words + PAGE_WORDS - 1) >>> PAGE_WORD_SHIFT)][];
+        this.lastPageWords = (int)(words - ((long)(pages.length - 1) << PAGE_WORD_SHIFT));
     }
 
     /**
@@ -93,12 +103,15 @@ final class PagedBitSet
         checkIndex(index);
         final int pageIndex = (int)(index >>> PAGE_SHIFT);
         long[] page = pages[pageIndex];
+        final int pageWords = pageWords(pageIndex);
         if (page == null)
         {
-            page = new long[(int)Math.min(PAGE_WORDS, words - ((long)pageIndex << PAGE_WORD_SHIFT))];
+            page = new long[pageWords + ((pageWords + 63) >>> WORD_SHIFT)];
             pages[pageIndex] = page;
         }
-        page[wordInPage(index)] |= 1L << index;
+        final int word = wordInPage(index);
+        page[word] |= 1L << index;
+        page[pageWords + (word >>> WORD_SHIFT)] |= 1L << word;
     }
 
     /**
@@ -109,17 +122,21 @@ final class PagedBitSet
     void clear(final long index)
     {
         checkIndex(index);
-        final long[] page = pages[(int)(index >>> PAGE_SHIFT)];
+        final int pageIndex = (int)(index >>> PAGE_SHIFT);
+        final long[] page = pages[pageIndex];
         if (page != null)
         {
-            page[wordInPage(index)] &= ~(1L << index);
+            final int word = wordInPage(index);
+            if ((page[word] &= ~(1L << index)) == 0)
+            {
+                page[pageWords(pageIndex) + (word >>> WORD_SHIFT)] &= ~(1L << word);
+            }
         }
     }
 
     /**
-     * The first set bit at or after {@code from}. Reads every word up to it and skips pages that
-     * were never touched, so its cost grows with the distance: for the allocator that is the size of
-     * the block being freed, a word per 64 alignment units.
+     * The first set bit at or after {@code from}: the rest of {@code from}'s word, then the
+     * summary of non-empty words, a word of it per 4096 bits, and untouched pages skipped whole.
      *
      * @param from {@code 0..length}.
      * @return its index, or {@code -1} when no bit at or after {@code from} is set.
@@ -135,28 +152,55 @@ final class PagedBitSet
             return -1;
         }
         int pageIndex = (int)(from >>> PAGE_SHIFT);
-        int word = wordInPage(from);
-        long mask = -1L << from;
-        while (pageIndex < pages.length)
+        final int word = wordInPage(from);
+        final long[] first = pages[pageIndex];
+        if (first != null)
+        {
+            final long bits = first[word] & -1L << from;
+            if (bits != 0)
+            {
+                return ((long)pageIndex << PAGE_SHIFT) + ((long)word << WORD_SHIFT) + Long.numberOfTrailingZeros(bits);
+            }
+            final int found = nextNonEmptyWord(first, pageWords(pageIndex), word + 1);
+            if (found >= 0)
+            {
+                return ((long)pageIndex << PAGE_SHIFT) + ((long)found << WORD_SHIFT) + Long.numberOfTrailingZeros(first[found]);
+            }
+        }
+        while (++pageIndex < pages.length)
         {
             final long[] page = pages[pageIndex];
             if (page != null)
             {
-                for (; word < page.length; word++)
+                final int found = nextNonEmptyWord(page, pageWords(pageIndex), 0);
+                if (found >= 0)
                 {
-                    final long bits = page[word] & mask;
-                    if (bits != 0)
-                    {
-                        return ((long)pageIndex << PAGE_SHIFT) + ((long)word << WORD_SHIFT) + Long.numberOfTrailingZeros(bits);
-                    }
-                    mask = -1L;
+                    return ((long)pageIndex << PAGE_SHIFT) + ((long)found << WORD_SHIFT) + Long.numberOfTrailingZeros(page[found]);
                 }
             }
-            pageIndex++;
-            word = 0;
-            mask = -1L;
         }
         return -1;
+    }
+
+    /** The first word at or after {@code from} with a bit set, by the page's summary; {@code -1} if none. */
+    private static int nextNonEmptyWord(final long[] page, final int pageWords, final int from)
+    {
+        if (from >= pageWords)
+        {
+            return -1;
+        }
+        int summaryWord = from >>> WORD_SHIFT;
+        long summary = page[pageWords + summaryWord] & -1L << from;
+        final int summaryEnd = page.length - pageWords;
+        while (summary == 0)
+        {
+            if (++summaryWord == summaryEnd)
+            {
+                return -1;
+            }
+            summary = page[pageWords + summaryWord];
+        }
+        return (summaryWord << WORD_SHIFT) + Long.numberOfTrailingZeros(summary);
     }
 
     /** Clears every bit; the pages stay. */
@@ -187,34 +231,48 @@ final class PagedBitSet
     }
 
     /**
-     * Reports a bit set past the length (which {@link #set} refuses). For tests.
+     * Reports a page of the wrong length, a summary bit that disagrees with its word, or a bit set
+     * past the length (which {@link #set} refuses). For tests; reads every allocated page.
      *
      * @return {@code null} when consistent, else what is wrong.
      */
     String checkConsistency()
     {
-        final int lastPage = pages.length - 1;
-        final long[] page = pages[lastPage];
-        if (page != null)
+        for (int pageIndex = 0; pageIndex < pages.length; pageIndex++)
         {
-            final long lastWord = words - 1 - ((long)lastPage << PAGE_WORD_SHIFT);
-            if (page.length != lastWord + 1)
+            final long[] page = pages[pageIndex];
+            if (page == null)
             {
-                return "last page holds " + page.length + " words, not " + (lastWord + 1);
+                continue;
             }
-            final long spare = page[(int)lastWord] & (-1L << length);
-            if ((length & 63) != 0 && spare != 0)
+            final int pageWords = pageWords(pageIndex);
+            if (page.length != pageWords + ((pageWords + 63) >>> WORD_SHIFT))
             {
-                return "bits set past length=" + length + ": " + Long.toHexString(spare);
+                return "page " + pageIndex + " holds " + page.length + " longs for " + pageWords + " words";
+            }
+            for (int word = 0; word < (page.length - pageWords) << WORD_SHIFT; word++)
+            {
+                final boolean marked = (page[pageWords + (word >>> WORD_SHIFT)] & 1L << word) != 0;
+                if (marked != (word < pageWords && page[word] != 0))
+                {
+                    return "page " + pageIndex + " word " + word + ": summary bit " + marked;
+                }
             }
         }
-        return null;
+        final long[] last = pages[pages.length - 1];
+        final long spare = last == null || (length & 63) == 0 ? 0 : last[lastPageWords - 1] & -1L << length;
+        return spare == 0 ? null : "bits set past length=" + length + ": " + Long.toHexString(spare);
     }
 
     @Override
     public String toString()
     {
         return "PagedBitSet{length=" + length + ", pages=" + pagesAllocated() + "/" + pages.length + '}';
+    }
+
+    private int pageWords(final int pageIndex)
+    {
+        return pageIndex == pages.length - 1 ? lastPageWords : PAGE_WORDS;
     }
 
     private static int wordInPage(final long index)

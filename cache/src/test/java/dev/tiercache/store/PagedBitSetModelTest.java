@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Model-based property test of {@link PagedBitSet}: random set/clear/get/nextSetBit/clearAll
- * sequences against a {@link TreeSet} of indices ({@code nextSetBit} is its {@code ceiling}).
+ * sequences against a {@link TreeSet} of indices ({@code nextSetBit} is its {@code ceiling}), the
+ * pages' summaries of non-empty words checked every 64 operations.
  * Lengths are short (one partial page), a few pages with a short last page, or up to
  * {@link PagedBitSet#MAX_LENGTH}; indices cluster around a few centres (word and page boundaries,
  * the ends of the set, bits already set), so that scans cross words, untouched pages and the last
@@ -196,6 +197,11 @@ class PagedBitSetModelTest
                     bits.clearAll();
                     model.clear();
                 }
+            }
+            if (step % 64 == 0 || step < 40)
+            {
+                final String inconsistency = bits.checkConsistency();
+                SpaceAllocatorModelTest.check(inconsistency == null, where + ": " + inconsistency);
             }
         }
         // every set bit, walked by nextSetBit
