@@ -107,7 +107,7 @@ public final class SpaceAllocatorHeapMeasurement
             }
             for (int c = 0; c < candidates.size(); c++)
             {
-                System.out.printf(Locale.ROOT, "| %s | %s | %d | %d | %.1f | %.1f |%n",
+                System.out.printf(Locale.ROOT, "| %s | %s | %d | %d | %.2f | %.1f |%n",
                     workload.name(), candidates.get(c).name(), live[c], heap[c], (double)heap[c] / live[c], bestNanos[c]);
             }
         }

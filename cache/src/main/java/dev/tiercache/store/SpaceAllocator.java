@@ -51,9 +51,9 @@ import java.util.Arrays;
  * scans, list splices, at most 16 list steps, a handful of map operations (two on an allocate,
  * five on a free between two live blocks, one of them the check that the block is not a free one;
  * the maps of free blocks stay small, so most of those hit the CPU cache) and a bit or two set or
- * cleared. {@link #free} and {@link #blockSize} find a live block's end by reading the start marks
- * word by word, a word per 64 alignment units of the block: one word for blocks up to 4 KiB at
- * 64-byte alignment, 256 (a sequential read of 2 KiB) for 1 MiB, whose caller wrote all of it.
+ * cleared. {@link #free} and {@link #blockSize} find a live block's end as the next start mark:
+ * one word of marks for a block within a word (64 units, 4 KiB at 64-byte alignment), else a
+ * summary word per 4096 units of the block (16 for 4 MiB at 64-byte alignment).
  * The only longer path is step 3, taken only when the answer would otherwise be {@code FULL}.
  * There is no Java object per block, and a steady-state allocate/free allocates nothing (the
  * arrays and maps grow by half, only past their high-water mark).
@@ -140,13 +140,30 @@ public final class SpaceAllocator implements BlockAllocator
     private int liveBlocks;
 
     /**
-     * An allocator with all of {@code [0, capacityBytes)} free.
+     * An allocator with all of {@code [0, capacityBytes)} free, whose live blocks are start marks
+     * (a map cell each only in a space of {@link PagedBitSet#MAX_LENGTH} units or more).
      *
      * @param capacityBytes  the size of the space described, {@code 1..}{@link #MAX_CAPACITY_BYTES}.
      * @param alignmentBytes every offset handed out is a multiple of it; a power of two {@code >= 1}.
      * @throws IllegalArgumentException when either value is out of range.
      */
     public SpaceAllocator(final long capacityBytes, final long alignmentBytes)
+    {
+        this(capacityBytes, alignmentBytes, false);
+    }
+
+    /**
+     * An allocator with all of {@code [0, capacityBytes)} free.
+     *
+     * @param capacityBytes  the size of the space described, {@code 1..}{@link #MAX_CAPACITY_BYTES}.
+     * @param alignmentBytes every offset handed out is a multiple of it; a power of two {@code >= 1}.
+     * @param liveMap        a map cell per live block (10.7 to 16 bytes) instead of start marks (an
+     *                       eighth of a byte per alignment unit of the space): the cheaper choice
+     *                       when every block is hundreds of units long, as the slabs and large
+     *                       records behind {@link SlabAllocator} are.
+     * @throws IllegalArgumentException when either value is out of range.
+     */
+    SpaceAllocator(final long capacityBytes, final long alignmentBytes, final boolean liveMap)
     {
         if (capacityBytes <= 0 || capacityBytes > MAX_CAPACITY_BYTES)
         {
@@ -162,7 +179,7 @@ public final class SpaceAllocator implements BlockAllocator
         alignmentMask = alignmentBytes - 1;
         alignmentShift = Long.numberOfTrailingZeros(alignmentBytes);
         capacityUnits = (capacityBytes + alignmentMask) >>> alignmentShift;
-        if (capacityUnits < PagedBitSet.MAX_LENGTH)
+        if (!liveMap && capacityUnits < PagedBitSet.MAX_LENGTH)
         {
             blockStarts = new PagedBitSet(capacityUnits + 1);
             liveUnitsByOffset = null;
