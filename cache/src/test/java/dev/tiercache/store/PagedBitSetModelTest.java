@@ -204,12 +204,16 @@ class PagedBitSetModelTest
                 SpaceAllocatorModelTest.check(inconsistency == null, where + ": " + inconsistency);
             }
         }
-        // every set bit, walked by nextSetBit
+        // every set bit, walked by nextSetBit; a scan that does not move forward fails rather than loops
         long walked = 0;
-        for (long i = bits.nextSetBit(0); i >= 0; i = i + 1 == testCase.length() ? -1 : bits.nextSetBit(i + 1))
+        for (long i = bits.nextSetBit(0); i >= 0; )
         {
-            SpaceAllocatorModelTest.check(model.contains(i), "at the end: bit " + i + " is set, model has not");
+            SpaceAllocatorModelTest.check(model.contains(i) && walked < model.size(), "at the end: bit " + i +
+                " is set, model has not, or the walk came back (" + walked + " walked)");
             walked++;
+            final long next = i + 1 == testCase.length() ? -1 : bits.nextSetBit(i + 1);
+            SpaceAllocatorModelTest.check(next == -1 || next > i, "at the end: nextSetBit(" + (i + 1) + ")=" + next);
+            i = next;
         }
         SpaceAllocatorModelTest.check(walked == model.size(), "at the end: " + walked + " bits set, model " + model.size());
         final String inconsistency = bits.checkConsistency();
