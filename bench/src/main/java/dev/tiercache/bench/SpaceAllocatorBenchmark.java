@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  *       report's one-part entries): every hole is reused exactly;</li>
  *   <li>{@code mixed}: 512 MiB of sizes log-uniform in 64 B..16 KiB (about 160 000 live blocks),
  *       so that free blocks are split and merged;</li>
- *   <li>{@code large}: 512 MiB of sizes log-uniform in 64 KiB..4 MiB (about 480 live blocks): long
+ *   <li>{@code large}: 512 MiB of sizes log-uniform in 64 KiB..4 MiB (about 420 live blocks): long
  *       blocks, whose end a {@code free} finds by reading their start marks.</li>
  * </ul>
  *
