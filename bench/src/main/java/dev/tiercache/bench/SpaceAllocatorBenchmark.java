@@ -24,14 +24,18 @@ import java.util.concurrent.TimeUnit;
  * random blocks while the request does not fit. {@code allocator=rows} is the row-per-block
  * allocator that decision record {@code docs/decisions/0031-l2-bookkeeping-per-block.md} replaced
  * ({@link RowSpaceAllocatorBaseline}), {@code allocator=shipped} is {@link SpaceAllocator}; the
- * ratio of the two is the figure, both measured in the same run.
+ * ratio of the two is the figure, both measured in the same run. The allocator of 0031, which
+ * decision record {@code 0033-block-starts-bitmap.md} replaced, is {@code shipped} in a build of
+ * the commit before 0033: run the two jars one after the other, taking turns.
  *
  * <p>Workloads, 64-byte alignment as in L2, filled to 90 % before the measurement:
  * <ul>
  *   <li>{@code small}: 128 MiB of 8-byte requests (1.9 million live 64-byte blocks, the footprint
  *       report's one-part entries): every hole is reused exactly;</li>
  *   <li>{@code mixed}: 512 MiB of sizes log-uniform in 64 B..16 KiB (about 160 000 live blocks),
- *       so that free blocks are split and merged.</li>
+ *       so that free blocks are split and merged;</li>
+ *   <li>{@code large}: 512 MiB of sizes log-uniform in 64 KiB..4 MiB (about 420 live blocks): long
+ *       blocks, whose end a {@code free} finds by reading their start marks.</li>
  * </ul>
  *
  * <p>Run: {@code java -jar bench/target/benchmarks.jar SpaceAllocatorBenchmark -prof gc}
@@ -52,8 +56,8 @@ public class SpaceAllocatorBenchmark
     @Param({AllocatorUnderTest.ROWS, AllocatorUnderTest.SHIPPED})
     public String allocator;
 
-    /** {@code small} or {@code mixed}, see the class comment. */
-    @Param({"small", "mixed"})
+    /** {@code small}, {@code mixed} or {@code large}, see the class comment. */
+    @Param({"small", "mixed", "large"})
     public String workload;
 
     private AllocatorUnderTest space;
@@ -77,8 +81,9 @@ public class SpaceAllocatorBenchmark
         final SplittableRandom rng = new SplittableRandom(SEED);
         sizes = new long[STREAM];
         victims = new int[STREAM];
-        final double logMin = Math.log(64);
-        final double logMax = Math.log(16 << 10);
+        final boolean large = workload.equals("large");
+        final double logMin = Math.log(large ? 64 << 10 : 64);
+        final double logMax = Math.log(large ? 4 << 20 : 16 << 10);
         for (int i = 0; i < STREAM; i++)
         {
             sizes[i] = workload.equals("small") ? 8 : (long)Math.exp(logMin + rng.nextDouble() * (logMax - logMin));

@@ -16,10 +16,11 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * The heap and speed figures behind {@code docs/decisions/0031-l2-bookkeeping-per-block.md}: the
- * shipped {@link SpaceAllocator} against {@link RowSpaceAllocatorBaseline} (the row-per-block
- * allocator it replaced), in the same run, on two workloads in the L2 arena's shape (64-byte
- * alignment):
+ * The heap and speed figures behind {@code docs/decisions/0031-l2-bookkeeping-per-block.md} and
+ * {@code 0033-block-starts-bitmap.md}: the shipped {@link SpaceAllocator} against
+ * {@link RowSpaceAllocatorBaseline} (the row-per-block allocator of before 0031), in the same run,
+ * on workloads in the L2 arena's shape (64-byte alignment). The allocator of 0031 (a map cell per
+ * live block) is measured by running this class from a build of the commit before 0033.
  * <ul>
  *   <li><b>fill</b>: a million 8-byte requests into 128 MiB, nothing freed (the footprint
  *       report's million one-part entries);</li>
@@ -27,7 +28,10 @@ import java.util.SplittableRandom;
  *       the requested bytes would pass 90 % (the cache's eviction), 300 000 requests;</li>
  *   <li><b>long churn</b>: the same for 2 000 000 requests, so that the timed half is long past
  *       the fill (whose blocks lie in row order, which favours the row-per-block allocator's
- *       locality while they last).</li>
+ *       locality while they last);</li>
+ *   <li><b>large churn</b>: the same with sizes in 64 KiB..4 MiB, 40 000 requests: few live
+ *       blocks (the bitmap of 0033 costs per byte of arena, not per block) and long ones (its
+ *       {@code free} reads a word of it per 4 KiB of the block).</li>
  * </ul>
  * The heap figure is what the allocator reaches at the end of the workload, counted field by field
  * ({@link #reachableBytes}: exact and the same under every collector, unlike the heap used after a
@@ -50,7 +54,7 @@ public final class SpaceAllocatorHeapMeasurement
     static final long SEED = 0x5EED_0031L;
     static final int TIMED_RUNS = 5;
 
-    private record Workload(String name, long capacityBytes, int requests, boolean churn)
+    private record Workload(String name, long capacityBytes, int requests, boolean churn, long minBytes, long maxBytes)
     {
     }
 
@@ -70,9 +74,10 @@ public final class SpaceAllocatorHeapMeasurement
     public static void main(final String[] args)
     {
         final List<Workload> workloads = List.of(
-            new Workload("fill 1M x 8 B, 128 MiB", 128L << 20, 1_000_000, false),
-            new Workload("churn 64 B..16 KiB at 90 %, 512 MiB", 512L << 20, 300_000, true),
-            new Workload("long churn, the same, 2 000 000 requests", 512L << 20, 2_000_000, true));
+            new Workload("fill 1M x 8 B, 128 MiB", 128L << 20, 1_000_000, false, 8, 8),
+            new Workload("churn 64 B..16 KiB at 90 %, 512 MiB", 512L << 20, 300_000, true, 64, 16 << 10),
+            new Workload("long churn, the same, 2 000 000 requests", 512L << 20, 2_000_000, true, 64, 16 << 10),
+            new Workload("large churn 64 KiB..4 MiB at 90 %, 512 MiB", 512L << 20, 40_000, true, 64 << 10, 4 << 20));
         final List<Candidate> candidates = List.of(
             new Candidate("rows (before)", AllocatorUnderTest.ROWS),
             new Candidate("SpaceAllocator", AllocatorUnderTest.SHIPPED));
@@ -102,7 +107,7 @@ public final class SpaceAllocatorHeapMeasurement
             }
             for (int c = 0; c < candidates.size(); c++)
             {
-                System.out.printf(Locale.ROOT, "| %s | %s | %d | %d | %.1f | %.1f |%n",
+                System.out.printf(Locale.ROOT, "| %s | %s | %d | %d | %.2f | %.1f |%n",
                     workload.name(), candidates.get(c).name(), live[c], heap[c], (double)heap[c] / live[c], bestNanos[c]);
             }
         }
@@ -142,8 +147,8 @@ public final class SpaceAllocatorHeapMeasurement
         final long[] liveOffsets = new long[workload.requests()];
         final long[] liveRequested = new long[workload.requests()];
         final long target = workload.capacityBytes() / 10 * 9;
-        final double logMin = Math.log(64);
-        final double logMax = Math.log(16 << 10);
+        final double logMin = Math.log(workload.minBytes());
+        final double logMax = Math.log(workload.maxBytes());
         int live = 0;
         long requested = 0;
         long calls = 0;
@@ -154,7 +159,7 @@ public final class SpaceAllocatorHeapMeasurement
                 start = System.nanoTime();
                 callsBefore = calls;
             }
-            final long size = workload.churn() ? (long)Math.exp(logMin + rng.nextDouble() * (logMax - logMin)) : 8;
+            final long size = workload.churn() ? (long)Math.exp(logMin + rng.nextDouble() * (logMax - logMin)) : workload.minBytes();
             while (workload.churn() && live > 0 && requested + size > target)
             {
                 final int victim = rng.nextInt(live);

@@ -69,8 +69,8 @@ public final class HostStore extends ArenaStore
 
     /**
      * Creates a pageable store for many small records (the meta arena): blocks up to
-     * {@link SlabAllocator#SMALL_MAX} bytes come from slabs with a bit of heap bookkeeping each
-     * instead of a {@link SpaceAllocator} mapping (10.7 to 16 bytes).
+     * {@link SlabAllocator#SMALL_MAX} bytes come from slabs with a bit of heap bookkeeping each,
+     * and the space behind them keeps a map cell per slab rather than start marks for every unit.
      *
      * @param capacityBytes  arena size, at least 1.
      * @param alignmentBytes alignment of every block, a power of two up to {@link SlabAllocator#SMALL_MAX}.

@@ -83,7 +83,9 @@ final class SlabAllocator implements BlockAllocator
      */
     SlabAllocator(final long capacityBytes, final long alignmentBytes)
     {
-        this.backing = new SpaceAllocator(capacityBytes, alignmentBytes);
+        // the backing blocks are slabs of 4 to 64 KiB and records over 1 KiB: a map cell each costs
+        // less than start marks for every 8-byte unit of the meta arena
+        this.backing = new SpaceAllocator(capacityBytes, alignmentBytes, true);
         if (alignmentBytes > SMALL_MAX)
         {
             throw new IllegalArgumentException("alignmentBytes=" + alignmentBytes + " > SMALL_MAX=" + SMALL_MAX);

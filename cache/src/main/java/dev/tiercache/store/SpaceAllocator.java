@@ -31,21 +31,29 @@ import java.util.Arrays;
  *
  * <h2>Bookkeeping</h2>
  * Only free blocks have rows (offset, size and the class-list links, in parallel primitive arrays
- * with a recycled-row stack). A live block is one mapping in an {@link OffsetMap} from its offset
- * to its size, both in alignment units and packed into one {@code long}: 10.7 to 16 bytes of heap
- * per live block, against about 70 for a row per block and a map from offset to row (decision
- * record {@code docs/decisions/0031-l2-bookkeeping-per-block.md}). A block's physical neighbours
- * are not linked; {@link #free} finds them by address: a free block ending where the freed one
- * starts (a second map, end to row) and a free block starting where it ends (a third, start to
- * row). Those two maps and the rows grow with the free blocks only, which coalescing keeps to at
- * most one more than the live ones. The live map grows at three quarters full, the maps of free
- * blocks at half full: every free probes them for neighbours that are mostly live, a miss that
- * runs to the end of a cluster of cells, and half-full tables keep those clusters short.
+ * with a recycled-row stack). A live block has no entry of its own: a {@link PagedBitSet} marks
+ * every block's start, live or free, one bit per alignment unit, plus the end of the space, so a
+ * live block is a marked start that is not a free block's, and it ends where the next marked start
+ * is. That is an eighth of a byte per alignment unit of the arena, whatever its blocks: 0.25 bytes
+ * per live block when a million 8-byte entries take 64-byte blocks in 128 MiB, against 12.9 for a
+ * map cell per live block (decision records {@code docs/decisions/0031-l2-bookkeeping-per-block.md}
+ * and {@code 0033-block-starts-bitmap.md}). A space of {@link PagedBitSet#MAX_LENGTH} units or more
+ * (256 GiB at 64-byte alignment) keeps a map from a live block's offset to its size instead, an
+ * {@link OffsetMap} cell each. A block's physical neighbours are not linked; {@link #free} finds
+ * them by address: a free block ending where the freed one starts (a map, end to row) and a free
+ * block starting where it ends (another, start to row). Those two maps and the rows grow with the
+ * free blocks only, which coalescing keeps to at most one more than the live ones. They grow at
+ * half full: every free probes them for neighbours that are mostly live, a miss that runs to the
+ * end of a cluster of cells, and half-full tables keep those clusters short.
  *
  * <h2>Complexity and garbage</h2>
- * {@link #allocate} and {@link #free} are O(1) (expected, as the maps are): bit scans, list
- * splices, at most 16 list steps and a handful of map operations (three on an allocate that fills a hole exactly, five on a free
- * between two live blocks; the maps of free blocks stay small, so most of those hit the CPU cache).
+ * {@link #allocate} and {@link #free} are O(1) (expected, as the maps are) but for one scan: bit
+ * scans, list splices, at most 16 list steps, a handful of map operations (two on an allocate,
+ * five on a free between two live blocks, one of them the check that the block is not a free one;
+ * the maps of free blocks stay small, so most of those hit the CPU cache) and a bit or two set or
+ * cleared. {@link #free} and {@link #blockSize} find a live block's end as the next start mark:
+ * one word of marks for a block within a word (64 units, 4 KiB at 64-byte alignment), else a
+ * summary word per 4096 units of the block (16 for 4 MiB at 64-byte alignment).
  * The only longer path is step 3, taken only when the answer would otherwise be {@code FULL}.
  * There is no Java object per block, and a steady-state allocate/free allocates nothing (the
  * arrays and maps grow by half, only past their high-water mark).
@@ -107,7 +115,13 @@ public final class SpaceAllocator implements BlockAllocator
     private final int[] secondLevelBitmaps = new int[FIRST_LEVEL_COUNT];
     private long firstLevelBitmap;
 
-    /** A live block's offset to its size, in alignment units. */
+    /**
+     * Every block's start, live or free, in alignment units, and the end of the space: a live
+     * block's end is the next set bit. {@code null} for a space of {@link PagedBitSet#MAX_LENGTH}
+     * units or more, which {@link #liveUnitsByOffset} serves instead.
+     */
+    private final PagedBitSet blockStarts;
+    /** A live block's offset to its size, in alignment units; only where {@link #blockStarts} is {@code null}. */
     private final OffsetMap liveUnitsByOffset;
     /** A free block's offset, in alignment units, to its row. */
     private final OffsetMap freeRowByStart;
@@ -126,13 +140,30 @@ public final class SpaceAllocator implements BlockAllocator
     private int liveBlocks;
 
     /**
-     * An allocator with all of {@code [0, capacityBytes)} free.
+     * An allocator with all of {@code [0, capacityBytes)} free, whose live blocks are start marks
+     * (a map cell each only in a space of {@link PagedBitSet#MAX_LENGTH} units or more).
      *
      * @param capacityBytes  the size of the space described, {@code 1..}{@link #MAX_CAPACITY_BYTES}.
      * @param alignmentBytes every offset handed out is a multiple of it; a power of two {@code >= 1}.
      * @throws IllegalArgumentException when either value is out of range.
      */
     public SpaceAllocator(final long capacityBytes, final long alignmentBytes)
+    {
+        this(capacityBytes, alignmentBytes, false);
+    }
+
+    /**
+     * An allocator with all of {@code [0, capacityBytes)} free.
+     *
+     * @param capacityBytes  the size of the space described, {@code 1..}{@link #MAX_CAPACITY_BYTES}.
+     * @param alignmentBytes every offset handed out is a multiple of it; a power of two {@code >= 1}.
+     * @param liveMap        a map cell per live block (10.7 to 16 bytes) instead of start marks (an
+     *                       eighth of a byte per alignment unit of the space): the cheaper choice
+     *                       when every block is hundreds of units long, as the slabs and large
+     *                       records behind {@link SlabAllocator} are.
+     * @throws IllegalArgumentException when either value is out of range.
+     */
+    SpaceAllocator(final long capacityBytes, final long alignmentBytes, final boolean liveMap)
     {
         if (capacityBytes <= 0 || capacityBytes > MAX_CAPACITY_BYTES)
         {
@@ -148,9 +179,18 @@ public final class SpaceAllocator implements BlockAllocator
         alignmentMask = alignmentBytes - 1;
         alignmentShift = Long.numberOfTrailingZeros(alignmentBytes);
         capacityUnits = (capacityBytes + alignmentMask) >>> alignmentShift;
-        // the live map is the big one: kept dense; the maps of free blocks are few and probed on every
-        // free (mostly for neighbours that are live, i.e. a miss, which runs to the end of a cluster)
-        liveUnitsByOffset = new OffsetMap(capacityUnits - 1, capacityUnits, LIVE_MAP_LOAD);
+        if (!liveMap && capacityUnits < PagedBitSet.MAX_LENGTH)
+        {
+            blockStarts = new PagedBitSet(capacityUnits + 1);
+            liveUnitsByOffset = null;
+        }
+        else
+        {
+            blockStarts = null;
+            // the live map is the big one: kept dense; the maps of free blocks are few and probed on every
+            // free (mostly for neighbours that are live, i.e. a miss, which runs to the end of a cluster)
+            liveUnitsByOffset = new OffsetMap(capacityUnits - 1, capacityUnits, LIVE_MAP_LOAD);
+        }
         freeRowByStart = new OffsetMap(capacityUnits - 1, MAX_ROWS, FREE_MAP_LOAD);
         freeRowByEnd = new OffsetMap(capacityUnits, MAX_ROWS, FREE_MAP_LOAD);
         clear();
@@ -212,10 +252,14 @@ public final class SpaceAllocator implements BlockAllocator
      */
     public void free(final long offset)
     {
-        final long units = (offset & alignmentMask) != 0 ? OffsetMap.MISSING : liveUnitsByOffset.remove(offset >> alignmentShift);
+        final long units = liveUnits(offset);
         if (units == OffsetMap.MISSING)
         {
             throw new IllegalArgumentException("offset=" + offset + " is not a live block's offset");
+        }
+        if (blockStarts == null)
+        {
+            liveUnitsByOffset.remove(offset >>> alignmentShift);
         }
         final long size = sizeOf(offset, units);
         liveBlocks--;
@@ -227,6 +271,18 @@ public final class SpaceAllocator implements BlockAllocator
         // the free neighbours, if any, leave the maps at once: the merged block is mapped anew below
         final int prev = (int)freeRowByEnd.remove(startKey);
         final int next = (int)freeRowByStart.remove(endKey);
+        if (blockStarts != null)
+        {
+            // a start that a merge swallows is no block's start any more
+            if (prev != NIL)
+            {
+                blockStarts.clear(startKey);
+            }
+            if (next != NIL)
+            {
+                blockStarts.clear(endKey);
+            }
+        }
         if (prev != NIL)
         {
             unlinkFree(prev);
@@ -271,7 +327,7 @@ public final class SpaceAllocator implements BlockAllocator
      */
     public long blockSize(final long offset)
     {
-        final long units = (offset & alignmentMask) != 0 ? OffsetMap.MISSING : liveUnitsByOffset.get(offset >> alignmentShift);
+        final long units = liveUnits(offset);
         if (units == OffsetMap.MISSING)
         {
             throw new IllegalArgumentException("offset=" + offset + " is not a live block's offset");
@@ -364,7 +420,16 @@ public final class SpaceAllocator implements BlockAllocator
     /** Frees every block at once: afterwards the whole capacity is one free block. */
     public void clear()
     {
-        liveUnitsByOffset.clear();
+        if (blockStarts != null)
+        {
+            blockStarts.clearAll();
+            blockStarts.set(0);
+            blockStarts.set(capacityUnits);
+        }
+        else
+        {
+            liveUnitsByOffset.clear();
+        }
         freeRowByStart.clear();
         freeRowByEnd.clear();
         Arrays.fill(classHeads, NIL);
@@ -411,7 +476,7 @@ public final class SpaceAllocator implements BlockAllocator
     {
         for (final OffsetMap map : new OffsetMap[] {liveUnitsByOffset, freeRowByStart, freeRowByEnd})
         {
-            final String inconsistency = map.checkConsistency();
+            final String inconsistency = map == null ? null : map.checkConsistency();
             if (inconsistency != null)
             {
                 return inconsistency;
@@ -452,9 +517,14 @@ public final class SpaceAllocator implements BlockAllocator
         {
             return "class lists hold " + listed + " rows, by start " + freeRowByStart.size() + ", by end " + freeRowByEnd.size();
         }
-        if (liveUnitsByOffset.size() != liveBlocks)
+        final long[][] live = blocksLive();
+        if (live == null)
         {
-            return "liveBlocks=" + liveBlocks + " but " + liveUnitsByOffset.size() + " are mapped";
+            return "block starts: " + (blockStarts.get(capacityUnits) ? blockStarts.checkConsistency() : "the end is not marked");
+        }
+        if (live.length != liveBlocks)
+        {
+            return "liveBlocks=" + liveBlocks + " but " + live.length + " are marked or mapped";
         }
 
         // every block by offset: {offset, size, free ? 1 : 0}
@@ -468,14 +538,9 @@ public final class SpaceAllocator implements BlockAllocator
                 blocks[count++] = new long[] {rowOffset[r], rowSize[r], 1};
             }
         }
-        for (int cell = 0; cell < liveUnitsByOffset.cells(); cell++)
+        for (final long[] block : live)
         {
-            final long key = liveUnitsByOffset.keyAt(cell);
-            if (key != OffsetMap.MISSING)
-            {
-                final long offset = key << alignmentShift;
-                blocks[count++] = new long[] {offset, sizeOf(offset, liveUnitsByOffset.valueAt(cell)), 0};
-            }
+            blocks[count++] = block;
         }
         Arrays.sort(blocks, (a, b) -> Long.compare(a[0], b[0]));
         long end = 0;
@@ -511,14 +576,87 @@ public final class SpaceAllocator implements BlockAllocator
     }
 
     /**
-     * The heap arrays' lengths, for the footprint measurement: rows, and the three maps' cells.
+     * The heap arrays' lengths, for the footprint measurement: rows, the block starts' pages (or the
+     * live map's cells) and the maps of free blocks' cells.
      *
-     * @return e.g. {@code rows=16 live=96 byStart=64 byEnd=64}.
+     * @return e.g. {@code rows=16 starts=32/32 pages byStart=64 byEnd=64}.
      */
     String tableSizes()
     {
-        return "rows=" + rowOffset.length + " live=" + liveUnitsByOffset.cells() + (liveUnitsByOffset.isPacked() ? "" : " (wide)") +
-            " byStart=" + freeRowByStart.cells() + " byEnd=" + freeRowByEnd.cells();
+        final String live = blockStarts != null ? " starts=" + blockStarts.pagesAllocated() + " pages" :
+            " live=" + liveUnitsByOffset.cells() + (liveUnitsByOffset.isPacked() ? "" : " (wide)");
+        return "rows=" + rowOffset.length + live + " byStart=" + freeRowByStart.cells() + " byEnd=" + freeRowByEnd.cells();
+    }
+
+    /**
+     * Every live block as {@code {offset, size, 0}}, from the block starts or the live map.
+     *
+     * @return the blocks, or {@code null} when the block starts are not closed by the end mark.
+     */
+    private long[][] blocksLive()
+    {
+        final long[][] blocks;
+        int count = 0;
+        if (blockStarts == null)
+        {
+            blocks = new long[liveUnitsByOffset.size()][];
+            for (int cell = 0; cell < liveUnitsByOffset.cells(); cell++)
+            {
+                final long key = liveUnitsByOffset.keyAt(cell);
+                if (key != OffsetMap.MISSING)
+                {
+                    final long offset = key << alignmentShift;
+                    blocks[count++] = new long[] {offset, sizeOf(offset, liveUnitsByOffset.valueAt(cell)), 0};
+                }
+            }
+            return blocks;
+        }
+        if (!blockStarts.get(capacityUnits) || blockStarts.checkConsistency() != null)
+        {
+            return null;
+        }
+        long[][] found = new long[16][];
+        for (long start = blockStarts.nextSetBit(0); start < capacityUnits; )
+        {
+            final long next = blockStarts.nextSetBit(start + 1);
+            if (freeRowByStart.get(start) == OffsetMap.MISSING)
+            {
+                if (count == found.length)
+                {
+                    found = Arrays.copyOf(found, count * 2);
+                }
+                final long offset = start << alignmentShift;
+                found[count++] = new long[] {offset, sizeOf(offset, next - start), 0};
+            }
+            start = next;
+        }
+        return Arrays.copyOf(found, count);
+    }
+
+    /**
+     * A live block's size in alignment units, found without changing anything.
+     *
+     * @param offset any value.
+     * @return the units, or {@link OffsetMap#MISSING} when {@code offset} is not a live block's start.
+     */
+    private long liveUnits(final long offset)
+    {
+        if ((offset & alignmentMask) != 0)
+        {
+            return OffsetMap.MISSING;
+        }
+        final long startKey = offset >> alignmentShift;
+        if (blockStarts == null)
+        {
+            return liveUnitsByOffset.get(startKey);
+        }
+        // a block starts there and it is not a free one; it ends where the next block starts
+        if (startKey < 0 || startKey >= capacityUnits || !blockStarts.get(startKey) ||
+            freeRowByStart.get(startKey) != OffsetMap.MISSING)
+        {
+            return OffsetMap.MISSING;
+        }
+        return blockStarts.nextSetBit(startKey + 1) - startKey;
     }
 
     private long sizeOf(final long offset, final long units)
@@ -587,6 +725,10 @@ public final class SpaceAllocator implements BlockAllocator
             rowOffset[row] = offset + size;
             rowSize[row] = remainder;
             freeRowByStart.put((offset + size) >>> alignmentShift, row);
+            if (blockStarts != null)
+            {
+                blockStarts.set((offset + size) >>> alignmentShift);
+            }
             linkFree(row);
         }
         else
@@ -594,7 +736,10 @@ public final class SpaceAllocator implements BlockAllocator
             freeRowByEnd.remove(endKey(offset + size));
             recycleRow(row);
         }
-        liveUnitsByOffset.put(offset >>> alignmentShift, (size + alignmentMask) >>> alignmentShift);
+        if (blockStarts == null)
+        {
+            liveUnitsByOffset.put(offset >>> alignmentShift, (size + alignmentMask) >>> alignmentShift);
+        }
         freeBytes -= size;
         liveBlocks++;
         return offset;

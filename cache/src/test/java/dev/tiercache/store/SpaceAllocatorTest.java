@@ -137,6 +137,43 @@ class SpaceAllocatorTest
     }
 
     @Test
+    void free_rejectsAFreeBlocksStartAndLeavesStateUnchanged()
+    {
+        final SpaceAllocator allocator = new SpaceAllocator(MIB, 256);
+        final long a = allocator.allocate(4096);
+        final long b = allocator.allocate(4096);
+        allocator.free(a);
+        final String before = allocator.toString();
+
+        // the start of the free block a left, and the start of the free rest after b: both marked starts
+        for (final long offset : new long[] {a, b + 4096})
+        {
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> allocator.free(offset));
+            assertTrue(ex.getMessage().contains("offset=" + offset), ex.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> allocator.blockSize(offset));
+        }
+        assertEquals(before, allocator.toString());
+        assertNull(allocator.checkConsistency());
+        assertEquals(4096, allocator.blockSize(b));
+    }
+
+    @Test
+    void liveBlocks_areMarkedStarts_below2pow32Units_andMapCellsFromThere()
+    {
+        assertTrue(new SpaceAllocator(128 * MIB, 64).tableSizes().contains(" starts="));
+        assertTrue(new SpaceAllocator(((1L << 32) - 1) * 64, 64).tableSizes().contains(" starts="));
+        final SpaceAllocator mapped = new SpaceAllocator(((1L << 32) - 1) * 64 + 1, 64);
+        assertTrue(mapped.tableSizes().contains(" live="), mapped.tableSizes());
+
+        final long a = mapped.allocate(100);
+        final long b = mapped.allocate(1000);
+        mapped.free(a);
+        assertThrows(IllegalArgumentException.class, () -> mapped.free(a));
+        assertEquals(1024, mapped.blockSize(b));
+        assertNull(mapped.checkConsistency());
+    }
+
+    @Test
     void blockSize_rejectsOffsetThatIsNotLive()
     {
         final SpaceAllocator allocator = new SpaceAllocator(MIB, 256);
