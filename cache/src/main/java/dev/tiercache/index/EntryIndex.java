@@ -44,25 +44,28 @@ import static dev.tiercache.index.IndexSlotDescriptor.STATE_RETIRED;
  *
  * <h2>Why off-heap</h2>
  * A cache of millions of small tensors must not cost the collector millions of objects. Here an
- * entry is 48 bytes of slot and 8 to 16 bytes of key table in native memory and nothing on the heap:
+ * entry is 48 bytes of slot and 5.3 to 8 bytes of key table in native memory and nothing on the heap:
  * {@link #find}, every field accessor and every list operation allocate nothing, so a hit makes no
  * garbage; only {@link #newList()} allocates (one small object, at setup).
  *
  * <h2>Key table</h2>
- * Open addressing with linear probing over a power-of-two table of between two and four cells per
- * slot (load factor at most 0.5, so probe sequences stay short). Each 4-byte cell holds
- * {@code slot + 1} in its low bits, as many as the capacity needs ({@code 0} marks an empty cell),
- * and a tag of the key in the rest: the top bits of the mixed key hash, whose low bits choose the
- * home cell. An index of a million slots keeps 11 bits of tag, so a probe reads the slot of another
- * key once in 2048 cells it passes; at the largest capacity the tag is 3 bits. A hit reads one cell
- * (usually one cache line) and then the slot it was looking for, whose hot part holds both the key
- * hash and everything the hit reads next. The backward shift and a grow take a moved cell's home
- * from its slot's key hash (writer only). Removal shifts later cells of the cluster back instead of
- * leaving tombstones, so lookups never degrade with churn. The table starts at 1024 cells and
- * doubles whenever the live slots would pass half of it, up to four cells per slot of capacity;
- * a grow is a structural change that lock-free readers detect like any other (see
- * "Lookups"). Cost: 48 bytes of slot plus 8 to 16 bytes of table per entry held, and 32 bytes of
- * slot extension for the entries that have an expiry, an L3 record or an L3 backing.
+ * Open addressing with linear probing. Each 4-byte cell holds {@code slot + 1} in its low bits,
+ * as many as the capacity needs ({@code 0} marks an empty cell), and a tag of the key in the rest:
+ * the top bits of the mixed key hash. An index of a million slots keeps 11 bits of tag, so a probe
+ * reads the slot of another key once in 2048 cells it passes; at the largest capacity the tag is 3
+ * bits. A key's home cell is the low 32 bits of its mixed hash scaled to the table's length (a
+ * multiply and a shift), so the length need not be a power of two. The table starts at 1024 cells
+ * and grows by half whenever the live slots would pass three quarters of it, so once grown it is
+ * between half and three quarters full: 5.3 to 8 bytes of table per entry held. It grows up to two
+ * cells per slot of capacity, where it is at most half full. At three quarters a hit probes 2.5
+ * cells on average and a miss 8.5, about one cache line of cells either way. A hit reads its cells
+ * and then the slot it was looking for, whose hot part holds both the key hash and everything the
+ * hit reads next. The backward shift and a grow take a moved cell's home from its slot's key hash
+ * (writer only). Removal shifts later cells of the cluster back instead of leaving tombstones, so
+ * lookups never degrade with churn. A grow is a structural change that lock-free readers detect
+ * like any other (see "Lookups"). Cost: 48 bytes of slot plus 5.3 to 8 bytes of table per entry
+ * held (up to 16 in a table still at its first 1024 cells), and 32 bytes of slot extension for the
+ * entries that have an expiry, an L3 record or an L3 backing.
  *
  * <h2>Memory that grows with the entries</h2>
  * The three slot arrays and each key table are anonymous mappings that the kernel backs with memory
@@ -183,7 +186,7 @@ public final class EntryIndex implements AutoCloseable
     private final int tagShift;
     // written by the writer only; volatile so a lock-free reader sees a grown table whole
     private volatile MemorySegment table;
-    private int tableMask;
+    private int tableLength;
     private long retiredTableBytes;
 
     private final AtomicLong tableVersion = new AtomicLong();
@@ -212,22 +215,21 @@ public final class EntryIndex implements AutoCloseable
      * table, so that a few keys make it grow).
      *
      * @param capacity           the number of slots.
-     * @param initialTableLength a power of two, at least 2.
+     * @param initialTableLength at least 2.
      */
     EntryIndex(final int capacity, final int initialTableLength)
     {
         IndexSlotDescriptor.checkCapacity(capacity);
-        if (initialTableLength < 2 || Integer.bitCount(initialTableLength) != 1)
+        if (initialTableLength < 2)
         {
-            throw new IllegalArgumentException("initialTableLength=" + initialTableLength + " is not a power of two >= 2");
+            throw new IllegalArgumentException("initialTableLength=" + initialTableLength + " < 2");
         }
         this.capacity = capacity;
-        this.maxTableLength = Integer.highestOneBit(capacity) << 2;
+        this.maxTableLength = Math.max(initialTableLength, roundToLine(2L * capacity));
         this.slotBits = Integer.SIZE - Integer.numberOfLeadingZeros(capacity);
         this.cellSlotMask = (int)((1L << slotBits) - 1);
         this.tagShift = Long.SIZE - (Integer.SIZE - slotBits);
-        final int tableLength = Math.min(maxTableLength, initialTableLength);
-        this.tableMask = tableLength - 1;
+        this.tableLength = initialTableLength;
         this.arena = NativeMemoryCounters.countedSharedArena(NativeMemoryCounters.Owner.INDEX);
         this.hot = NativeMemoryCounters.mapAnonymous(arena, (long)capacity * HOT_LENGTH);
         this.cold = NativeMemoryCounters.mapAnonymous(arena, (long)capacity * COLD_LENGTH);
@@ -239,7 +241,7 @@ public final class EntryIndex implements AutoCloseable
     /**
      * Native bytes this index uses: the slots handed out so far (the slot arrays are reserved as
      * address space and backed by the kernel as slots are first touched, lowest first), the pages
-     * of the extension part some slot has stored a field in, and the key table, which doubles as
+     * of the extension part some slot has stored a field in, and the key table, which grows by half as
      * the entries grow.
      *
      * @return bytes in use.
@@ -274,14 +276,14 @@ public final class EntryIndex implements AutoCloseable
     }
 
     /**
-     * Cells of the key table now: a power of two, at least twice the live slots, doubling as they
-     * grow up to four cells per slot of capacity.
+     * Cells of the key table now: a multiple of 16, at least four thirds of the live slots,
+     * growing by half as they grow, up to two cells per slot of capacity.
      *
      * @return cells.
      */
     public int tableLength()
     {
-        return tableMask + 1;
+        return tableLength;
     }
 
     /**
@@ -314,7 +316,8 @@ public final class EntryIndex implements AutoCloseable
     {
         final long mixed = mix(keyHash);
         final int tag = tag(mixed);
-        int cell = (int)mixed & tableMask;
+        final int length = tableLength;
+        int cell = home(mixed, length);
         while (true)
         {
             final int value = table.get(INT, cell * CELL_LENGTH);
@@ -330,7 +333,7 @@ public final class EntryIndex implements AutoCloseable
                     return slot;
                 }
             }
-            cell = (cell + 1) & tableMask;
+            cell = next(cell, length);
         }
     }
 
@@ -351,12 +354,12 @@ public final class EntryIndex implements AutoCloseable
         }
         // one read of the table: a grow swaps it between two version steps (see grow)
         final MemorySegment cells = table;
-        final int mask = (int)(cells.byteSize() / CELL_LENGTH) - 1;
+        final int length = (int)(cells.byteSize() / CELL_LENGTH);
         final long mixed = mix(keyHash);
         final int tag = tag(mixed);
-        int cell = (int)mixed & mask;
+        int cell = home(mixed, length);
         boolean unsure = false;
-        for (int probes = 0; probes <= mask; probes++)
+        for (int probes = 0; probes < length; probes++)
         {
             // acquire: pairs with relink's release store, so a reader that sees the new slot sees it filled
             final int value = (int)CELL.getAcquire(cells, cell * CELL_LENGTH);
@@ -379,7 +382,7 @@ public final class EntryIndex implements AutoCloseable
                 // written (a relink and a free are no structural change): not a miss to trust
                 unsure = true;
             }
-            cell = (cell + 1) & mask;
+            cell = next(cell, length);
         }
         // the probe's loads must complete before the version is read again
         VarHandle.loadLoadFence();
@@ -477,13 +480,13 @@ public final class EntryIndex implements AutoCloseable
     {
         checkState(slot, STATE_RESERVED);
         final long keyHash = keyHash(slot);
-        if (size + 1 > (tableMask + 1) >>> 1 && tableMask + 1 < maxTableLength)
+        if ((size + 1L) * 4 > tableLength * 3L && tableLength < maxTableLength)
         {
             grow();
         }
         final long mixed = mix(keyHash);
         final int tag = tag(mixed);
-        int cell = (int)mixed & tableMask;
+        int cell = home(mixed, tableLength);
         while (true)
         {
             final int value = table.get(INT, cell * CELL_LENGTH);
@@ -496,7 +499,7 @@ public final class EntryIndex implements AutoCloseable
             {
                 throw new IllegalArgumentException("keyHash=" + keyHash + " already in slot=" + other);
             }
-            cell = (cell + 1) & tableMask;
+            cell = next(cell, tableLength);
         }
         tableVersion.getAndIncrement();
         table.set(INT, cell * CELL_LENGTH, cellValue(mixed, slot));
@@ -1312,7 +1315,7 @@ public final class EntryIndex implements AutoCloseable
 
     private long cellOf(final int slot, final long keyHash)
     {
-        int cell = (int)mix(keyHash) & tableMask;
+        int cell = home(mix(keyHash), tableLength);
         while (true)
         {
             final int value = table.get(INT, cell * CELL_LENGTH);
@@ -1324,7 +1327,7 @@ public final class EntryIndex implements AutoCloseable
             {
                 return cell;
             }
-            cell = (cell + 1) & tableMask;
+            cell = next(cell, tableLength);
         }
     }
 
@@ -1345,14 +1348,14 @@ public final class EntryIndex implements AutoCloseable
         int cell = hole;
         while (true)
         {
-            cell = (cell + 1) & tableMask;
+            cell = next(cell, tableLength);
             final int value = table.get(INT, cell * CELL_LENGTH);
             if (value == 0)
             {
                 break;
             }
-            final int home = (int)mix(keyHash((value & cellSlotMask) - 1)) & tableMask;
-            if (((cell - home) & tableMask) >= ((cell - hole) & tableMask))
+            final int home = home(mix(keyHash((value & cellSlotMask) - 1)), tableLength);
+            if (distance(home, cell, tableLength) >= distance(hole, cell, tableLength))
             {
                 table.set(INT, hole * CELL_LENGTH, value);
                 hole = cell;
@@ -1364,9 +1367,7 @@ public final class EntryIndex implements AutoCloseable
     private void grow()
     {
         final MemorySegment old = table;
-        final int oldLength = tableMask + 1;
-        final int length = oldLength << 1;
-        final int mask = length - 1;
+        final int length = Math.min(maxTableLength, roundToLine(tableLength + ((long)tableLength >>> 1)));
         final MemorySegment grown = NativeMemoryCounters.mapAnonymous(arena, length * CELL_LENGTH);
         // the live slots are exactly the table's keys: walking them in order reads the slot arrays
         // once, front to back, rather than a slot at random for each cell
@@ -1376,10 +1377,10 @@ public final class EntryIndex implements AutoCloseable
             if (state(slot) == STATE_LIVE)
             {
                 final long mixed = mix(keyHash(slot));
-                int cell = (int)mixed & mask;
+                int cell = home(mixed, length);
                 while (grown.get(INT, cell * CELL_LENGTH) != 0)
                 {
-                    cell = (cell + 1) & mask;
+                    cell = next(cell, length);
                 }
                 grown.set(INT, cell * CELL_LENGTH, cellValue(mixed, slot));
                 moved++;
@@ -1390,11 +1391,38 @@ public final class EntryIndex implements AutoCloseable
             throw new IllegalStateException("key table grow found " + moved + " live slots, the index holds " + size);
         }
         tableVersion.getAndIncrement();
-        tableMask = mask;
+        tableLength = length;
         table = grown;
         tableVersion.getAndIncrement();
         retiredTableBytes += old.byteSize();
         dev.tiercache.libc.Libc.madviseDontNeed(old);
+    }
+
+    /**
+     * A key's home cell: its mixed hash's low 32 bits scaled to the table's length (a multiply and
+     * a shift, so the length need not be a power of two); the tag takes the high bits.
+     */
+    private static int home(final long mixedKeyHash, final int length)
+    {
+        return (int)(((mixedKeyHash & 0xFFFF_FFFFL) * length) >>> 32);
+    }
+
+    private static int next(final int cell, final int length)
+    {
+        return cell + 1 == length ? 0 : cell + 1;
+    }
+
+    /** Cells from {@code from} forward to {@code to}, cyclically. */
+    private static int distance(final int from, final int to, final int length)
+    {
+        final int d = to - from;
+        return d < 0 ? d + length : d;
+    }
+
+    /** Cells rounded up to a whole cache line of them (16), within int range. */
+    private static int roundToLine(final long cells)
+    {
+        return (int)Math.min(Integer.MAX_VALUE & ~15, (cells + 15) & ~15L);
     }
 
     /** The key's tag: the top bits of its mixed hash that a cell has room for beside {@code slot + 1}. */
