@@ -171,6 +171,9 @@ public final class EntryIndex implements AutoCloseable
     private static final int FLAGS_STATE_MASK = 0x3 << FLAGS_STATE_SHIFT;
     private static final int FLAGS_BACKING = 1 << 6;
     private static final int EXTENSION_PAGE_SHIFT = 12;
+    /** Slots per block of hot parts whose lines pair slot {@code i} with {@code i + HOT_BLOCK / 2} (see {@link #hotOffset}). */
+    private static final int HOT_BLOCK = 128;
+    private static final int HOT_HALF_SHIFT = 6;
 
     private final Arena arena;
     private final MemorySegment hot;
@@ -231,7 +234,8 @@ public final class EntryIndex implements AutoCloseable
         this.tagShift = Long.SIZE - (Integer.SIZE - slotBits);
         this.tableLength = initialTableLength;
         this.arena = NativeMemoryCounters.countedSharedArena(NativeMemoryCounters.Owner.INDEX);
-        this.hot = NativeMemoryCounters.mapAnonymous(arena, (long)capacity * HOT_LENGTH);
+        // whole blocks: hotOffset places a slot anywhere in its block of HOT_BLOCK
+        this.hot = NativeMemoryCounters.mapAnonymous(arena, ((long)capacity + HOT_BLOCK - 1 & -HOT_BLOCK) * HOT_LENGTH);
         this.cold = NativeMemoryCounters.mapAnonymous(arena, (long)capacity * COLD_LENGTH);
         this.extension = NativeMemoryCounters.mapAnonymous(arena, (long)capacity * EXTENSION_LENGTH);
         this.extensionPages = new long[(int)((((long)capacity * EXTENSION_LENGTH >>> EXTENSION_PAGE_SHIFT) + 64) >>> 6)];
@@ -1436,9 +1440,18 @@ public final class EntryIndex implements AutoCloseable
         return tag(mixedKeyHash) << slotBits | (slot + 1);
     }
 
-    private static long hotOffset(final int slot)
+    /**
+     * Where a slot's hot part lies. Two hot parts share a cache line, and readers pinning both at
+     * once write that line from two cores; slots handed out one after the other (often hot at the
+     * same time) would be the usual pair. So within each block of 128 slots (one 4 KiB page) slot
+     * {@code i} and slot {@code i + 64} share line {@code i}, and consecutive slots never do; the
+     * block's page is still touched when its first slot is, so memory grows as before.
+     */
+    static long hotOffset(final int slot)
     {
-        return (long)slot * HOT_LENGTH;
+        final int inBlock = slot & (HOT_BLOCK - 1);
+        final int position = (slot & ~(HOT_BLOCK - 1)) | (inBlock & (HOT_BLOCK / 2 - 1)) << 1 | inBlock >>> HOT_HALF_SHIFT;
+        return (long)position * HOT_LENGTH;
     }
 
     private static long coldOffset(final int slot)

@@ -199,6 +199,27 @@ class EntryIndexTest
     }
 
     @Test
+    void hotParts_ofConsecutiveSlots_neverShareALine_andEachSlotHasItsOwn()
+    {
+        final int slots = 1000;
+        final java.util.Set<Long> seen = new java.util.HashSet<>();
+        final long mapped = (slots + 127L & -128L) * IndexSlotDescriptor.HOT_LENGTH;
+        for (int slot = 0; slot < slots; slot++)
+        {
+            final long at = EntryIndex.hotOffset(slot);
+            assertTrue(at >= 0 && at + IndexSlotDescriptor.HOT_LENGTH <= mapped, "slot " + slot + " at " + at);
+            assertEquals(0, at % IndexSlotDescriptor.HOT_LENGTH);
+            assertTrue(seen.add(at), "slot " + slot + " shares its hot part");
+            assertEquals(slot / 128, at / 4096, "slot " + slot + " stays in its block's page");
+            if (slot + 1 < slots)
+            {
+                assertTrue(at / 64 != EntryIndex.hotOffset(slot + 1) / 64, "slots " + slot + " and " + (slot + 1) + " share a line");
+            }
+        }
+        assertEquals(EntryIndex.hotOffset(5) / 64, EntryIndex.hotOffset(69) / 64, "slot i shares its line with slot i + 64");
+    }
+
+    @Test
     void descriptor_fieldsDoNotOverlap_andFitTheirParts()
     {
         checkPart(IndexSlotDescriptor.HOT_LENGTH, new int[][] {
