@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Model-based property test of {@link OffsetMap}: random put/remove/get/clear sequences against a
@@ -55,18 +54,7 @@ class OffsetMapModelTest
     @Test
     void randomOperationSequencesAgreeWithTheModel()
     {
-        final String replay = System.getProperty(SpaceAllocatorModelTest.SEED_PROP_NAME);
-        if (replay != null)
-        {
-            check(generate(Long.parseLong(replay.strip())));
-            return;
-        }
-        final SplittableRandom seeds = new SplittableRandom(BASE_SEED);
-        System.out.println("OffsetMapModelTest base seed=" + BASE_SEED);
-        for (int i = 0; i < CASES; i++)
-        {
-            check(generate(seeds.nextLong()));
-        }
+        SpaceAllocatorModelTest.forEachSeed("OffsetMapModelTest", BASE_SEED, CASES, seed -> check(generate(seed)));
     }
 
     @Test
@@ -168,20 +156,11 @@ class OffsetMapModelTest
 
     private static void check(final Case original)
     {
-        final Throwable failure = failureOf(original);
-        if (failure == null)
+        if (failureOf(original) != null)
         {
-            return;
+            SpaceAllocatorModelTest.failShrunk(original.seed(), "maxKey=" + original.maxKey() + " maxLoad=" + original.maxLoad(), original.ops(),
+                ops -> failureOf(new Case(original.seed(), original.maxKey(), original.maxValue(), original.maxLoad(), ops)));
         }
-        final List<Op> shrunk = SpaceAllocatorModelTest.shrink(original.ops(),
-            ops -> failureOf(new Case(original.seed(), original.maxKey(), original.maxValue(), original.maxLoad(), ops)) != null);
-        final Throwable shrunkFailure = failureOf(new Case(original.seed(), original.maxKey(), original.maxValue(), original.maxLoad(), shrunk));
-        final String message = "seed=" + original.seed() + " maxKey=" + original.maxKey() + " maxLoad=" + original.maxLoad() +
-            " ops=" + original.ops().size() + ", shrunk to " + shrunk.size() + ": " + shrunk +
-            "\n  failure: " + shrunkFailure +
-            "\n  replay: -D" + SpaceAllocatorModelTest.SEED_PROP_NAME + "=" + original.seed();
-        System.err.println(message);
-        fail(message, shrunkFailure);
     }
 
     private static Throwable failureOf(final Case testCase)

@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Model-based property test of {@link PagedBitSet}: random set/clear/get/nextSetBit/clearAll
@@ -58,18 +57,7 @@ class PagedBitSetModelTest
     @Test
     void randomOperationSequencesAgreeWithTheModel()
     {
-        final String replay = System.getProperty(SpaceAllocatorModelTest.SEED_PROP_NAME);
-        if (replay != null)
-        {
-            check(generate(Long.parseLong(replay.strip())));
-            return;
-        }
-        final SplittableRandom seeds = new SplittableRandom(BASE_SEED);
-        System.out.println("PagedBitSetModelTest base seed=" + BASE_SEED);
-        for (int i = 0; i < CASES; i++)
-        {
-            check(generate(seeds.nextLong()));
-        }
+        SpaceAllocatorModelTest.forEachSeed("PagedBitSetModelTest", BASE_SEED, CASES, seed -> check(generate(seed)));
     }
 
     @Test
@@ -142,20 +130,11 @@ class PagedBitSetModelTest
 
     private static void check(final Case original)
     {
-        final Throwable failure = failureOf(original);
-        if (failure == null)
+        if (failureOf(original) != null)
         {
-            return;
+            SpaceAllocatorModelTest.failShrunk(original.seed(), "length=" + original.length(), original.ops(),
+                ops -> failureOf(new Case(original.seed(), original.length(), ops)));
         }
-        final List<Op> shrunk = SpaceAllocatorModelTest.shrink(original.ops(),
-            ops -> failureOf(new Case(original.seed(), original.length(), ops)) != null);
-        final Throwable shrunkFailure = failureOf(new Case(original.seed(), original.length(), shrunk));
-        final String message = "seed=" + original.seed() + " length=" + original.length() +
-            " ops=" + original.ops().size() + ", shrunk to " + shrunk.size() + ": " + shrunk +
-            "\n  failure: " + shrunkFailure +
-            "\n  replay: -D" + SpaceAllocatorModelTest.SEED_PROP_NAME + "=" + original.seed();
-        System.err.println(message);
-        fail(message, shrunkFailure);
     }
 
     private static Throwable failureOf(final Case testCase)

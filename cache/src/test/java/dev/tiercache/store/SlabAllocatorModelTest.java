@@ -11,7 +11,6 @@ import java.util.TreeMap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Model-based property test of {@link SlabAllocator}: random allocate/free/clear sequences, mostly
@@ -48,19 +47,7 @@ class SlabAllocatorModelTest
     @Test
     void randomOperationSequencesAgreeWithTheModel()
     {
-        final String replay = System.getProperty(SpaceAllocatorModelTest.SEED_PROP_NAME);
-        if (replay != null)
-        {
-            check(generate(Long.parseLong(replay.strip())));
-            return;
-        }
-        final long base = new SplittableRandom().nextLong();
-        System.out.println("SlabAllocatorModelTest base seed=" + base);
-        final SplittableRandom seeds = new SplittableRandom(base);
-        for (int i = 0; i < CASES; i++)
-        {
-            check(generate(seeds.nextLong()));
-        }
+        SpaceAllocatorModelTest.forEachSeed("SlabAllocatorModelTest", new SplittableRandom().nextLong(), CASES, seed -> check(generate(seed)));
     }
 
     @Test
@@ -152,19 +139,11 @@ class SlabAllocatorModelTest
 
     private static void check(final Case original)
     {
-        final Throwable failure = failureOf(original);
-        if (failure == null)
+        if (failureOf(original) != null)
         {
-            return;
+            SpaceAllocatorModelTest.failShrunk(original.seed(), "capacity=" + original.capacity() + " alignment=" + original.alignment(), original.ops(),
+                ops -> failureOf(new Case(original.seed(), original.capacity(), original.alignment(), ops)));
         }
-        final List<Op> shrunk = SpaceAllocatorModelTest.shrink(original.ops(),
-            ops -> failureOf(new Case(original.seed(), original.capacity(), original.alignment(), ops)) != null);
-        final Throwable shrunkFailure = failureOf(new Case(original.seed(), original.capacity(), original.alignment(), shrunk));
-        final String message = "seed=" + original.seed() + " capacity=" + original.capacity() + " alignment=" + original.alignment() +
-            " ops=" + original.ops().size() + ", shrunk to " + shrunk.size() + ": " + shrunk + "\n  failure: " + shrunkFailure +
-            "\n  replay: -D" + SpaceAllocatorModelTest.SEED_PROP_NAME + "=" + original.seed();
-        System.err.println(message);
-        fail(message, shrunkFailure);
     }
 
     private static Throwable failureOf(final Case testCase)

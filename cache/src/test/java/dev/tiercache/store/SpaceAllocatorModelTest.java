@@ -61,17 +61,7 @@ class SpaceAllocatorModelTest
     @Test
     void randomOperationSequencesAgreeWithTheModel()
     {
-        final String replay = System.getProperty(SEED_PROP_NAME);
-        if (replay != null)
-        {
-            check(generate(Long.parseLong(replay.strip())));
-            return;
-        }
-        final SplittableRandom seeds = new SplittableRandom(BASE_SEED);
-        for (int i = 0; i < CASES; i++)
-        {
-            check(generate(seeds.nextLong()));
-        }
+        forEachSeed("SpaceAllocatorModelTest", BASE_SEED, CASES, seed -> check(generate(seed)));
     }
 
     @Test
@@ -162,21 +152,11 @@ class SpaceAllocatorModelTest
 
     private static void check(final Case original)
     {
-        final Throwable failure = failureOf(original);
-        if (failure == null)
+        if (failureOf(original) != null)
         {
-            return;
+            failShrunk(original.seed(), "capacity=" + original.capacity() + " alignment=" + original.alignment(), original.ops(),
+                ops -> failureOf(withOps(original, ops)));
         }
-        final List<Op> shrunk = shrink(original.ops(), ops -> failureOf(withOps(original, ops)) != null);
-        final Throwable shrunkFailure = failureOf(withOps(original, shrunk));
-        final String message = "seed=" + original.seed() +
-            " capacity=" + original.capacity() +
-            " alignment=" + original.alignment() +
-            " ops=" + original.ops().size() + ", shrunk to " + shrunk.size() + ": " + shrunk +
-            "\n  failure: " + shrunkFailure +
-            "\n  replay: -D" + SEED_PROP_NAME + "=" + original.seed();
-        System.err.println(message);
-        fail(message, shrunkFailure);
     }
 
     private static Case withOps(final Case base, final List<Op> ops)
@@ -187,6 +167,52 @@ class SpaceAllocatorModelTest
     private static Throwable failureOf(final Case testCase)
     {
         return failureOf(() -> run(testCase));
+    }
+
+    /**
+     * The driver of a seeded model test: checks the one case the seed property names, or
+     * {@code cases} cases drawn from {@code baseSeed}, which it prints.
+     *
+     * @param test     the test's name, for the printed seed.
+     * @param baseSeed the seed the cases' seeds are drawn from.
+     * @param cases    how many cases.
+     * @param check    checks the case of one seed.
+     */
+    static void forEachSeed(final String test, final long baseSeed, final int cases, final java.util.function.LongConsumer check)
+    {
+        final String replay = System.getProperty(SEED_PROP_NAME);
+        if (replay != null)
+        {
+            check.accept(Long.parseLong(replay.strip()));
+            return;
+        }
+        System.out.println(test + " base seed=" + baseSeed);
+        final SplittableRandom seeds = new SplittableRandom(baseSeed);
+        for (int i = 0; i < cases; i++)
+        {
+            check.accept(seeds.nextLong());
+        }
+    }
+
+    /**
+     * Fails a model test's case: shrinks its operations to a shortest list that still fails, and
+     * reports the seed, the case, the shrunk list, its failure and how to replay it.
+     *
+     * @param seed     the case's seed.
+     * @param describe the case's parameters, for the message.
+     * @param ops      the failing operations.
+     * @param failure  the failure of a list of operations under the case's parameters, null for none.
+     * @param <T>      the operation type.
+     */
+    static <T> void failShrunk(
+        final long seed, final String describe, final List<T> ops, final java.util.function.Function<List<T>, Throwable> failure)
+    {
+        final List<T> shrunk = shrink(ops, candidate -> failure.apply(candidate) != null);
+        final Throwable shrunkFailure = failure.apply(shrunk);
+        final String message = "seed=" + seed + " " + describe + " ops=" + ops.size() + ", shrunk to " + shrunk.size() + ": " + shrunk +
+            "\n  failure: " + shrunkFailure + "\n  replay: -D" + SEED_PROP_NAME + "=" + seed;
+        System.err.println(message);
+        fail(message, shrunkFailure);
     }
 
     /**
