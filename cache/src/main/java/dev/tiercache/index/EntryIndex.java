@@ -594,7 +594,7 @@ public final class EntryIndex implements AutoCloseable
         }
         PIN_WORD.setRelease(hot, base + PIN_OFFSET, word & ~(PINS_MASK | PINNABLE | RETIRED));
         hot.set(LONG, base + LOCATION_CONTROL_OFFSET, 0L);
-        state(slot, STATE_FREE);
+        // flags of 0: state FREE, no backing, none of the cache's bits
         cold.set(BYTE, coldOffset(slot) + FLAGS_OFFSET, (byte)0);
         cold.set(INT, coldOffset(slot) + NEXT_OFFSET, freeHead);
         freeHead = slot;
